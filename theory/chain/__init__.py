@@ -1,0 +1,5 @@
+"""Chain models: what each generation is fitted to and how."""
+
+from ._model import LEARNERS as LEARNERS
+from ._model import GaussianChain as GaussianChain
+from ._model import check_generations as check_generations
