@@ -1,0 +1,252 @@
+"""The jitted kernels: one generation step for a block of chains, in either mode, scanned over generations.
+
+State of a chain: ``ChainState(mu, log_variance)``. The log of the variance is kept (not the variance),
+because ``sigma_n -> 0`` almost surely and ``sigma_n**2`` underflows long before ``log sigma_n**2`` does
+(``E log sigma_n**2 / sigma**2 = -1.27 n`` at ``M = 2``).
+
+Step ``i`` (generation ``i`` -> ``i + 1``), with ``M = M_i``, ``d`` the learner's divisor, ``A`` the
+variance scale:
+
+* ``samples`` mode draws the ``M`` points ``x_j = mu_i + sigma_i z_j`` (``z_j`` standard normal) and fits
+  the learner. Both learners are affine-equivariant, so the fit is computed on the standardised points:
+  ``mu_{i+1} = mu_i + sigma_i zbar`` and ``sigma_{i+1}**2 = A sigma_i**2 SS(z) / d``. This is the same
+  fit, written so that it stays accurate when ``|mu_i| >> sigma_i`` (collapse), where fitting raw ``x`` in
+  float32 would lose every digit. Points are drawn in tiles of ``T`` samples with one key per tile
+  (``fold_in(generation_key, tile)``), and tiles are grouped into memory-bounded chunks; a chunk's mean and
+  centred sum of squares are merged into the running ones (Chan et al.), so the chunk size changes nothing
+  but summation order.
+* ``sufficient`` mode draws the fitted statistics from their exact joint law, one draw per chain whatever
+  ``M``: ``zbar ~ N(0, 1/M)`` and ``SS(z) ~ chi2_{M-1}`` independent, the latter as
+  ``log 2 + log Gamma((M - 1)/2)`` (:mod:`._gamma`, in log space so that tiny draws at ``M = 2`` do not
+  underflow).
+
+Reported generations are reduced across the block's chains inside the scan (``lax.cond`` on the step's
+slot), to ``(count, mean, C2, C3, C4)`` of each per-chain value of :data:`PER_CHAIN`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._gamma import log_gamma
+from ._summary import PER_CHAIN
+
+#: The largest tile of samples drawn with one key in samples mode.
+MAX_TILE = 4096
+
+
+class ChainState(NamedTuple):
+    """Per-chain state of a block: ``mu_n`` and ``log sigma_n**2`` (arrays of shape ``(chains,)``)."""
+
+    mu: jax.Array
+    log_variance: jax.Array
+
+
+class Carry(NamedTuple):
+    state: ChainState
+    moments: jax.Array  # (slots, len(PER_CHAIN), 5)
+    trajectories: jax.Array | None  # (slots, 2, chains) or None
+
+
+class StepInputs(NamedTuple):
+    """Per-step inputs (arrays over steps, so that a schedule ``M_i`` never recompiles)."""
+
+    sample_size: jax.Array  # int32, M_i
+    inv_sqrt_sample_size: jax.Array  # 1/sqrt(M_i)
+    half_dof: jax.Array  # (M_i - 1)/2
+    log_factor: jax.Array  # log A - log d_i
+    slot: jax.Array  # int32: slot of generation i + 1, -1 if not reported
+    active: jax.Array  # bool: the step is within the requested generations
+
+
+def tile_size(max_sample_size: int) -> int:
+    """Samples per tile: at most :data:`MAX_TILE`, balanced so that ``M`` wastes fewer than one tile."""
+    tiles = -(-max_sample_size // MAX_TILE)
+    return -(-max_sample_size // tiles)
+
+
+def _sum(x):
+    # two-level summation: error ~ sqrt(K) eps instead of K eps for K chains (matters in float32)
+    if x.shape[0] >= 4096 and x.shape[0] % 64 == 0:
+        return x.reshape(-1, 64).sum(axis=1).sum()
+    return x.sum()
+
+
+def _block_moments(state: ChainState, valid, count, mu0, sigma0, log_variance0):
+    error = state.mu - mu0
+    sd = jnp.exp(0.5 * state.log_variance)
+    values = (
+        error**2,
+        jnp.exp(state.log_variance),
+        sd,
+        state.log_variance - log_variance0,
+        error**2 + (sd - sigma0) ** 2,
+    )
+    rows = []
+    for x in values:
+        mean = _sum(jnp.where(valid, x, 0)) / count
+        d = jnp.where(valid, x - mean, 0)
+        d2 = d * d
+        rows.append(jnp.stack([count, mean, _sum(d2), _sum(d2 * d), _sum(d2 * d2)]))
+    return jnp.stack(rows)
+
+
+def _record(carry: Carry, slot, valid, count, constants) -> Carry:
+    def write(c: Carry) -> Carry:
+        block = _block_moments(c.state, valid, count, *constants).astype(c.moments.dtype)
+        moments = jax.lax.dynamic_update_index_in_dim(c.moments, block, slot, axis=0)
+        traj = c.trajectories
+        if traj is not None:
+            row = jnp.stack([c.state.mu, jnp.exp(0.5 * c.state.log_variance)])
+            traj = jax.lax.dynamic_update_index_in_dim(traj, row, slot, axis=0)
+        return Carry(c.state, moments, traj)
+
+    return jax.lax.cond(slot >= 0, write, lambda c: c, carry)
+
+
+def _sufficient_step(state: ChainState, key, step: StepInputs, dtype) -> ChainState:
+    k_mean, k_var = jax.random.split(key)
+    shape = state.mu.shape
+    z = jax.random.normal(k_mean, shape, dtype)
+    log_ss = jnp.log(jnp.asarray(2, dtype)) + log_gamma(k_var, step.half_dof, shape, dtype)
+    mu = state.mu + jnp.exp(0.5 * state.log_variance) * z * step.inv_sqrt_sample_size
+    return ChainState(mu, state.log_variance + step.log_factor + log_ss)
+
+
+def _samples_step(state: ChainState, key, step: StepInputs, dtype, tile, tiles_per_chunk, constrain) -> ChainState:
+    chains = state.mu.shape[0]
+    m = step.sample_size
+    n_tiles = (m + tile - 1) // tile
+    n_chunks = (n_tiles + tiles_per_chunk - 1) // tiles_per_chunk
+    draw = jax.vmap(lambda k: jax.random.normal(k, (chains, tile), dtype))
+    zero = jnp.zeros((chains,), dtype)
+
+    def chunk(c, acc):
+        count, mean, ss = acc
+        tiles = c * tiles_per_chunk + jnp.arange(tiles_per_chunk)
+        z = constrain(draw(jax.vmap(lambda t: jax.random.fold_in(key, t))(tiles)))  # (tiles, chains, tile)
+        index = tiles[:, None] * tile + jnp.arange(tile)[None, :]
+        mask = (index < m)[:, None, :]
+        n_c = jnp.sum(mask, dtype=jnp.int32).astype(dtype)  # same for every chain
+        mean_c = jnp.sum(jnp.where(mask, z, 0), axis=(0, 2)) / n_c
+        ss_c = jnp.sum(jnp.where(mask, (z - mean_c[None, :, None]) ** 2, 0), axis=(0, 2))
+        total = count + n_c
+        delta = mean_c - mean
+        return total, mean + delta * (n_c / total), ss + ss_c + delta**2 * (count * n_c / total)
+
+    _, zbar, ss = jax.lax.fori_loop(0, n_chunks, chunk, (jnp.zeros((), dtype), zero, zero))
+    ss = jnp.maximum(ss, jnp.finfo(dtype).tiny)  # SS = 0 has probability 0, but not in float32
+    mu = state.mu + jnp.exp(0.5 * state.log_variance) * zbar
+    return ChainState(mu, state.log_variance + step.log_factor + jnp.log(ss))
+
+
+@functools.lru_cache(maxsize=64)
+def build_kernels(
+    *,
+    mode: str,
+    chains: int,
+    slots: int,
+    length: int,
+    dtype: str,
+    tile: int,
+    tiles_per_chunk: int,
+    trajectories: bool,
+    mesh=None,
+):
+    """``(init, segment)`` jitted for a block of ``chains`` chains and segments of ``length`` steps.
+
+    ``init(mu, log_variance, slot0, count, constants) -> Carry`` and
+    ``segment(carry, block_key, first_step, steps: StepInputs, count, constants) -> Carry``. With a
+    ``mesh`` (axis ``"chains"``), the chain axis of every per-chain array is split across its devices.
+    """
+    dtype = jnp.dtype(dtype)
+    if mesh is not None:
+        from jax.sharding import NamedSharding
+        from jax.sharding import PartitionSpec as P
+
+        chain_sharding = NamedSharding(mesh, P("chains"))
+        replicated = NamedSharding(mesh, P())
+
+        def constrain_chains(x):
+            return jax.lax.with_sharding_constraint(x, chain_sharding)
+
+        def constrain_tiles(x):
+            return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, P(None, "chains", None)))
+
+        traj_sharding = NamedSharding(mesh, P(None, None, "chains")) if trajectories else None
+        carry_sharding = Carry(ChainState(chain_sharding, chain_sharding), replicated, traj_sharding)
+    else:
+
+        def constrain_chains(x):
+            return x
+
+        constrain_tiles = constrain_chains
+        carry_sharding = None
+
+    def valid_mask(count):
+        return jnp.arange(chains) < count
+
+    def init(mu, log_variance, slot0, count, constants):
+        state = ChainState(
+            constrain_chains(jnp.full((chains,), mu, dtype)), constrain_chains(jnp.full((chains,), log_variance, dtype))
+        )
+        moments = jnp.zeros((slots, len(PER_CHAIN), 5), dtype)
+        traj = jnp.zeros((slots, 2, chains), dtype) if trajectories else None
+        if traj is not None and mesh is not None:
+            traj = jax.lax.with_sharding_constraint(traj, traj_sharding)
+        carry = Carry(state, moments, traj)
+        return _record(carry, slot0, valid_mask(count), count.astype(dtype), constants)
+
+    def segment(carry, block_key, first_step, steps: StepInputs, count, constants):
+        valid = valid_mask(count)
+        count_f = count.astype(dtype)
+
+        def body(c: Carry, xs):
+            offset, step = xs
+            key = jax.random.fold_in(block_key, first_step + offset)
+
+            def advance(state):
+                if mode == "sufficient":
+                    new = _sufficient_step(state, key, step, dtype)
+                else:
+                    new = _samples_step(state, key, step, dtype, tile, tiles_per_chunk, constrain_tiles)
+                return ChainState(constrain_chains(new.mu), constrain_chains(new.log_variance))
+
+            state = jax.lax.cond(step.active, advance, lambda s: s, c.state)
+            c = _record(Carry(state, c.moments, c.trajectories), step.slot, valid, count_f, constants)
+            return c, None
+
+        carry, _ = jax.lax.scan(body, carry, (jnp.arange(length, dtype=jnp.int32), steps))
+        return carry
+
+    if carry_sharding is not None:
+        init_fn = jax.jit(init, out_shardings=carry_sharding)
+        segment_fn = jax.jit(segment, out_shardings=carry_sharding, donate_argnums=0)
+    else:
+        init_fn = jax.jit(init)
+        segment_fn = jax.jit(segment, donate_argnums=0)
+    return init_fn, segment_fn
+
+
+def step_inputs(chain, sample_sizes: np.ndarray, slot_of: np.ndarray, total_steps: int, dtype) -> StepInputs:
+    """Host-side per-step arrays (length ``total_steps``, padded with inactive steps)."""
+    n = len(sample_sizes)
+    pad = total_steps - n
+    m = np.concatenate([sample_sizes, np.full(pad, 2, dtype=np.int64)]).astype(np.float64)
+    divisor = m - 1 if chain.learner == "unbiased" else m
+    log_factor = np.log(float(chain.variance_scale)) - np.log(divisor)
+    slots = np.concatenate([slot_of[1 : n + 1], np.full(pad, -1)])
+    np_dtype = np.dtype(dtype)
+    return StepInputs(
+        sample_size=np.minimum(m, np.iinfo(np.int32).max).astype(np.int32),
+        inv_sqrt_sample_size=(1 / np.sqrt(m)).astype(np_dtype),
+        half_dof=((m - 1) / 2).astype(np_dtype),
+        log_factor=log_factor.astype(np_dtype),
+        slot=slots.astype(np.int32),
+        active=np.arange(total_steps) < n,
+    )
