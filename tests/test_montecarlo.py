@@ -1,0 +1,267 @@
+"""Monte Carlo engine against exact values, the two modes against each other, and bad input.
+
+Every Monte Carlo assertion is a z-score test: a test with ``N`` z-scores fails when any exceeds
+``Phi^-1(1 - BUDGET / (2 N))``, so its false-failure probability is at most ``BUDGET = 1e-4`` (Bonferroni).
+Keys are fixed and everything runs in float64, so a run is reproducible; the budget is what a fresh key
+would risk. Cells whose standard error is unreliable (heavy tails, see ``theory.montecarlo._verify``) are not
+z-tested, with the kurtosis criterion of ``verify``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import digamma, gammaln
+
+import theory
+from theory import GaussianChain, ParameterError
+from theory.montecarlo import QUANTITIES, simulate
+from theory.montecarlo._gamma import log_gamma
+from theory.montecarlo._verify import _POWER, log_kurtosis
+
+BUDGET = 1e-4
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
+
+
+def bound(n_tests: int) -> float:
+    return float(stats.norm.isf(BUDGET / (2 * n_tests)))
+
+
+def textbook(chain, generations):
+    """Constant-M textbook facts (k = M - 1, d the divisor): E sigma_n^p = sigma^p r_p^n, mse, log-variance."""
+    m, a, s = chain.sample_size, float(chain.variance_scale), float(chain.sigma)
+    k, d = m - 1, chain.variance_divisor(m)
+
+    def r(p):
+        return a ** (p / 2) * math.exp(p / 2 * math.log(2 / d) + gammaln(k / 2 + p / 2) - gammaln(k / 2))
+
+    n = np.asarray(generations, dtype=float)
+    variance = s**2 * r(2) ** n
+    sd = s * r(1) ** n
+    mse = np.array([sum(s**2 * r(2) ** i / m for i in range(int(g))) for g in n])
+    return {
+        "mean_sq_error": mse,
+        "variance_mean": variance,
+        "variance_var": s**4 * (r(4) ** n - r(2) ** (2 * n)),
+        "sd_mean": sd,
+        "log_variance_mean": n * (math.log(a) + digamma(k / 2) + math.log(2 / d)),
+        "w2_sq_mean": mse + variance - 2 * s * sd + s**2,
+    }
+
+
+def z_scores(result, exact, chain, chains, skip_heavy=True):
+    """z of every (quantity, generation) with a trustworthy SE; returns a list of (label, z)."""
+    out = []
+    for q in QUANTITIES:
+        if q not in exact:
+            continue
+        for j, n in enumerate(result.generations):
+            if n == 0:
+                continue
+            if skip_heavy and log_kurtosis(
+                _POWER[q], chain.sample_size, chain.learner, float(chain.variance_scale), int(n)
+            ) > math.log(chains / 100):
+                continue
+            z = (result[q][j] - np.asarray(exact[q])[j]) / result[q + "_se"][j]
+            out.append((f"{q}[n={n}]", float(z)))
+    return out
+
+
+def assert_z(zs):
+    assert zs, "nothing was tested"
+    b = bound(len(zs))
+    worst = max(zs, key=lambda t: abs(t[1]))
+    assert abs(worst[1]) <= b, f"{worst[0]}: |z| = {abs(worst[1]):.2f} > {b:.2f} ({len(zs)} z-tests, budget {BUDGET})"
+
+
+CHAINS = [
+    GaussianChain(3),
+    GaussianChain(10, learner="mle", variance_scale=1.1, sigma=2.0, mu=1.0),
+    GaussianChain(2, learner="mle"),
+]
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: f"M{c.sample_size}-{c.learner}")
+@pytest.mark.parametrize("mode", ["sufficient", "samples"])
+def test_textbook_moments(chain, mode):
+    k = 20_000
+    gens = [0, 1, 2, 5, 12]
+    result = simulate(jax.random.key(11), chain, chains=k, generations=gens, mode=mode)
+    assert_z(z_scores(result, textbook(chain, gens), chain, k))
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: f"M{c.sample_size}-{c.learner}")
+def test_exact_values_every_closed_form(chain):
+    exact_values = getattr(theory, "exact_values", None)
+    if exact_values is None:
+        pytest.skip("theory.exact_values has not landed yet")
+    k = 40_000
+    gens = [0, 1, 3, 8]
+    exact = exact_values(chain, gens)
+    assert set(QUANTITIES) <= set(exact)
+    result = simulate(jax.random.key(12), chain, chains=k, generations=gens, mode="sufficient")
+    zs = z_scores(result, exact, chain, k)
+    assert {label.split("[")[0] for label, _ in zs} >= {"mean_sq_error", "variance_mean", "sd_mean",
+                                                         "log_variance_mean", "w2_sq_mean"}
+    assert_z(zs)
+
+
+def test_exact_values_fourth_moments_at_large_m():
+    # variance_var and w2_sq_var need E sigma^16-type moments for their SE: tested where M is large enough
+    exact_values = getattr(theory, "exact_values", None)
+    if exact_values is None:
+        pytest.skip("theory.exact_values has not landed yet")
+    chain = GaussianChain(50, variance_scale=1.05)
+    k, gens = 40_000, [1, 4, 10]
+    result = simulate(jax.random.key(13), chain, chains=k, generations=gens, mode="sufficient")
+    zs = z_scores(result, exact_values(chain, gens), chain, k)
+    assert {"variance_var", "w2_sq_var"} <= {label.split("[")[0] for label, _ in zs}
+    assert_z(zs)
+
+
+def test_exact_values_schedule():
+    exact_values = getattr(theory, "exact_values", None)
+    if exact_values is None:
+        pytest.skip("theory.exact_values has not landed yet")
+    chain = GaussianChain([20, 5, 40, 8, 100])
+    k, gens = 40_000, [1, 2, 5]
+    exact = exact_values(chain, gens)
+    zs = []
+    for mode, seed in (("sufficient", 14), ("samples", 15)):
+        result = simulate(jax.random.key(seed), chain, chains=k, generations=gens, mode=mode)
+        for q in ("mean_sq_error", "variance_mean", "sd_mean", "log_variance_mean", "w2_sq_mean"):
+            zs += [(f"{mode}:{q}", float((result[q][j] - exact[q][j]) / result[q + "_se"][j])) for j in range(3)]
+    assert_z(zs)
+
+
+def test_modes_agree_in_distribution():
+    # two-sample tests on the per-chain trajectories: KS on log sigma_n and on mu_n, and z on every moment
+    chain = GaussianChain([2, 7, 3, 30, 4], learner="unbiased", variance_scale=1.2)
+    k, gens = 20_000, [1, 3, 5]
+    a = simulate(jax.random.key(21), chain, chains=k, generations=gens, mode="sufficient", trajectories=True)
+    b = simulate(jax.random.key(22), chain, chains=k, generations=gens, mode="samples", trajectories=True)
+    n_ks = 2 * len(gens)
+    for j in range(len(gens)):
+        for name, x, y in (("log sigma", np.log(a.sigma_trajectories[j]), np.log(b.sigma_trajectories[j])),
+                           ("mu", a.mu_trajectories[j], b.mu_trajectories[j])):
+            p = stats.ks_2samp(x, y).pvalue
+            assert p > BUDGET / (2 * n_ks), f"KS {name} at n={gens[j]}: p = {p:.2g}"
+    zs = []
+    for q in ("mean_sq_error", "sd_mean", "log_variance_mean", "w2_sq_mean"):
+        se = np.hypot(a[q + "_se"], b[q + "_se"])
+        zs += [(f"{q}[{n}]", float(z)) for n, z in zip(gens, (a[q] - b[q]) / se)]
+    assert_z(zs)
+
+
+def test_chunking_changes_only_summation_order():
+    chain = GaussianChain(5000, learner="mle")  # two tiles of 2500 samples
+    kwargs = dict(chains=6, generations=[1, 3], mode="samples", trajectories=True)
+    whole = simulate(jax.random.key(3), chain, **kwargs)
+    chunked = simulate(jax.random.key(3), chain, max_chunk_elements=6 * 2500, **kwargs)  # one tile a chunk
+    np.testing.assert_allclose(chunked.mu_trajectories, whole.mu_trajectories, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chunked.sigma_trajectories, whole.sigma_trajectories, rtol=1e-12)
+    for q in QUANTITIES:
+        np.testing.assert_allclose(chunked[q], whole[q], rtol=1e-9, atol=1e-15)
+
+
+def test_schedule_needs_enough_sample_sizes():
+    with pytest.raises(ParameterError, match="generations"):
+        simulate(jax.random.key(0), GaussianChain([3, 4]), chains=2, generations=[3])
+
+
+@pytest.mark.parametrize("a", [0.5, 1.0, 2.5, 4999.5])
+def test_log_gamma_sampler(a):
+    x = np.asarray(log_gamma(jax.random.key(5), a, (50_000,), "float64"))
+    assert np.all(np.isfinite(x))
+    p = stats.kstest(x, lambda t: stats.gamma(a).cdf(np.exp(t))).pvalue
+    assert p > BUDGET, f"KS p = {p:.2g}"
+
+
+def test_result_layout_and_generation_zero():
+    chain = GaussianChain(4, sigma=3.0, mu=-2.0)
+    result = simulate(jax.random.key(1), chain, chains=50, generations=[3, 0, 1], trajectories=True)
+    assert list(result.generations) == [3, 0, 1]
+    assert result["variance_mean"][1] == pytest.approx(9.0)
+    assert result["w2_sq_mean"][1] == 0.0 and result["log_variance_mean"][1] == 0.0
+    assert result.mu_trajectories.shape == (3, 50) and result.sigma_trajectories.shape == (3, 50)
+    np.testing.assert_allclose(result["sd_mean"], result.sigma_trajectories.mean(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(result["mean_sq_error"], ((result.mu_trajectories + 2.0) ** 2).mean(axis=1),
+                               rtol=1e-10)
+    for q in QUANTITIES:
+        assert q in result.keys() and q + "_se" in result.keys()
+    d = result.to_dict()
+    assert d["generations"] == [3, 0, 1] and len(d["w2_sq_var_se"]) == 3
+
+
+def test_float32_and_chain_blocks():
+    chain = GaussianChain(30)
+    result = simulate(jax.random.key(2), chain, chains=5000, generations=[10], dtype="float32",
+                      max_chunk_elements=16 * 700)  # blocks of 700 chains
+    assert result.dtype == "float32"
+    exact = textbook(chain, [10])
+    z = (result["log_variance_mean"] - exact["log_variance_mean"]) / result["log_variance_mean_se"]
+    assert abs(z[0]) < bound(1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, parameter",
+    [
+        (dict(chains=0, generations=[1]), "chains"),
+        (dict(chains=-3, generations=[1]), "chains"),
+        (dict(chains=10, generations=[-1]), "generations"),
+        (dict(chains=10, generations=[]), "generations"),
+        (dict(chains=10, generations=[1], mode="exact"), "mode"),
+        (dict(chains=10, generations=[1], device="tpu"), "device"),
+        (dict(chains=10, generations=[1], dtype="int32"), "dtype"),
+        (dict(chains=10**6, generations=[1, 2], trajectories=True, memory_limit=10**6), "chains"),
+        (dict(chains=10, generations=[1], mode="samples", max_chunk_elements=10), "max_chunk_elements"),
+    ],
+)
+def test_bad_input(kwargs, parameter):
+    with pytest.raises(ParameterError) as err:
+        simulate(jax.random.key(0), GaussianChain(100), **kwargs)
+    assert err.value.parameter == parameter
+
+
+def test_bad_sample_size_and_key():
+    with pytest.raises(ParameterError, match="sample_size"):
+        GaussianChain(0)
+    with pytest.raises(ParameterError, match="key"):
+        simulate(0, GaussianChain(3), chains=2, generations=[1])
+
+
+def test_float64_needs_x64():
+    jax.config.update("jax_enable_x64", False)
+    with pytest.raises(ParameterError, match="dtype"):
+        simulate(jax.random.key(0), GaussianChain(3), chains=2, generations=[1], dtype="float64")
+
+
+def test_gpu_absent_is_a_parameter_error():
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present")
+    with pytest.raises(ParameterError, match="device"):
+        simulate(jax.random.key(0), GaussianChain(3), chains=2, generations=[1], device="gpu")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("m", [2, 3, 5])
+def test_small_m_many_chains_both_modes(m):
+    # heavier: 10^6 chains make more heavy-tailed cells testable at small M
+    chain = GaussianChain(m)
+    k, gens = 1_000_000, [1, 2, 4, 8]
+    zs = []
+    for mode, seed in (("sufficient", 31), ("samples", 32)):
+        result = simulate(jax.random.key(seed), chain, chains=k, generations=gens, mode=mode)
+        zs += z_scores(result, textbook(chain, gens), chain, k)
+    assert_z(zs)
