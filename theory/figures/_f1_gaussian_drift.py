@@ -19,6 +19,7 @@ TITLE = "Recursive 1-D Gaussian chain: |mu - mu_n| and |sigma - sigma_n| over ge
 REPRODUCES = "Nature 2024 / arXiv v2 Gaussian figure: |mu - mu_n| and |sigma - sigma_n|, 1000 generations, M = 1e2..1e7"
 
 LEARNERS = ("unbiased", "mle")
+QUICK_SAMPLE_SIZES = (100, 10_000, 10_000_000)
 
 
 def compute(key, *, quick: bool) -> dict:
@@ -29,11 +30,12 @@ def compute(key, *, quick: bool) -> dict:
 
     generations = 100 if quick else 1000
     chains = 200 if quick else 2000
+    sizes = QUICK_SAMPLE_SIZES if quick else SAMPLE_SIZES
     gens = list(range(generations + 1))
     results = {}
     for li, learner in enumerate(LEARNERS):
         per_m = []
-        for mi, m in enumerate(SAMPLE_SIZES):
+        for mi, m in enumerate(sizes):
             chain = GaussianChain(m, learner=learner, sigma=1.0, mu=0.0)
             sim = simulate(jax.random.fold_in(key, 100 * li + mi), chain, chains=chains, generations=gens,
                            mode="sufficient", trajectories=True, progress=False)
@@ -67,7 +69,7 @@ def compute(key, *, quick: bool) -> dict:
         "sigma": 1.0,
         "generations": generations,
         "chains": chains,
-        "sample_sizes": list(SAMPLE_SIZES),
+        "sample_sizes": list(sizes),
         "simulation_mode": "sufficient",
         "learners": results,
     }

@@ -10,6 +10,7 @@ from its exact law N(mu, sigma^2 / N) (sufficient statistic), which the data fil
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -27,20 +28,20 @@ SIGMA = 1.0
 MU = 0.0
 
 
+@functools.partial(jax.jit, static_argnames=("n", "chunk"))
+def _chunk_means(key, *, n: int, chunk: int):
+    return MU + SIGMA * jnp.mean(jax.random.normal(key, (chunk, n), dtype=jnp.float64), axis=1)
+
+
 def _sample_means(key, n: int, repeats: int, chunk: int) -> jnp.ndarray:
     """Sample means of ``repeats`` samples of size ``n``, drawn sample by sample in chunks of repeats."""
-
-    @jax.jit
-    def one_chunk(k):
-        return MU + SIGMA * jnp.mean(jax.random.normal(k, (chunk, n), dtype=jnp.float64), axis=1)
-
-    parts = [one_chunk(jax.random.fold_in(key, i)) for i in range(-(-repeats // chunk))]
+    parts = [_chunk_means(jax.random.fold_in(key, i), n=n, chunk=chunk) for i in range(-(-repeats // chunk))]
     return jnp.concatenate(parts)[:repeats]
 
 
 def compute(key, *, quick: bool) -> dict:
     repeats = 1_000 if quick else 10_000
-    sample_limit = 1_000 if quick else 10_000
+    sample_limit = 100 if quick else 10_000
     rows = {k: [] for k in ("abs_error_mean", "abs_error_std", "abs_error_se", "exact_mean", "exact_std", "z")}
     modes = []
     for i, n in enumerate(SAMPLE_SIZES):

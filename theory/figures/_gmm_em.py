@@ -87,6 +87,7 @@ def _em_step(gmm: GMM, x, reg_covar):
     return mean_loglik, _m_step(x, jnp.stack([1 - r1, r1]), reg_covar)
 
 
+@functools.partial(jax.jit, static_argnames=("tol", "max_iter", "reg_covar"))
 def fit_em(x, init: GMM, *, tol: float = 1e-5, max_iter: int = 2000, reg_covar: float = 1e-6):
     """EM for a two-component 2-D GMM from ``init``; returns (GMM, iterations).
 

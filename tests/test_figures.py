@@ -1,0 +1,184 @@
+"""``collapse-theory figures``: every figure in quick mode, the data behind it, and byte-identical reruns.
+
+Simulation-versus-theory checks assert on z-scores from the standard errors saved in the data files, with a
+false-failure budget of 1e-4 per test: the bound is the two-sided normal quantile for 1e-4 split (Bonferroni)
+over the comparisons made in the test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+import theory
+from theory.cli import main
+from theory.figures import FIGURES, make_figure, make_figures
+
+BUDGET = 1e-4
+HAS_EXACT = all(hasattr(theory, name) for name in ("exact_values", "published_expansions", "leading_order"))
+NEEDS_EXACT = {"f1_gaussian_drift", "f3_pooling", "expansions"}
+AVAILABLE = [name for name in FIGURES if HAS_EXACT or name not in NEEDS_EXACT]
+
+
+def z_bound(comparisons: int) -> float:
+    return float(norm.isf(BUDGET / (2 * comparisons)))
+
+
+def arr(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures_quick")
+    make_figures(out, only=AVAILABLE, seed=0, quick=True, progress=False)
+    return out
+
+
+def load(quick, name):
+    return json.loads((quick / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_every_figure_writes_png_pdf_and_data(quick, name):
+    if name not in AVAILABLE:
+        pytest.skip("needs theory.exact_values / published_expansions / leading_order")
+    png, pdf = (quick / f"{name}.png").read_bytes(), (quick / f"{name}.pdf").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+    assert b"CreationDate" not in pdf  # fixed metadata
+    data = load(quick, name)
+    assert data["figure"] == name and data["seed"] == 0 and data["quick"] is True
+    assert data["caption"] and data["title"] and data["reproduces"]
+    assert {"python", "jax", "numpy", "matplotlib", "collapse-theory"} <= set(data["versions"])
+
+
+def test_f2_mean_error_matches_exact_half_normal_mean(quick):
+    data = load(quick, "f2_mean_error")
+    n = np.asarray(data["sample_sizes"], dtype=float)
+    assert data["sample_sizes"] == [10, 30, 100, 500, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+    assert np.allclose(arr(data["exact_mean"]), data["sigma"] * np.sqrt(2 / (np.pi * n)))
+    assert f"{data['repeats']} repeats" in data["caption"]
+    z = (arr(data["abs_error_mean"]) - arr(data["exact_mean"])) / arr(data["abs_error_se"])
+    assert np.all(np.abs(z) < z_bound(len(z)))
+    assert set(data["simulation_mode"]) == {"samples", "sufficient"}
+
+
+def test_f6_discrete_matches_exact_survival_and_diversity(quick):
+    data = load(quick, "f6_discrete")
+    m, chains = data["sample_size"], data["chains"]
+    assert f"M = {m}" in data["caption"] and f"{chains} chains" in data["caption"]
+    checks = []
+    for d in data["distributions"].values():
+        p = arr(d["p0"])
+        assert np.isclose(p.sum(), 1.0)
+        exact = arr(d["survive_one_generation_exact"])
+        assert np.allclose(exact, 1 - (1 - p) ** m)
+        mc, se = arr(d["survive_one_generation_mc"]), arr(d["survive_one_generation_se"])
+        degenerate = se == 0  # every chain agreed: exact must then be (numerically) 0 or 1 there
+        assert np.all(np.abs(mc[degenerate] - exact[degenerate]) < 20 / chains)
+        checks.append((mc[~degenerate] - exact[~degenerate]) / se[~degenerate])
+        gens = np.arange(1, data["generations"] + 1)
+        assert np.allclose(arr(d["diversity_exact"]), np.sum(p * (1 - p)) * (1 - 1 / m) ** gens)
+        checks.append((arr(d["diversity_mean"]) - arr(d["diversity_exact"])) / arr(d["diversity_se"]))
+    z = np.concatenate(checks)
+    assert np.all(np.abs(z) < z_bound(z.size))
+    a, b = (arr(d["survive_one_generation_exact"]) for d in data["distributions"].values())
+    cut = arr(data["distributions"]["A"]["expected_count"]) >= 1
+    assert np.allclose(a[cut], b[cut], atol=0.05)  # the bulk survives alike in both
+
+
+def test_f4_and_f5_gmm_data(quick):
+    f4 = load(quick, "f4_gmm_scatter")
+    assert set(f4["setups"]) == {"blob", "two_gaussians"}
+    for setup in f4["setups"].values():
+        gens = [s["generation"] for s in setup["snapshots"]]
+        assert gens == f4["snapshot_generations"]
+        for shot in setup["snapshots"]:
+            assert np.asarray(shot["points"]).shape == (f4["sample_size"], 2)
+            assert math.isclose(sum(shot["weights"]), 1.0, rel_tol=1e-9)
+    f5 = load(quick, "f5_gmm_distance")
+    for setup in f5["setups"].values():
+        assert [r["sample_size"] for r in setup["runs"]] == f5["sample_sizes"]
+        for run in setup["runs"]:
+            dist = arr(run["l2_squared"])
+            assert dist.shape == (f5["generations"],) and abs(dist[0]) < 1e-12 and np.all(dist > -1e-12)
+            assert max(run["em_iterations"]) <= f5["em_max_iter"]
+
+
+@pytest.mark.skipif(not HAS_EXACT, reason="needs theory.exact_values")
+def test_f1_rms_errors_match_exact(quick):
+    # (mu_n - mu)^2 is a scale mixture of chi2_1: skewed, so the normal bound is approximate at 200 chains;
+    # checked at two generations only, with the Bonferroni bound over all (learner, M, generation) cells.
+    data = load(quick, "f1_gaussian_drift")
+    assert f"over {data['chains']} chains" in data["caption"]
+    z = []
+    for runs in data["learners"].values():
+        for run in runs:
+            for n in (10, data["generations"]):
+                z.append(run["z_mean_square_mean_error"][n])
+                z.append(run["z_mean_square_sd_error"][n])
+    z = np.asarray(z, dtype=float)
+    assert np.all(np.abs(z) < z_bound(z.size))
+
+
+@pytest.mark.skipif(not HAS_EXACT, reason="needs theory.exact_values")
+def test_f3_whole_pool_first_generation_is_replace(quick):
+    data = load(quick, "f3_pooling")
+    z = []
+    for run, ref in zip(data["variants"]["b_whole_pool"], data["replace_exact"]):
+        for which in ("mean", "sd"):
+            stats = run[f"{which}_error"]
+            exact = ref[f"exact_{which}_rms"][1] ** 2
+            z.append((stats["mean_square"][1] - exact) / stats["mean_square_se"][1])
+    z = np.asarray(z)
+    assert np.all(np.abs(z) < z_bound(z.size))
+
+
+@pytest.mark.skipif(not HAS_EXACT, reason="needs theory.exact_values")
+def test_expansions_monte_carlo_matches_exact_at_small_n_over_m(quick):
+    # only n/M = 0.1: at larger n/M, sigma_n^2 is close to log-normal with a large log-variance and the
+    # standard errors of the mean and (especially) the variance are unreliable.
+    data = load(quick, "expansions")
+    z = []
+    for curve in data["curves"]:
+        mc = curve["mc"]
+        i = mc["generations"].index(max(1, round(0.1 * curve["sample_size"])))
+        z += [mc["z_w2_sq_mean"][i], mc["z_w2_sq_var"][i]]
+    z = np.asarray(z, dtype=float)
+    assert np.all(np.abs(z) < z_bound(z.size))
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    make_figure("f2_mean_error", tmp_path / "a", seed=7, quick=True)
+    make_figure("f2_mean_error", tmp_path / "b", seed=7, quick=True)
+    make_figure("f2_mean_error", tmp_path / "c", seed=8, quick=True)
+    a, b, c = _digests(tmp_path / "a"), _digests(tmp_path / "b"), _digests(tmp_path / "c")
+    assert len(a) == 3 and a == b
+    assert a["f2_mean_error.json"] != c["f2_mean_error.json"]
+
+
+@pytest.mark.slow
+def test_every_quick_figure_is_byte_identical_on_rerun(quick, tmp_path):
+    make_figures(tmp_path, only=AVAILABLE, seed=0, quick=True, progress=False)
+    assert _digests(tmp_path) == _digests(quick)
+
+
+def test_cli_figures(tmp_path, capsys):
+    assert main(["figures", "--quick", "--only", "f2_mean_error", "--out", str(tmp_path), "--seed", "3"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f2_mean_error.json", "f2_mean_error.pdf",
+                                                         "f2_mean_error.png"]
+    assert json.loads((tmp_path / "f2_mean_error.json").read_text())["seed"] == 3
+    assert main(["figures", "--list"]) == 0
+    assert "f5_gmm_distance" in capsys.readouterr().out
+    assert main(["figures", "--quick", "--only", "no_such_figure", "--out", str(tmp_path)]) == 2
+    assert "figure: must be one of" in capsys.readouterr().err
