@@ -30,8 +30,8 @@ BIN_EDGES = np.linspace(-5.0, 5.0, 42)
 def distributions(sample_size: int = SAMPLE_SIZE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bin centres and the probabilities of A (a discretised standard normal) and B.
 
-    B equals A on the bins whose expected count ``M p`` is at least one and has heavier, asymmetric tails
-    below that cut (B's tail mass is spread flat on the left and as a bump on the right), renormalised.
+    B equals A on the bins whose expected count ``M p`` is at least one and has other tails below that cut
+    (flat at 0.08 counts on the left, a bump of up to 0.3 counts on the right), renormalised.
     """
     centres = 0.5 * (BIN_EDGES[1:] + BIN_EDGES[:-1])
     a = np.exp(-0.5 * centres**2)
@@ -40,8 +40,8 @@ def distributions(sample_size: int = SAMPLE_SIZE) -> tuple[np.ndarray, np.ndarra
     b = a.copy()
     tail_left = (~bulk) & (centres < 0)
     tail_right = (~bulk) & (centres > 0)
-    b[tail_left] = 0.6 / sample_size
-    b[tail_right] = (0.15 + 0.7 * np.exp(-0.5 * ((centres[tail_right] - 4.0) / 0.4) ** 2)) / sample_size
+    b[tail_left] = 0.08 / sample_size
+    b[tail_right] = (0.02 + 0.3 * np.exp(-0.5 * ((centres[tail_right] - 4.0) / 0.4) ** 2)) / sample_size
     b /= b.sum()
     return centres, a, b
 
