@@ -127,7 +127,7 @@ class Step:
 class Derivation:
     """All closed forms for one chain (constant ``M``), each proved by induction."""
 
-    one_step: OneStep
+    one_step: OneStep  # with placeholder moments r_p when the derivation is generic
     steps: dict  # name -> Step
     outputs: dict  # quantity -> closed form in n (sigma restored)
     sigma: sp.Expr
@@ -151,14 +151,39 @@ def _solve(name: str, recursion: sp.Expr, solved: dict) -> Step:
     return Step(name, recursion, a, b, closed, base, inductive)
 
 
+def ratio_symbols() -> dict:
+    """Placeholders ``r_p = E[R^p]`` and ``ell = E[log R^2]`` for the generic derivation."""
+    return {**{p: sp.Symbol(f"r_{p}", positive=True) for p in (1, 2, 3, 4)}, "log": sp.Symbol("ell", real=True)}
+
+
 @lru_cache(maxsize=None)
 def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) -> Derivation:
     """Derive and prove every closed form for a chain with constant sample size.
 
     Arguments may be numbers or SymPy expressions (see :mod:`theory.symbolic._symbols`).
+
+    With a numeric ``variance_scale`` the sums are taken with the actual one-step moments, so ratios equal to 1
+    (``E sigma_{n+1}^2 = E sigma_n^2`` for the unbiased learner with ``A = 1``) are summed exactly. With a
+    symbolic ``A`` the derivation is done once with the one-step moments as free symbols ``r_p`` (the generic
+    case, in which no two growth rates coincide), proved in that form, and then the moments are substituted;
+    it holds at the isolated values of ``A`` where rates coincide as a limit.
+
+    >>> from theory.symbolic._symbols import M, sigma
+    >>> derive(M, "mle", 1, sigma).outputs["variance_mean"]
+    sigma**2*((M - 1)/M)**n
+    >>> derive(M, "unbiased", 1, sigma).outputs["mean_sq_error"]
+    n*sigma**2/M
     """
     sample_size, variance_scale, sigma = map(sp.sympify, (sample_size, variance_scale, sigma))
-    one = one_step(sample_size, learner, variance_scale)
+    actual = one_step(sample_size, learner, variance_scale)
+    generic = bool(variance_scale.free_symbols)
+    if generic:
+        r = ratio_symbols()
+        one = OneStep(sample_size, learner, variance_scale, {p: r[p] for p in (1, 2, 3, 4)}, r["log"],
+                      actual.normal, actual.chi_square_moments)
+        values = {**{r[p]: actual.ratio[p] for p in (1, 2, 3, 4)}, r["log"]: actual.log_ratio}
+    else:
+        one, values = actual, {}
     rec = transition(one)
     solved: dict = {}
     steps = {}
@@ -167,7 +192,10 @@ def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) ->
         steps[name] = step
         solved[name] = step.closed_form
     subs = {STATE_SYMBOLS[k]: v for k, v in solved.items()}
-    outs = {
-        key: sp.simplify(expr.subs(subs)) * sigma ** SIGMA_POWER[key] for key, expr in outputs(one).items()
-    }
+    outs = {}
+    for key, expr in outputs(one).items():
+        value = sp.simplify(expr.subs(subs))
+        if values:
+            value = sp.powsimp(value.subs(values), force=True)
+        outs[key] = value * sigma ** SIGMA_POWER[key]
     return Derivation(one, steps, outs, sigma)
