@@ -63,7 +63,9 @@ def compute(key, *, quick: bool) -> dict:
             f"(the paper's curves, |mu - mu_n| and |sigma - sigma_n|); bands: root-mean-square error over {chains} "
             "chains +- 2 SE; black dashed: exact RMS error sqrt(E(mu_n - mu)^2) and sqrt(E(sigma_n - sigma)^2) "
             "from theory.exact_values. Top: unbiased learner (divisor M - 1, the paper's theory); bottom: MLE "
-            "(divisor M, the authors' notebook). Simulation: sufficient statistics (exact in distribution)."
+            "(divisor M, the authors' notebook). Simulation: sufficient statistics (exact in distribution). For small "
+            "M and late generations the unbiased chain's sigma_n^2 is heavy-tailed (E sigma_n^2 = sigma^2 while "
+            "sigma_n -> 0 almost surely): the sample RMS then falls below the exact RMS and its SE is unreliable."
         ),
         "mu": 0.0,
         "sigma": 1.0,
@@ -91,7 +93,7 @@ def plot(data: dict):
                 single = array(run[f"single_run_abs_{which}_error"])
                 stats = run[f"{which}_error"]
                 rms, se = array(stats["rms"]), array(stats["rms_se"])
-                ax.plot(gens[shown], single[shown], color=colour, lw=0.5, alpha=0.45)
+                ax.plot(gens[shown], single[shown], color=colour, lw=0.4, alpha=0.3)
                 ax.fill_between(gens[shown], (rms - 2 * se)[shown], (rms + 2 * se)[shown], color=colour, alpha=0.45,
                                 lw=0, label=f"M = {run['sample_size']:.0e}".replace("e+0", "e"))
                 ax.plot(gens[shown], array(run[exact_key])[shown], "--", color="black", lw=0.7)
@@ -104,5 +106,5 @@ def plot(data: dict):
                 ax.set_xlabel("generation n")
     axes[0, 0].plot([], [], color="0.4", lw=0.5, label="one run")
     axes[0, 0].plot([], [], "--", color="black", lw=0.7, label="exact RMS")
-    axes[0, 0].legend(loc="upper left", ncol=2, fontsize=6)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=9, fontsize=6)
     return fig

@@ -150,8 +150,8 @@ def plot(data: dict):
                         color=colour_of[ref["sample_size"]])
             for run in data["variants"][variant]:
                 colour = colour_of[run["sample_size"]]
-                ax.plot(gens[shown], array(run[f"single_run_abs_{which}_error"])[shown], color=colour, lw=0.5,
-                        alpha=0.5)
+                ax.plot(gens[shown], array(run[f"single_run_abs_{which}_error"])[shown], color=colour, lw=0.4,
+                        alpha=0.3)
                 if run["chains"] >= 20:
                     stats = run[f"{which}_error"]
                     rms, se = array(stats["rms"]), array(stats["rms_se"])
@@ -169,5 +169,5 @@ def plot(data: dict):
         axes[0, 1].fill_between([], [], color=colour, alpha=0.45, lw=0, label=f"M = {m:.0e}".replace("e+0", "e"))
     axes[0, 1].plot([], [], color="0.4", lw=0.5, label="one run")
     axes[0, 1].plot([], [], "--", color="0.4", lw=0.7, label="replace, exact RMS")
-    axes[0, 1].legend(loc="upper left", ncol=2, fontsize=6)
+    fig.legend(*axes[0, 1].get_legend_handles_labels(), loc="outside lower center", ncol=9, fontsize=6)
     return fig

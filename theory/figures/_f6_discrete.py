@@ -143,7 +143,7 @@ def plot(data: dict):
         colour, marker = styles[name]
         axes["a"].semilogy(x, array(d["expected_count"]), marker, ms=3, color=colour, label=f"{name}: M p")
         axes["b"].plot(x, array(d["survive_one_generation_exact"]), "-", color=colour, lw=1,
-                       label=f"{name}: exact $1-(1-p)^M$")
+                       label=f"{name}: exact")
         axes["b"].errorbar(x, array(d["survive_one_generation_mc"]), yerr=2 * array(d["survive_one_generation_se"]),
                            fmt=marker, ms=2.5, color=colour, mfc="none", lw=0.6)
         counts = array(d["one_generation_counts"])
@@ -170,7 +170,7 @@ def plot(data: dict):
     axes["a"].legend(loc="upper right")
     axes["b"].set_title("(b) P(bin survives one generation)")
     axes["b"].set_xlabel("x")
-    axes["b"].legend(loc="center", fontsize=6)
+    axes["b"].legend(loc="center", fontsize=6, title="$1-(1-p_k)^M$", title_fontsize=6)
     axes["c"].set_title("(c) one resample: the tails are gone")
     axes["c"].legend(loc="upper right")
     axes["d"].set_xscale("log")
