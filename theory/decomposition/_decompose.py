@@ -58,9 +58,13 @@ def _shapley(e: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _moebius(e: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Pairwise and triple interaction terms (Moebius inversion of ``e_T``): they add up to the remainder."""
-    pair = {t: e[t] - e[t[0]] - e[t[1]] for t in ("SX", "SP", "XP")}
-    triple = e["SXP"] - e["SX"] - e["SP"] - e["XP"] + e["S"] + e["X"] + e["P"]
+    """Pairwise and triple interaction terms (Moebius inversion of ``e_T``): they add up to the remainder.
+
+    Written as differences of marginal contributions, so that a source that changes nothing (expressivity for a
+    Gaussian ``D_0``, approximation at ``A = 1``) gives exactly zero in every term that involves it.
+    """
+    pair = {t: (e[t] - e[t[0]]) - e[t[1]] for t in ("SX", "SP", "XP")}
+    triple = ((e["SXP"] - e["SX"]) - (e["SP"] - e["S"])) - ((e["XP"] - e["X"]) - (e["P"] - e[""]))
     return {**pair, "SXP": triple}
 
 
@@ -125,7 +129,7 @@ class Decomposition:
             },
             "errors": {(k or "none"): lst(v) for k, v in self.errors.items()},
             "interactions": {k: lst(v) for k, v in self.interactions.items()},
-            "stderr": {k: (lst(v) if not isinstance(v, dict) else {kk: lst(vv) for kk, vv in v.items()})
+            "stderr": {k: (lst(v) if not isinstance(v, dict) else {(kk or "none"): lst(vv) for kk, vv in v.items()})
                        for k, v in self.stderr.items()},
         }
 
@@ -236,16 +240,18 @@ def decompose(
     fit = first_fit_sd(dist, m0, learner, key=key, draws=draws)
     e = subset_errors(dist, chain, gens, fit.ratio, c_g)
     parts = _parts(e)
+    reported = {**parts, "errors": e}
     if fit.stderr > 0:  # every output is affine in c_D: its standard error is |slope| x se(c_D)
-        shifted = _parts(subset_errors(dist, chain, gens, fit.ratio + fit.stderr, c_g))
+        e_shift = subset_errors(dist, chain, gens, fit.ratio + fit.stderr, c_g)
+        shifted = {**_parts(e_shift), "errors": e_shift}
         stderr = {
             k: ({kk: np.abs(shifted[k][kk] - vv) for kk, vv in v.items()} if isinstance(v, dict)
                 else np.abs(shifted[k] - v))
-            for k, v in parts.items()
+            for k, v in reported.items()
         }
     else:
         stderr = {k: ({kk: np.zeros(len(gens)) for kk in v} if isinstance(v, dict) else np.zeros(len(gens)))
-                  for k, v in parts.items()}
+                  for k, v in reported.items()}
     rho, rho_error = dist.rho()
     return Decomposition(
         d0=dist,
