@@ -63,3 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as err:
         sys.stderr.write(f"collapse-theory {args.command}: error: {err}\n")
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
