@@ -231,6 +231,34 @@ def test_first_fit_moments_do_not_depend_on_gaussianity_z():
     assert max(abs(v) for v in z) < bound(len(z)), z
 
 
+def test_series_for_large_sample_sizes_z():
+    """The second-order series (default above M_0 = 2**17) against the Monte Carlo at M_0 = 2000, where both are
+    accurate; the series' stated error (its neglected O(M^-2) terms) is added to the standard error."""
+    z = []
+    for i, d0 in enumerate((Uniform(), MIXTURE, Empirical(DATA))):
+        series = first_fit_sd(d0, 2000, "unbiased", method="series")
+        mc = first_fit_sd(d0, 2000, "unbiased", key=jax.random.key(300 + i), draws=2**11, method="monte carlo")
+        z.append((series.ratio - mc.ratio) / math.hypot(series.stderr, mc.stderr))
+    assert max(abs(v) for v in z) < bound(len(z)), z
+    assert first_fit_sd(Laplace(), 2**18, "mle").method == "series (second order)"
+    assert first_fit_sd(StudentT(3), 2**18, "mle", draws=2).method == "monte carlo"  # kurtosis infinite
+    with pytest.raises(ParameterError, match="method"):
+        first_fit_sd(StudentT(3), 10, "mle", method="series")
+
+
+def test_kurtosis():
+    assert Uniform(2, 5).kurtosis == 1.8 and Laplace(1, 3).kurtosis == 6.0 and StudentT(10).kurtosis == 4.0
+    x = np.random.default_rng(1).standard_normal(10)
+    assert Empirical(x).kurtosis == pytest.approx(stats.kurtosis(x, fisher=False), rel=1e-12)
+    mix = GaussianMixture([1.0], [2.0], [3.0])
+    assert mix.kurtosis == pytest.approx(3.0, rel=1e-15)
+    def density(x):
+        return sum(w * stats.norm.pdf(x, m, s) for w, m, s in zip(MIXTURE.weights, MIXTURE.means, MIXTURE.sds))
+
+    c4 = integrate.quad(lambda x: (x - MIXTURE.mean) ** 4 * density(x), -np.inf, np.inf, epsrel=1e-12)[0]
+    assert MIXTURE.kurtosis == pytest.approx(c4 / MIXTURE.sd**4, rel=1e-10)
+
+
 def test_heavy_tails_use_the_plain_estimator():
     """The control variate S^2 has infinite variance when E X^4 = inf (Student-t, nu <= 4)."""
     assert not StudentT(4).finite_fourth_moment and StudentT(4.5).finite_fourth_moment

@@ -70,6 +70,8 @@ class _Distribution:
 
     #: whether ``E X^4 < inf`` (then the control variate of the first-fit sd estimate applies).
     finite_fourth_moment = True
+    #: ``E (X - mu)^4 / sigma^4`` (``inf`` when the fourth moment is not finite).
+    kurtosis = math.inf
     #: whether ``rho`` and ``E sigma_1`` are exact (Gaussian): no numerical error anywhere.
     is_gaussian = False
 
@@ -123,6 +125,8 @@ class Normal(_Distribution):
 
     def _rho(self):
         return 1.0, 0.0
+
+    kurtosis = 3.0
 
     def _sample(self, key, shape, dtype):
         import jax
@@ -178,6 +182,13 @@ class GaussianMixture(_Distribution):
     def sd(self) -> float:
         mu = self.mean
         return math.sqrt(math.fsum(w * (s * s + (m - mu) ** 2) for w, m, s in zip(self.weights, self.means, self.sds)))
+
+    @cached_property
+    def kurtosis(self) -> float:
+        mu = self.mean
+        c4 = math.fsum(w * ((m - mu) ** 4 + 6 * (m - mu) ** 2 * v * v + 3 * v**4)
+                       for w, m, v in zip(self.weights, self.means, self.sds))
+        return c4 / self.sd**4
 
     def _z(self, x):
         x = np.asarray(x, dtype=float)[..., None]
@@ -241,6 +252,10 @@ class StudentT(_Distribution):
         return self.df > 4
 
     @property
+    def kurtosis(self) -> float:
+        return 3 + 6 / (self.df - 4) if self.df > 4 else math.inf
+
+    @property
     def spec(self) -> str:
         return f"student-t:{self.df:g},{self.loc:g},{self.scale:g}"
 
@@ -289,6 +304,8 @@ class Laplace(_Distribution):
     def __post_init__(self):
         object.__setattr__(self, "loc", check_finite("laplace loc", self.loc))
         object.__setattr__(self, "scale", check_positive("laplace scale", self.scale))
+
+    kurtosis = 6.0
 
     @property
     def spec(self) -> str:
@@ -346,6 +363,8 @@ class Uniform(_Distribution):
             raise ParameterError("uniform high", f"a number > low = {low:g}", high)
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+
+    kurtosis = 1.8
 
     @property
     def spec(self) -> str:
@@ -426,6 +445,11 @@ class Empirical(_Distribution):
     def sd(self) -> float:
         d = self.data - self.mean
         return float(math.sqrt(math.fsum(d * d) / self.data.size))
+
+    @cached_property
+    def kurtosis(self) -> float:
+        d = (self.data - self.mean) / self.sd
+        return float(math.fsum(d**4) / self.data.size)
 
     def cdf(self, x):
         return np.searchsorted(self.data, np.asarray(x, dtype=float), side="right") / self.data.size
