@@ -48,8 +48,8 @@ def _table(result) -> str:
     lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     fit = result.first_fit
-    sd1 = f"{fit.ratio * result.sd:.9g}" + (f" +- {fit.stderr * result.sd:.2g} ({fit.method}, {fit.draws} draws)"
-                                            if fit.stderr else f" ({fit.method})")
+    how = fit.method + (f", {fit.draws} draws" if fit.draws else "")
+    sd1 = f"{fit.ratio * result.sd:.9g}" + (f" +- {fit.stderr * result.sd:.2g} ({how})" if fit.stderr else f" ({how})")
     se = max(float(max(result.stderr["total"])), 0.0)
     sizes = result.sample_sizes
     size_text = str(int(sizes[0])) if len(set(sizes.tolist())) == 1 else " ".join(str(int(m)) for m in sizes)
