@@ -265,3 +265,29 @@ def test_small_m_many_chains_both_modes(m):
         result = simulate(jax.random.key(seed), chain, chains=k, generations=gens, mode=mode)
         zs += z_scores(result, textbook(chain, gens), chain, k)
     assert_z(zs)
+
+
+def test_fused_threefry_is_jax_threefry():
+    # samples mode's unrolled hash is bit for bit jax's Threefry-2x32 (20 rounds)
+    from jax.extend.random import threefry_2x32
+
+    from theory.montecarlo._normals import threefry2x32
+
+    words = jax.random.bits(jax.random.key(4), (2,), jax.numpy.uint32)
+    x0 = jax.numpy.arange(1000, dtype=jax.numpy.uint32) * 7919
+    x1 = jax.numpy.arange(1000, dtype=jax.numpy.uint32) % 13
+    ours = threefry2x32(words[0], words[1], x0, x1)
+    theirs = threefry_2x32(words, jax.numpy.concatenate([x0, x1])).reshape(2, -1)
+    np.testing.assert_array_equal(np.asarray(ours[0]), np.asarray(theirs[0]))
+    np.testing.assert_array_equal(np.asarray(ours[1]), np.asarray(theirs[1]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_samples_stream_is_standard_normal(dtype):
+    # the draws samples mode fits: KS against N(0, 1), in both precisions
+    from theory.montecarlo._bench import fast_normals
+
+    z = np.asarray(fast_normals(jax.random.key(6), (200, 501), dtype), dtype=np.float64).ravel()
+    assert z.shape == (200 * 501,)
+    p = stats.kstest(z, "norm").pvalue
+    assert p > BUDGET / 2, f"KS p = {p:.2g}"

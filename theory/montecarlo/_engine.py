@@ -11,10 +11,14 @@ variance scale:
   the learner. Both learners are affine-equivariant, so the fit is computed on the standardised points:
   ``mu_{i+1} = mu_i + sigma_i zbar`` and ``sigma_{i+1}**2 = A sigma_i**2 SS(z) / d``. This is the same
   fit, written so that it stays accurate when ``|mu_i| >> sigma_i`` (collapse), where fitting raw ``x`` in
-  float32 would lose every digit. Points are drawn in tiles of ``T`` samples with one key per tile
-  (``fold_in(generation_key, tile)``), and tiles are grouped into memory-bounded chunks; a chunk's mean and
-  centred sum of squares are merged into the running ones (Chan et al.), so the chunk size changes nothing
-  but summation order.
+  float32 would lose every digit. The ``z_j`` come from the counter-based stream of :mod:`._normals`
+  (draw ``j`` of chain ``c`` is a pure function of the generation's key, ``j`` and ``c``). Per tile of ``T``
+  samples, one fused loop hashes each counter once, transforms, masks ``j >= M`` and forms the pair
+  (``z - z_0``, ``(z - z_0)**2``) summed over the counter's draws (one complex number, so that XLA keeps it one
+  loop); one reduction then sums the tile. The shift by the chain's first draw ``z_0`` keeps
+  ``SS = sum (z - z_0)**2 - (sum (z - z_0))**2 / M`` from cancelling catastrophically at small ``M``. Tiles
+  are summed per memory-bounded chunk, chunks into the running sums, so the chunk size changes nothing but
+  summation order.
 * ``sufficient`` mode draws the fitted statistics from their exact joint law, one draw per chain whatever
   ``M``: ``zbar ~ N(0, 1/M)`` and ``SS(z) ~ chi2_{M-1}`` independent, the latter as
   ``log 2 + log Gamma((M - 1)/2)`` (:mod:`._gamma`, in log space so that tiny draws at ``M = 2`` do not
@@ -34,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._gamma import log_gamma
+from ._normals import draws_per_counter, normals, stream_key
 from ._summary import PER_CHAIN
 
 #: The largest tile of samples drawn with one key in samples mode.
@@ -65,9 +70,10 @@ class StepInputs(NamedTuple):
 
 
 def tile_size(max_sample_size: int) -> int:
-    """Samples per tile: at most :data:`MAX_TILE`, balanced so that ``M`` wastes fewer than one tile."""
+    """Samples per tile: even, at most :data:`MAX_TILE`, balanced so that ``M`` wastes fewer than one tile."""
     tiles = -(-max_sample_size // MAX_TILE)
-    return -(-max_sample_size // tiles)
+    size = -(-max_sample_size // tiles)
+    return size + size % 2  # even: a counter gives two float32 draws
 
 
 def _sum(x):
@@ -121,26 +127,33 @@ def _sufficient_step(state: ChainState, key, step: StepInputs, dtype) -> ChainSt
 def _samples_step(state: ChainState, key, step: StepInputs, dtype, tile, tiles_per_chunk, constrain) -> ChainState:
     chains = state.mu.shape[0]
     m = step.sample_size
+    per = draws_per_counter(dtype)
+    width = tile // per  # counters per tile
     n_tiles = (m + tile - 1) // tile
     n_chunks = (n_tiles + tiles_per_chunk - 1) // tiles_per_chunk
-    draw = jax.vmap(lambda k: jax.random.normal(k, (chains, tile), dtype))
+    words = stream_key(key)
+    chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (1, chains, 1), 1))
+    shift = normals(words, jnp.uint32(0), chain, dtype)[0]  # draw 0 of each chain: (1, chains, 1)
     zero = jnp.zeros((chains,), dtype)
 
     def chunk(c, acc):
-        count, mean, ss = acc
-        tiles = c * tiles_per_chunk + jnp.arange(tiles_per_chunk)
-        z = constrain(draw(jax.vmap(lambda t: jax.random.fold_in(key, t))(tiles)))  # (tiles, chains, tile)
-        index = tiles[:, None] * tile + jnp.arange(tile)[None, :]
-        mask = (index < m)[:, None, :]
-        n_c = jnp.sum(mask, dtype=jnp.int32).astype(dtype)  # same for every chain
-        mean_c = jnp.sum(jnp.where(mask, z, 0), axis=(0, 2)) / n_c
-        ss_c = jnp.sum(jnp.where(mask, (z - mean_c[None, :, None]) ** 2, 0), axis=(0, 2))
-        total = count + n_c
-        delta = mean_c - mean
-        return total, mean + delta * (n_c / total), ss + ss_c + delta**2 * (count * n_c / total)
+        total, total_sq = acc
+        tiles = c * tiles_per_chunk + jnp.arange(tiles_per_chunk, dtype=jnp.int32)
+        counter = tiles[:, None, None] * width + jnp.arange(width, dtype=jnp.int32)[None, None, :]
+        d = s = q = None
+        for j, z in enumerate(normals(words, counter.astype(jnp.uint32), chain, dtype)):
+            d = jnp.where(counter * per + j < m, z - shift, 0)  # (tiles, chains, width)
+            s = d if s is None else s + d
+            q = d * d if q is None else q + d * d
+        # s and q as the real and imaginary parts of one array: XLA CPU then computes the hash once per counter
+        # (two real outputs became two loops, each hashing) and sums both in one pass; per tile, then over tiles
+        both = jax.lax.complex(s, q).sum(axis=2).sum(axis=0)
+        return total + jnp.real(both), total_sq + jnp.imag(both)
 
-    _, zbar, ss = jax.lax.fori_loop(0, n_chunks, chunk, (jnp.zeros((), dtype), zero, zero))
-    ss = jnp.maximum(ss, jnp.finfo(dtype).tiny)  # SS = 0 has probability 0, but not in float32
+    s, q = jax.lax.fori_loop(0, n_chunks, chunk, (zero, zero))
+    m_f = m.astype(dtype)
+    zbar = shift[0, :, 0] + s / m_f
+    ss = jnp.maximum(q - s * s / m_f, jnp.finfo(dtype).tiny)  # SS = 0 has probability 0, but not in float32
     mu = state.mu + jnp.exp(0.5 * state.log_variance) * zbar
     return ChainState(mu, state.log_variance + step.log_factor + jnp.log(ss))
 
