@@ -15,8 +15,33 @@ import jax
 import jax.numpy as jnp
 
 
+def _log1p_cubic(t):
+    """``log(1 + t) - t + t**2/2`` (about ``t**3/3``) without cancellation, for ``t > -1``.
+
+    With ``s = t/(2 + t)``, ``log(1 + t) = 2 atanh(s)``, so the difference is
+    ``t**3/(2 (2 + t)) + 2 s**3 (1/3 + s**2/5 + ...)``: two terms of the sign of ``t``, nothing cancels.
+    The series (to ``s**15``) is used for ``|t| < 1/4`` (``|s| < 1/7``, truncation below 1e-14 relative);
+    beyond, the direct formula loses at most a few bits.
+    """
+    s = t / (2 + t)
+    s2 = s * s
+    series = 1 / 15
+    for k in (13, 11, 9, 7, 5, 3):
+        series = 1 / k + s2 * series
+    small = t**3 / (2 * (2 + t)) + 2 * s * s2 * series
+    direct = jnp.log1p(t) - t + t * t / 2
+    return jnp.where(jnp.abs(t) < 0.25, small, direct)
+
+
 def log_gamma(key, a, shape, dtype) -> jax.Array:
-    """``log G`` with ``G ~ Gamma(a, 1)``, ``a > 0`` a scalar (may be traced)."""
+    """``log G`` with ``G ~ Gamma(a, 1)``, ``a > 0`` a scalar (may be traced).
+
+    The acceptance test ``log u < x**2/2 + d - d v + d log v`` is evaluated as
+    ``log u < d (3 (log(1 + t) - t + t**2/2) - t**3)`` with ``t = c x`` (the same quantity: ``v = (1 + t)**3``
+    and ``9 d c**2 = 1``). Written the first way it cancels terms of size ``d`` down to ``O(1)``; at
+    ``M = 10**7`` (``d ~ 5e6``) in float32 that wrongly rejected 8% of proposals (0.05% is right), which both
+    distorted the law and doubled the rounds of the loop.
+    """
     dtype = jnp.dtype(dtype)
     a = jnp.asarray(a, dtype)
     boost = a < 1
@@ -30,11 +55,11 @@ def log_gamma(key, a, shape, dtype) -> jax.Array:
         kx, ku = jax.random.split(k)
         x = jax.random.normal(kx, shape, dtype)
         u = jax.random.uniform(ku, shape, dtype, minval=tiny)
-        v = 1 + c * x
-        positive = v > 0
-        log_v3 = 3 * jnp.log(jnp.where(positive, v, 1))
-        accept = positive & (jnp.log(u) < 0.5 * x * x + d - d * jnp.exp(log_v3) + d * log_v3)
-        return accept, jnp.log(d) + log_v3
+        t = c * x
+        positive = t > -1
+        t = jnp.where(positive, t, 0)
+        accept = positive & (jnp.log(u) < d * (3 * _log1p_cubic(t) - t * t * t))
+        return accept, jnp.log(d) + 3 * jnp.log1p(t)
 
     def body(s):
         done, value, r = s
