@@ -1,0 +1,141 @@
+"""Exact values: closed forms vs the high-precision recursion vs independent quadrature."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from scipy import integrate, stats
+
+from theory import GaussianChain, ParameterError, exact_values, step_moments
+from theory.numeric import QUANTITIES
+from theory.symbolic import derive
+from theory.symbolic._one_step import gamma_ratio_symbol, gamma_ratio_value
+from theory.symbolic._symbols import A, M, n, sigma
+
+
+def closed_form_value(learner, a, m, gen, sig, quantity, dps=60):
+    """Evaluate the symbolic closed form at a point, lambdified to mpmath with `dps` digits."""
+    a_sym = A if a != 1 else 1
+    expr = derive(M, learner, a_sym, sigma).outputs[quantity]
+    fn = sp.lambdify((M, n, sigma, A, gamma_ratio_symbol()), expr, modules="mpmath")
+    c_expr = sp.lambdify(M, gamma_ratio_value(M), modules="mpmath")
+    with mpmath.workdps(dps):
+        m_ = mpmath.mpf(m)
+        return float(fn(m_, mpmath.mpf(gen), mpmath.mpf(sig), mpmath.mpf(sp.Rational(a).p) / sp.Rational(a).q,
+                        c_expr(m_)))
+
+
+@pytest.mark.parametrize(
+    "learner,a,m,sig",
+    [("unbiased", 1, 2, 1.0), ("unbiased", 1, 7, 2.5), ("mle", 1, 3, 1.0), ("mle", 1, 50, 0.5),
+     ("unbiased", sp.Rational(3, 2), 5, 1.0), ("mle", sp.Rational(4, 5), 10, 1.3)],
+)
+def test_closed_forms_match_recursion(learner, a, m, sig):
+    gens = [0, 1, 2, 3, 7, 20]
+    chain = GaussianChain(m, learner=learner, variance_scale=float(a), sigma=sig)
+    values = exact_values(chain, gens)
+    for q in QUANTITIES:
+        for i, g in enumerate(gens):
+            expected = closed_form_value(learner, a, m, g, sig, q)
+            # abs: the closed form is evaluated with 60 digits from terms of order 1, so an exact 0 (n = 0)
+            # comes out as ~1e-60; 1e-40 is far below any value the chain produces here.
+            assert values[q][i] == pytest.approx(expected, rel=1e-12, abs=1e-40), (q, g)
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_accuracy_at_extreme_sizes(learner):
+    """n up to 1e6, M up to 1e9: float64 results within 1e-9 of a 100-digit evaluation of the closed forms."""
+    for m in (10**9, 10**5):
+        gens = [1, 1000, 10**6]
+        values = exact_values(GaussianChain(m, learner=learner), gens)
+        for q in QUANTITIES:
+            for i, g in enumerate(gens):
+                got = values[q][i]
+                assert math.isfinite(got)
+                expected = closed_form_value(learner, 1, m, g, 1, q, dps=100)
+                assert got == pytest.approx(expected, rel=1e-9), (m, q, g)
+
+
+def _fit_moments(m, learner, a):
+    """One step by quadrature over the chi-square density (independent of sympy and of the recursion)."""
+    k, d = m - 1, (m - 1 if learner == "unbiased" else m)
+    dist = stats.chi2(k)
+    return {p: dist.expect(lambda x: (a * x / d) ** (p / 2)) for p in (1, 2, 3, 4)}, dist, k, d
+
+
+@pytest.mark.parametrize("m,learner,a", [(2, "unbiased", 1.0), (5, "mle", 1.0), (4, "unbiased", 1.7)])
+def test_step_moments_by_quadrature(m, learner, a):
+    mom, dist, k, d = _fit_moments(m, learner, a)
+    got = step_moments(m, learner, a)
+    for p in (1, 2, 3, 4):
+        assert got[p] == pytest.approx(mom[p], rel=1e-9)
+    log_mean = dist.expect(lambda x: math.log(a * x / d))
+    assert got["log"] == pytest.approx(log_mean, rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    "sizes,learner,a",
+    [((3, 5), "unbiased", 1.0), pytest.param((5, 3), "mle", 1.3, marks=pytest.mark.slow)],  # ~25 s each
+)
+def test_two_generations_by_quadrature(sizes, learner, a):
+    """E W2^2 and Var W2^2 at n = 2 with a schedule, by a double integral over both chi-square draws.
+
+    Given X_1 = sigma_1/sigma and X_2 = sigma_2/sigma, (mu_2 - mu)/sigma ~ N(0, 1/M_0 + X_1^2/M_1), so
+    E[W2^2 | X] = V + (X_2 - 1)^2 and E[W2^4 | X] = 3 V^2 + 2 V (X_2 - 1)^2 + (X_2 - 1)^4.
+    """
+    m0, m1 = sizes
+    d = [m - 1 if learner == "unbiased" else m for m in sizes]
+    f0, f1 = stats.chi2(m0 - 1).pdf, stats.chi2(m1 - 1).pdf
+
+    def moment(power):
+        def integrand(y, x):
+            x1 = math.sqrt(a * x / d[0])
+            x2 = x1 * math.sqrt(a * y / d[1])
+            v = 1 / m0 + x1**2 / m1
+            t = (x2 - 1) ** 2
+            value = v + t if power == 1 else 3 * v * v + 2 * v * t + t * t
+            return value * f0(x) * f1(y)
+
+        return integrate.dblquad(integrand, 0, np.inf, 0, np.inf, epsabs=1e-12, epsrel=1e-10)[0]
+
+    first, second = moment(1), moment(2)
+    values = exact_values(GaussianChain(sizes, learner=learner, variance_scale=a), [2])
+    assert values["w2_sq_mean"][0] == pytest.approx(first, rel=1e-8)
+    assert values["w2_sq_var"][0] == pytest.approx(second - first**2, rel=1e-7)
+
+
+def test_special_values():
+    v = exact_values(GaussianChain(2), [1])
+    assert v["sd_mean"][0] == pytest.approx(math.sqrt(2 / math.pi), rel=1e-15)
+    assert v["variance_var"][0] == pytest.approx(2.0, rel=1e-15)  # Var chi^2_1 = 2
+    # E log chi^2_1 = psi(1/2) + log 2
+    assert v["log_variance_mean"][0] == pytest.approx(float(mpmath.digamma(0.5) + mpmath.log(2)), rel=1e-14)
+    mle = exact_values(GaussianChain(9, learner="mle", sigma=3.0), [1, 5, 40])
+    np.testing.assert_allclose(mle["mean_sq_error"] + mle["variance_mean"], 9.0, rtol=1e-14)
+
+
+def test_schedule_equals_constant_when_constant():
+    a = exact_values(GaussianChain(17, learner="mle"), [0, 3, 6])
+    b = exact_values(GaussianChain([17] * 6, learner="mle"), [0, 3, 6])
+    for q in QUANTITIES:
+        np.testing.assert_allclose(a[q], b[q], rtol=1e-14)
+    c = exact_values(GaussianChain(lambda i: 17), [6])
+    d = exact_values(GaussianChain(17), [6])
+    assert c["w2_sq_var"][0] == pytest.approx(d["w2_sq_var"][0], rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "kwargs,generations,parameter",
+    [({"sample_size": 1}, [1], "sample_size"), ({"sample_size": 2.5}, [1], "sample_size"),
+     ({"sample_size": 10, "sigma": 0.0}, [1], "sigma"), ({"sample_size": 10, "variance_scale": -1}, [1], "variance_scale"),
+     ({"sample_size": 10, "variance_scale": math.nan}, [1], "variance_scale"), ({"sample_size": 10}, [-1], "generations"),
+     ({"sample_size": 10}, [1.5], "generations"), ({"sample_size": 10, "learner": "ols"}, [1], "learner"),
+     ({"sample_size": [5, 5]}, [3], "generations"), ({"sample_size": math.inf}, [1], "sample_size")],
+)
+def test_bad_input_names_the_parameter(kwargs, generations, parameter):
+    with pytest.raises(ParameterError) as err:
+        exact_values(GaussianChain(**kwargs), generations)
+    assert err.value.parameter == parameter
+    assert str(err.value).startswith(parameter)
