@@ -13,7 +13,7 @@ DESCRIPTION = (
     "For each figure NAME it writes NAME.png, NAME.pdf and NAME.json (the data: seed, sizes, standard errors, "
     "package versions); the same command, seed and package versions give byte-identical files. "
     "Figures: f1_gaussian_drift, f2_mean_error, f3_pooling, f4_gmm_scatter, f5_gmm_distance, f6_discrete, "
-    "expansions."
+    "expansions, decomposition."
 )
 
 

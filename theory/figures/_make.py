@@ -24,6 +24,7 @@ from . import (
     _f5_gmm_distance,
     _f6_discrete,
 )
+from ..decomposition import _figure as _decomposition_figure
 from ._io import load_data, save_data
 from ._style import save_figure, style
 
@@ -36,6 +37,7 @@ FIGURE_MODULES = (
     _f5_gmm_distance,
     _f6_discrete,
     _expansions,
+    _decomposition_figure,
 )
 FIGURES: dict[str, object] = {m.NAME: m for m in FIGURE_MODULES}
 

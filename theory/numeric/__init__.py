@@ -1,5 +1,9 @@
-"""Exact numeric evaluation of the chain's moments (high precision, then float64)."""
+"""Exact numeric evaluation of the chain's moments (high precision, then float64), expansions, schedules and
+collapse times."""
 
+from ._collapse_time import collapse_time as collapse_time
+from ._collapse_time import median_sd_ratio as median_sd_ratio
+from ._collapse_time import sd_ratio_cdf as sd_ratio_cdf
 from ._exact import QUANTITIES as QUANTITIES
 from ._exact import exact_state as exact_state
 from ._exact import exact_values as exact_values
@@ -8,3 +12,6 @@ from ._expansions import accuracy_limit as accuracy_limit
 from ._expansions import expansion_error as expansion_error
 from ._expansions import leading_order as leading_order
 from ._expansions import published_expansions as published_expansions
+from ._schedules import BoundedDrift as BoundedDrift
+from ._schedules import bounded_drift as bounded_drift
+from ._schedules import drift_partial_sums as drift_partial_sums
