@@ -52,7 +52,7 @@ class GaussianChain:
     >>> GaussianChain(100).sample_sizes(3)
     array([100, 100, 100])
     >>> GaussianChain(lambda i: 10 * 2**i, learner="mle").sample_sizes(4)
-    array([ 10,  20,  40,  80])
+    array([10, 20, 40, 80])
     >>> GaussianChain(1)
     Traceback (most recent call last):
     ...

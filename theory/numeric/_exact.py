@@ -155,7 +155,7 @@ def exact_values(chain: GaussianChain, generations) -> dict:
     --------
     >>> from theory import GaussianChain
     >>> v = exact_values(GaussianChain(100), [0, 1, 10])
-    >>> [round(x, 12) for x in v["mean_sq_error"]]
+    >>> [round(float(x), 12) for x in v["mean_sq_error"]]
     [0.0, 0.01, 0.1]
     >>> float(v["w2_sq_mean"][1])  # 1/M + 2(1 - c_M)
     0.0150126...
