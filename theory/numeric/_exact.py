@@ -158,7 +158,7 @@ def exact_values(chain: GaussianChain, generations) -> dict:
     >>> [round(float(x), 12) for x in v["mean_sq_error"]]
     [0.0, 0.01, 0.1]
     >>> float(v["w2_sq_mean"][1])  # 1/M + 2(1 - c_M)
-    0.0150126...
+    0.0150440478...
     """
     gens = check_generations(generations)
     states, dps = _states(chain, gens)
