@@ -27,19 +27,13 @@ import dataclasses
 
 import numpy as np
 
+from ..symbolic._recursion import SIGMA_POWER as _SIGMA_POWER
+
 #: The per-chain values reduced at each reported generation, in the order kept on device.
 PER_CHAIN = ("mean_sq_error", "variance", "sd", "log_variance", "w2_sq")
 
-#: The quantities reported, under the keys of :func:`theory.exact_values`.
-QUANTITIES = (
-    "mean_sq_error",
-    "variance_mean",
-    "variance_var",
-    "sd_mean",
-    "log_variance_mean",
-    "w2_sq_mean",
-    "w2_sq_var",
-)
+#: The quantities reported, under the keys of :func:`theory.exact_values` (one definition for both).
+QUANTITIES = tuple(_SIGMA_POWER)
 
 # quantity -> (per-chain value, statistic): "mean" of the value or its "var" across chains
 _SOURCE = {
