@@ -103,9 +103,7 @@ def test_textbook_moments(chain, mode):
 
 @pytest.mark.parametrize("chain", CHAINS, ids=lambda c: f"M{c.sample_size}-{c.learner}")
 def test_exact_values_every_closed_form(chain):
-    exact_values = getattr(theory, "exact_values", None)
-    if exact_values is None:
-        pytest.skip("theory.exact_values has not landed yet")
+    exact_values = theory.exact_values
     k = 40_000
     gens = [0, 1, 3, 8]
     exact = exact_values(chain, gens)
@@ -119,9 +117,7 @@ def test_exact_values_every_closed_form(chain):
 
 def test_exact_values_fourth_moments_at_large_m():
     # variance_var and w2_sq_var need E sigma^16-type moments for their SE: tested where M is large enough
-    exact_values = getattr(theory, "exact_values", None)
-    if exact_values is None:
-        pytest.skip("theory.exact_values has not landed yet")
+    exact_values = theory.exact_values
     chain = GaussianChain(50, variance_scale=1.05)
     k, gens = 40_000, [1, 4, 10]
     result = simulate(jax.random.key(13), chain, chains=k, generations=gens, mode="sufficient")
@@ -131,9 +127,7 @@ def test_exact_values_fourth_moments_at_large_m():
 
 
 def test_exact_values_schedule():
-    exact_values = getattr(theory, "exact_values", None)
-    if exact_values is None:
-        pytest.skip("theory.exact_values has not landed yet")
+    exact_values = theory.exact_values
     chain = GaussianChain([20, 5, 40, 8, 100])
     k, gens = 40_000, [1, 2, 5]
     exact = exact_values(chain, gens)
