@@ -80,16 +80,16 @@ def _states_constant(learner: str, m: int, a, targets: list[int]) -> dict:
     t = _matrix(learner, m, a)
     powers = [t]
     out = {}
-    for g in sorted(set(targets)):
-        s = _initial()
-        bit = 0
-        while (1 << bit) <= g:
+    s, previous = _initial(), 0
+    for g in sorted(set(targets)):  # advance from the previous target by the gap, in binary powers of T
+        gap, bit = g - previous, 0
+        while (1 << bit) <= gap:
             if bit >= len(powers):
                 powers.append(powers[-1] * powers[-1])
-            if g >> bit & 1:
+            if gap >> bit & 1:
                 s = powers[bit] * s
             bit += 1
-        out[g] = s
+        out[g], previous = s, g
     return out
 
 
