@@ -139,3 +139,27 @@ def test_bad_input_names_the_parameter(kwargs, generations, parameter):
         exact_values(GaussianChain(**kwargs), generations)
     assert err.value.parameter == parameter
     assert str(err.value).startswith(parameter)
+
+
+@pytest.mark.parametrize("sizes,learner,a", [((4, 9, 2, 30, 5), "unbiased", 1.0), ((3, 3, 50, 7), "mle", 0.9)])
+def test_chi_square_product_moments(sizes, learner, a):
+    """E sigma_n^p = prod_i E[(A X_i/d_i)^(p/2)] with E X^q = 2^q Gamma(k/2 + q)/Gamma(k/2), computed directly with
+    scipy.special (not via sympy or the recursion); E log sigma_n^2 with digamma; E(mu_n - mu)^2 = sum E sigma_i^2/M_i."""
+    from scipy.special import digamma, gammaln
+
+    def ratio(m, p):
+        k, d = m - 1, (m - 1 if learner == "unbiased" else m)
+        q = p / 2
+        return math.exp(q * math.log(2 * a / d) + gammaln(k / 2 + q) - gammaln(k / 2))
+
+    n_max = len(sizes)
+    values = exact_values(GaussianChain(sizes, learner=learner, variance_scale=a), list(range(n_max + 1)))
+    for n_ in range(n_max + 1):
+        prod = {p: math.prod(ratio(m, p) for m in sizes[:n_]) for p in (1, 2, 4)}
+        log_mean = sum(digamma((m - 1) / 2) + math.log(2 * a / (m - 1 if learner == "unbiased" else m)) for m in sizes[:n_])
+        mse = sum(math.prod(ratio(m, 2) for m in sizes[:i]) / sizes[i] for i in range(n_))
+        assert values["sd_mean"][n_] == pytest.approx(prod[1], rel=1e-12)
+        assert values["variance_mean"][n_] == pytest.approx(prod[2], rel=1e-12)
+        assert values["variance_var"][n_] == pytest.approx(prod[4] - prod[2] ** 2, rel=1e-10)
+        assert values["log_variance_mean"][n_] == pytest.approx(log_mean, rel=1e-12)
+        assert values["mean_sq_error"][n_] == pytest.approx(mse, rel=1e-12)
