@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from . import seed_argument
 
 NAME = "bench"
 HELP = "throughput of samples/sufficient modes against their RNG floor and NumPy loops"
@@ -20,7 +21,7 @@ DESCRIPTION = (
 def add_arguments(parser) -> None:
     parser.add_argument("--sample-size", "-M", type=int, default=100, help="samples per generation M (default 100)")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
-    parser.add_argument("--seed", type=int, default=0, help="PRNG seed")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--tiny", action="store_true", help=argparse_suppress())
 

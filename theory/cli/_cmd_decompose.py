@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from . import seed_argument
 
 NAME = "decompose"
 HELP = "split the collapse error E W2^2(p_n, D_0) into its statistical, expressivity and approximation parts"
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="multiplier of every fitted variance (functional approximation error; default 1)")
     parser.add_argument("--draws", type=int, default=None,
                         help="Monte Carlo fits for E sigma_1 of a non-Gaussian D_0 (default: up to 2**18)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the E sigma_1 estimate (default 0)")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="seed of the E sigma_1 estimate (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 

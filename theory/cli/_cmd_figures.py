@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from . import seed_argument
 
 NAME = "figures"
 HELP = "make the paper's figures (PNG, PDF and the data behind each) with exact theory over simulations"
@@ -22,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: figures/ of the source checkout, else ./figures)")
     parser.add_argument("--only", metavar="NAME", nargs="+", default=None, help="make only these figures")
     parser.add_argument("--quick", action="store_true", help="small sizes: every figure in seconds (smoke runs)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the PRNG keys (default 0)")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="seed of the PRNG keys (default 0)")
     parser.add_argument("--device", choices=("cpu", "gpu"), default=None,
                         help="JAX platform to compute on (default: JAX's default)")
     parser.add_argument("--list", action="store_true", help="list the figures and what they reproduce, then exit")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from . import seed_argument
 
 NAME = "simulate"
 HELP = "Monte Carlo of the recursive Gaussian fitting chain (JAX): MC mean and SE of every quantity"
@@ -26,7 +27,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variance-scale", type=float, default=1.0, help="multiplier A of every fitted variance")
     parser.add_argument("--sigma", type=float, default=1.0, help="standard deviation of generation 0")
     parser.add_argument("--mu", type=float, default=0.0, help="mean of generation 0")
-    parser.add_argument("--seed", type=int, default=0, help="PRNG seed (jax.random.key(seed))")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed (jax.random.key(seed))")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..montecarlo._verify import DEFAULT_BUDGET
+from . import seed_argument
 
 NAME = "verify"
 HELP = "compare every closed form (theory.exact_values) with Monte Carlo on a grid of (M, n, learner, A)"
@@ -27,7 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
                         help=f"family-wise false-failure budget alpha (default {DEFAULT_BUDGET:g})")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
-    parser.add_argument("--seed", type=int, default=0, help="PRNG seed")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

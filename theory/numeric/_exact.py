@@ -121,8 +121,11 @@ def _states(chain: GaussianChain, gens: list[int]):
     if chain.is_symbolic:
         raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
     top = max(gens)
-    sizes = chain.sample_sizes(top) if top else np.array([2])
-    dps = working_precision(int(sizes.max()) if len(sizes) else 2)
+    if chain.is_constant:  # no n-long array: constant M is evaluated in O(log n) matrix products
+        largest = int(chain.sample_size)
+    else:
+        largest = int(chain.sample_sizes(top).max()) if top else 2
+    dps = working_precision(largest)
     with mpmath.workdps(dps):
         a = mpmath.mpf(float(chain.variance_scale)) if not isinstance(chain.variance_scale, sp.Basic) else mpmath.mpf(
             str(sp.N(chain.variance_scale, dps))
@@ -164,12 +167,13 @@ def exact_values(chain: GaussianChain, generations) -> dict:
     states, dps = _states(chain, gens)
     values = {q: np.empty(len(gens)) for q in QUANTITIES}
     fn = _numeric_outputs()
-    sigma = float(chain.sigma)
     with mpmath.workdps(dps):
+        sigma = mpmath.mpf(float(chain.sigma))
         for i, g in enumerate(gens):
             row = fn(*list(states[g])[: len(STATE)])
             for q, v in zip(QUANTITIES, row):
-                values[q][i] = float(v) * sigma ** SIGMA_POWER[q]
+                scaled = v * sigma ** SIGMA_POWER[q]  # in mpmath: no overflow before the final rounding
+                values[q][i] = float(scaled) if abs(scaled) < mpmath.mpf("1.8e308") else math.copysign(math.inf, scaled)
     return {"generations": gens, **values}
 
 
