@@ -17,19 +17,9 @@ import pkgutil
 import sys
 
 from .._errors import ParameterError
+from ._args import seed_argument
 
 __all__ = ["main", "build_parser", "seed_argument"]
-
-
-def seed_argument(text: str) -> int:
-    """argparse type of every ``--seed``: an integer in [0, 2**63), what ``jax.random.key`` accepts."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed: must be an integer in [0, 2**63), got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"seed: must be an integer in [0, 2**63), got {text!r}")
-    return value
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from . import seed_argument
+from ._args import seed_argument
 
 NAME = "bench"
 HELP = "throughput of samples/sufficient modes against their RNG floor and NumPy loops"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from . import seed_argument
+from ._args import seed_argument
 
 NAME = "decompose"
 HELP = "split the collapse error E W2^2(p_n, D_0) into its statistical, expressivity and approximation parts"

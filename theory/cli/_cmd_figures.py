@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from . import seed_argument
+from ._args import seed_argument
 
 NAME = "figures"
 HELP = "make the paper's figures (PNG, PDF and the data behind each) with exact theory over simulations"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from . import seed_argument
+from ._args import seed_argument
 
 NAME = "simulate"
 HELP = "Monte Carlo of the recursive Gaussian fitting chain (JAX): MC mean and SE of every quantity"

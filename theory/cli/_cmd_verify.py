@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..montecarlo._verify import DEFAULT_BUDGET
-from . import seed_argument
+from ._args import seed_argument
 
 NAME = "verify"
 HELP = "compare every closed form (theory.exact_values) with Monte Carlo on a grid of (M, n, learner, A)"
