@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-
-import sympy as sp
+import sys
 
 
 class ParameterError(ValueError):
@@ -22,6 +21,12 @@ class ParameterError(ValueError):
         super().__init__(f"{parameter}: must be {allowed}, got {got!r}")
 
 
+def _is_sympy(value: object) -> bool:
+    """Whether ``value`` is a SymPy object, without importing SymPy (``import theory`` stays light)."""
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(value, sympy.Basic)
+
+
 def _is_real_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -33,7 +38,7 @@ def check_integer(name: str, value: object, *, minimum: int) -> int:
     booleans are not.
     """
     allowed = f"an integer >= {minimum}"
-    if isinstance(value, sp.Basic):
+    if _is_sympy(value):
         if not (value.is_Integer and int(value) >= minimum):
             raise ParameterError(name, allowed, value)
         return int(value)
@@ -51,7 +56,7 @@ def check_positive(name: str, value: object) -> float:
     allowed = "a finite number > 0"
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         value = value.item()
-    if isinstance(value, sp.Basic):
+    if _is_sympy(value):
         if not (value.is_number and value.is_positive and value.is_finite):
             raise ParameterError(name, allowed, value)
         return float(value)
