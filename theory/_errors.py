@@ -72,3 +72,29 @@ def check_finite(name: str, value: object) -> float:
     if not _is_real_number(value) or not math.isfinite(value):
         raise ParameterError(name, "a finite real number", value)
     return float(value)
+
+
+def check_key(value: object, name: str = "key"):
+    """Return ``value`` as a typed JAX PRNG key (``jax.random.key(seed)``; a legacy ``uint32[2]`` key is wrapped).
+
+    Anything else (an int, ``None``, an array of the wrong shape) is a :class:`ParameterError` naming ``name``,
+    not an error from inside JAX.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    allowed = "a JAX PRNG key (jax.random.key(seed))"
+    if value is None or isinstance(value, (bool, int, float, str, bytes, np.integer, np.floating)):
+        raise ParameterError(name, allowed, value)
+    try:
+        key = value if isinstance(value, jax.Array) else jnp.asarray(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, allowed, type(value).__name__) from None
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ParameterError(name, allowed + ", one key (shape ())", f"keys of shape {key.shape}")
+        return key
+    if key.dtype == jnp.uint32 and key.shape == (2,):  # legacy jax.random.PRNGKey
+        return jax.random.wrap_key_data(key)
+    raise ParameterError(name, allowed, f"an array of dtype {key.dtype} and shape {key.shape}")

@@ -6,7 +6,12 @@ Each sub-command lives in its own module ``theory/cli/_cmd_<name>.py`` exposing
 * ``add_arguments(parser)`` and ``run(args) -> int``.
 
 ``main`` finds them all, so adding a command never touches this file. Bad input
-(:class:`theory.ParameterError`) is reported as one line on stderr with exit status 2.
+(:class:`theory.ParameterError`) is reported as one line on stderr with exit status 2; Ctrl-C as one line with
+exit status 130 (the shell's convention for SIGINT).
+
+Commands that run JAX (``USES_JAX = True`` in their module, or one of :data:`JAX_COMMANDS`) get JAX's persistent
+compilation cache (:func:`theory._jax_cache.enable_compilation_cache`; off with ``COLLAPSE_THEORY_NO_CACHE=1``)
+before they run; the others never import JAX.
 """
 
 from __future__ import annotations
@@ -21,11 +26,18 @@ from ._args import seed_argument
 
 __all__ = ["main", "build_parser", "seed_argument"]
 
+#: Commands that compile JAX programs (a module may also say so with ``USES_JAX = True``).
+JAX_COMMANDS = frozenset({"simulate", "verify", "bench", "decompose", "figures"})
+
+
+class _UsageError(Exception):
+    """Bad command-line syntax or value, already reported on stderr: ``main`` returns 2."""
+
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line on stderr, exit 2
+    def error(self, message: str) -> None:  # one line on stderr, exit 2 (main returns 2, so callers in-process see it)
         sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
+        raise _UsageError(message)
 
 
 def _command_modules():
@@ -49,21 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _uses_jax=getattr(module, "USES_JAX", module.NAME in JAX_COMMANDS))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
+    args = None
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        if getattr(args, "_uses_jax", False):
+            from .._jax_cache import enable_compilation_cache
+
+            enable_compilation_cache()
         return int(args._run(args) or 0)
-    except ParameterError as err:
-        sys.stderr.write(f"collapse-theory {args.command}: error: {err}\n")
+    except _UsageError:
         return 2
+    except ParameterError as err:
+        command = f" {args.command}" if args is not None else ""
+        sys.stderr.write(f"collapse-theory{command}: error: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("collapse-theory: interrupted\n")
+        return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0

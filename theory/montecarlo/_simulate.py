@@ -10,11 +10,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import ParameterError, check_integer
+from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
 from . import _engine
 from ._sharding import chain_mesh, select_devices, to_host
-from ._summary import PER_CHAIN, SimulationResult, merge_moments, summarise
+from ._summary import PER_CHAIN, SimulationResult, merge_moments, overflow_notes, summarise
 
 MODES = ("sufficient", "samples")
 
@@ -22,12 +22,23 @@ MODES = ("sufficient", "samples")
 DEFAULT_CHUNK_ELEMENTS = 2**24
 
 _SUFFICIENT_ELEMENTS_PER_CHAIN = 16  # state, draws and temporaries of one chain in sufficient mode
-_SEGMENTS = 32  # progress updates per block of chains
+_SEGMENTS = 32  # at least this many progress updates per block of chains (when there are that many generations)
+
+#: Work of one chain and generation in sufficient mode, in normal-draw equivalents (a normal and a gamma draw).
+SUFFICIENT_COST = 8
+#: Work (normal-draw equivalents) of one compiled segment, per platform: about a second or less on that platform,
+#: so that the host regains control (Ctrl-C, progress) that often. Segments end with ``block_until_ready``.
+SEGMENT_WORK = {"cpu": 2**25, "gpu": 2**31}
+#: Optimistic throughput (normal-draw equivalents per second and device) used to refuse absurd requests: an
+#: estimate from it is a lower bound on the run time.
+OPTIMISTIC_RATE = {"cpu": 1e9, "gpu": 1e11}
+#: Requests estimated (optimistically) to take longer than this are refused (``max_seconds`` overrides it).
+MAX_SECONDS = 86_400.0
 
 
 def default_dtype():
-    """float64 when ``jax_enable_x64`` is on, else float32."""
-    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    """The dtype :func:`simulate` runs in by default: float64 (x64 switched on locally for the run), as the CLI."""
+    return jnp.float64
 
 
 def _check_dtype(dtype):
@@ -39,20 +50,23 @@ def _check_dtype(dtype):
         raise ParameterError("dtype", "float32 or float64", dtype) from None
     if dtype not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
         raise ParameterError("dtype", "float32 or float64", str(dtype))
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ParameterError("dtype", "float32, or float64 with jax_enable_x64 on", "float64")
     return dtype
 
 
 def _as_key(key):
-    if isinstance(key, (int, np.integer)):
-        raise ParameterError("key", "a JAX PRNG key (jax.random.key(seed))", key)
-    key = jnp.asarray(key) if not isinstance(key, jax.Array) else key
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return key
-    if key.dtype == jnp.uint32 and key.shape == (2,):  # legacy jax.random.PRNGKey
-        return jax.random.wrap_key_data(key)
-    raise ParameterError("key", "a JAX PRNG key (jax.random.key(seed))", key)
+    return check_key(key)
+
+
+def _platform(devices) -> str:
+    return "gpu" if devices[0].platform in ("gpu", "cuda", "rocm") else "cpu"
+
+
+def _format_seconds(seconds: float) -> str:
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.3g} {unit}" + ("" if f"{value:.3g}" == "1" else "s")
+    return f"{seconds:.3g} s"
 
 
 def _memory_bytes() -> int:
@@ -83,6 +97,7 @@ def simulate(
     progress: bool | None = None,
     max_chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
     memory_limit: int | None = None,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> SimulationResult:
     """Monte Carlo of ``chains`` independent runs of ``chain``, reported at ``generations``.
 
@@ -101,7 +116,7 @@ def simulate(
     chain:
         the :class:`theory.GaussianChain` (constant ``M`` or a schedule; numeric parameters).
     chains:
-        number of independent runs ``K >= 1``.
+        number of independent runs ``K >= 2`` (standard errors need two).
     generations:
         generation indices ``n >= 0`` to report (``0`` is ``p_0`` itself), in any order.
     mode:
@@ -109,7 +124,8 @@ def simulate(
         one draw per chain and generation whatever ``M``. ``"samples"``: draw the ``M_i`` points and fit
         them (the process itself), in memory-bounded chunks.
     dtype:
-        ``float32`` or ``float64`` (the latter needs ``jax_enable_x64``); default float64 when x64 is on.
+        ``"float64"`` (default, as the command line) or ``"float32"`` (about 3x faster on CPU). Float64 runs
+        switch x64 on locally (``jax.enable_x64``), never globally.
     trajectories:
         also return every chain's ``mu_n`` and ``sigma_n`` at the reported generations.
     device, devices:
@@ -123,10 +139,16 @@ def simulate(
         chains); results do not depend on it beyond floating-point summation order.
     memory_limit:
         bytes the returned trajectories may take (default half the machine's memory).
+    max_seconds:
+        refuse a request whose optimistic run-time estimate (:data:`OPTIMISTIC_RATE`) exceeds this many seconds
+        (default a day); ``None``: no limit. Compiled segments are sized to about a second of work
+        (:data:`SEGMENT_WORK`), so Ctrl-C acts within seconds.
 
     Returns
     -------
     SimulationResult
+        float64 arrays; a value that overflows the run's dtype (e.g. ``variance_var`` for ``A > 1`` and large
+        ``n``) is ``inf`` or ``nan`` with its reason in ``result.notes`` (``None`` with the note in ``to_dict()``).
 
     Examples
     --------
@@ -135,28 +157,62 @@ def simulate(
     >>> result = simulate(jax.random.key(0), GaussianChain(10), chains=1000, generations=[0, 5])
     >>> result["variance_mean"].shape
     (2,)
-    >>> float(result["w2_sq_mean"][0])
-    0.0
+    >>> float(result["w2_sq_mean"][0]), result.dtype
+    (0.0, 'float64')
     """
     if not isinstance(chain, GaussianChain):
         raise ParameterError("chain", "a theory.GaussianChain", chain)
     if chain.is_symbolic:
         raise ParameterError("chain", "a chain with numeric sample_size, variance_scale and sigma", chain)
     key = _as_key(key)
-    chains = check_integer("chains", chains, minimum=1)
+    chains = check_integer("chains", chains, minimum=2)
     requested = check_generations(generations)
     if mode not in MODES:
         raise ParameterError("mode", "'sufficient' or 'samples'", mode)
     dtype = _check_dtype(dtype)
     max_chunk_elements = check_integer("max_chunk_elements", max_chunk_elements, minimum=1)
+    if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
+        raise ParameterError("max_seconds", "a number > 0 or None", max_seconds)
     devices = select_devices(device, devices)
-    mesh = chain_mesh(devices)
-    n_dev = len(devices)
     if progress is None:
         progress = _progress_default()
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        with jax.enable_x64(True):
+            return _run(key, chain, chains, requested, mode, dtype, trajectories, devices, progress,
+                        max_chunk_elements, memory_limit, max_seconds)
+    return _run(key, chain, chains, requested, mode, dtype, trajectories, devices, progress, max_chunk_elements,
+                memory_limit, max_seconds)
 
+
+def _refuse_if_absurd(chains, n_max, work_per_chain_step, n_dev, platform, max_seconds, what):
+    if max_seconds is None:
+        return
+    seconds = chains * n_max * work_per_chain_step / (OPTIMISTIC_RATE[platform] * n_dev)
+    if seconds > max_seconds:
+        raise ParameterError(
+            what,
+            f"a request that can finish in {_format_seconds(max_seconds)} (this one needs at least "
+            f"{_format_seconds(seconds)}: {chains:.3g} chains x {n_max:.3g} generations x {work_per_chain_step:.3g} "
+            f"random numbers at an optimistic {OPTIMISTIC_RATE[platform] * n_dev:.0e}/s on {n_dev} {platform} "
+            "device(s); pass max_seconds=None to run it anyway)",
+            chains if what == "chains" else n_max,
+        )
+
+
+def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, progress, max_chunk_elements,
+         memory_limit, max_seconds):
+    mesh = chain_mesh(devices)
+    n_dev = len(devices)
+    platform = _platform(devices)
     reported = sorted(set(requested))
     n_max = reported[-1]
+    what = "chains" if chains >= n_max else "generations"
+    # before anything n-long is built: sufficient mode costs the same per step whatever M
+    _refuse_if_absurd(chains, n_max, SUFFICIENT_COST, n_dev, platform, max_seconds, what)
+    limit = memory_limit if memory_limit is not None else _memory_bytes() // 2
+    if 64 * n_max > limit:  # the per-step inputs (sample sizes, factors, slots) are n-long
+        raise ParameterError("generations", f"at most {limit // 64} (per-step inputs of 64 bytes each must fit "
+                             f"in memory_limit={limit} bytes)", n_max)
     sample_sizes = chain.sample_sizes(n_max)
     slot_of = np.full(n_max + 1, -1, dtype=np.int64)
     slot_of[reported] = np.arange(len(reported))
@@ -166,16 +222,22 @@ def simulate(
     if mode == "samples":
         if max_m > np.iinfo(np.int32).max:
             raise ParameterError("sample_size", f"at most {np.iinfo(np.int32).max} in samples mode", max_m)
+        mean_m = float(np.mean(sample_sizes)) if n_max else 2.0
+        _refuse_if_absurd(chains, n_max, mean_m, n_dev, platform, max_seconds, what)
         tile = _engine.tile_size(max_m)
         if tile > max_chunk_elements:
             raise ParameterError(
                 "max_chunk_elements", f"at least one tile of samples ({tile}) for sample size {max_m}", max_chunk_elements
             )
         per_chain = tile
+        step_work = -(-max_m // tile) * tile  # random numbers of one chain and generation
     else:
         tile = 1
         per_chain = _SUFFICIENT_ELEMENTS_PER_CHAIN
-    per_device = min(-(-chains // n_dev), max(1, max_chunk_elements // per_chain))
+        step_work = SUFFICIENT_COST
+    segment_work = SEGMENT_WORK[platform]
+    # a block's generation step is at most one segment's work (a sample size of 1e7 runs a few chains at a time)
+    per_device = min(-(-chains // n_dev), max(1, max_chunk_elements // per_chain), max(1, segment_work // step_work))
     block = per_device * n_dev
     if block >= 4096:
         multiple = 64 * n_dev
@@ -186,7 +248,6 @@ def simulate(
     n_blocks = -(-chains // block)
 
     itemsize = dtype.itemsize
-    limit = memory_limit if memory_limit is not None else _memory_bytes() // 2
     if trajectories and 2 * len(reported) * chains * itemsize > limit:
         raise ParameterError(
             "chains",
@@ -195,10 +256,11 @@ def simulate(
             chains,
         )
 
-    # ---- generations in segments (progress granularity; the compiled scan length is fixed)
-    segments = max(1, min(n_max, _SEGMENTS))
-    length = max(1, -(-n_max // segments))
-    segments = max(1, -(-n_max // length)) if n_max else 0
+    # ---- generations in segments of about a second of work each (the compiled scan length is fixed): the host
+    # waits for each one, so that Ctrl-C and the progress bar act within a segment
+    length = max(1, -(-n_max // _SEGMENTS)) if n_max else 1
+    length = max(1, min(length, segment_work // (max(1, block // n_dev) * step_work)))
+    segments = -(-n_max // length) if n_max else 0
     steps = _engine.step_inputs(chain, sample_sizes, slot_of, segments * length, dtype)
 
     init, segment = _engine.build_kernels(
@@ -233,8 +295,8 @@ def simulate(
             carry = init(constants[0], constants[2], jnp.asarray(slot_of[0], jnp.int32), count_arr, constants)
             for s in range(segments):
                 carry = segment(carry, block_key, jnp.asarray(s * length, jnp.int32), segment_steps[s], count_arr, constants)
+                jax.block_until_ready(carry.moments)  # bounded work in flight: Ctrl-C acts within a segment
                 if bar is not None:
-                    jax.block_until_ready(carry.moments)
                     bar.update(min(length, n_max - s * length))
             moments = merge_moments(moments, to_host(carry.moments).astype(np.float64))
             if trajectories:
@@ -248,8 +310,10 @@ def simulate(
     order = [reported.index(g) for g in requested]
     estimates = {k: v[order] for k, v in summarise(moments).items()}
     assert moments.shape[1] == len(PER_CHAIN)
+    generations_out = np.asarray(requested, dtype=np.int64)
     return SimulationResult(
-        generations=np.asarray(requested, dtype=np.int64),
+        notes=overflow_notes(estimates, generations_out, dtype.name),
+        generations=generations_out,
         estimates=estimates,
         chains=chains,
         mode=mode,

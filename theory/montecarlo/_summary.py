@@ -100,6 +100,21 @@ def summarise(moments: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def overflow_notes(estimates: dict[str, np.ndarray], generations: np.ndarray, dtype: str) -> dict[str, str]:
+    """``{key: reason}`` for every estimate or standard error that is not a finite number (overflow).
+
+    >>> overflow_notes({"variance_mean": np.array([1.0, np.inf])}, np.array([1, 900]), "float64")
+    {'variance_mean': 'overflow: not representable in float64 at n = 900'}
+    """
+    notes = {}
+    for key, values in estimates.items():
+        bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+        if bad.any():
+            where = ", ".join(str(int(g)) for g in np.asarray(generations)[bad])
+            notes[key] = f"overflow: not representable in {dtype} at n = {where}"
+    return notes
+
+
 @dataclasses.dataclass(frozen=True)
 class SimulationResult:
     """What :func:`simulate` returns: MC means and standard errors aligned with ``generations``.
@@ -118,6 +133,9 @@ class SimulationResult:
     mu_trajectories, sigma_trajectories:
         ``(len(generations), chains)`` arrays of every chain's ``mu_n`` and ``sigma_n`` when
         ``trajectories=True``, else ``None``.
+    notes:
+        ``{key: reason}`` for every estimate or standard error that is ``inf``/``nan`` (overflow of the run's
+        dtype); empty when every value is finite.
     """
 
     generations: np.ndarray
@@ -128,6 +146,7 @@ class SimulationResult:
     devices: int
     mu_trajectories: np.ndarray | None = None
     sigma_trajectories: np.ndarray | None = None
+    notes: dict = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key == "generations":
@@ -138,7 +157,8 @@ class SimulationResult:
         return ["generations", *self.estimates]
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict: ``"generations"`` and every estimate as lists (NaN as ``None``)."""
+        """A JSON-ready dict: ``"generations"``, every estimate as lists (a non-finite value as ``None``) and
+        ``"notes"`` (the reason for each ``None``)."""
 
         def clean(values):
             return [None if not np.isfinite(v) else float(v) for v in values]
@@ -146,4 +166,5 @@ class SimulationResult:
         out: dict = {"generations": [int(g) for g in self.generations]}
         for key, values in self.estimates.items():
             out[key] = clean(values)
+        out["notes"] = dict(self.notes)
         return out
