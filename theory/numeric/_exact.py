@@ -1,17 +1,36 @@
 """Exact numeric values of the chain's moments, for any ``n``, ``M`` (constant or a schedule), learner and ``A``.
 
 The state recursion derived in :mod:`theory.symbolic._recursion` is linear: ``s_{n+1} = T(M_n) s_n`` with
-``s = (m1, m2, m3, m4, L, q, u1, u2, w, 1)``. Its coefficients (lambdified from the derived SymPy expressions,
-so the numbers cannot drift from the proof) are evaluated in :mod:`mpmath` at a working precision chosen from the
-largest ``M``; ``T^n`` is formed by repeated squaring for constant ``M`` and step by step for a schedule.
-Working in high precision removes the cancellation in quantities such as ``Var W2^2 = E W2^4 - (E W2^2)^2``
-when ``n/M`` is tiny, so every result is correctly rounded to float64 (relative error ~1e-16) whenever it is
-representable: for ``n`` up to 1e6 and ``M`` up to 1e9 and beyond.
+``s = (m1, m2, m3, m4, L, q, u1, u2, w, 1)``. Its coefficients are lambdified from the derived SymPy expressions
+(so the numbers cannot drift from the proof; the expressions are cached across processes, see
+:mod:`theory.symbolic._cache`) and evaluated in :mod:`mpmath` at a working precision chosen from the largest ``M``.
+The schedule is walked as runs of equal ``M`` (:meth:`~theory.chain.GaussianChain.sample_size_runs`) and each run
+is crossed with binary powers of its ``T``: constant ``M`` costs O(log n) matrix products and O(1) memory in ``n``,
+a schedule O(#runs log n).
+
+Two evaluations:
+
+* **float64 with a proved bound** (the default path). ``T(M)`` is evaluated in mpmath and rounded once to float64
+  (relative error ``<= u = 2**-53`` per entry); the walk is then done in float64. Every entry of ``T`` is
+  ``>= 0`` except the constant ``E log R^2`` of the ``L`` row, and the ``L`` entry of every product only sums
+  terms of that one sign, so no product or sum in the walk cancels: each computed matrix or state entry ``x^`` obeys
+  ``|x^ - x| <= e |x|`` with ``e`` tracked alongside (a product adds ``e_A + e_B + gamma_10``,
+  ``gamma_k = k u/(1 - k u)``; ``n`` rounded factors of ``T`` contribute ``n u``), as long as nothing underflows
+  (checked: every entry that is non-zero in exact arithmetic must stay above ``2**-900``). The reported quantities
+  are polynomials in the state, ``sum_i c_i prod_j s_j^k_ij``, which *can* cancel (``Var sigma_n^2 = m4 - m2^2``
+  loses ``log10(M/n)`` digits); each is evaluated as a sum of terms ``t_i`` with the bound
+  ``|err| <= sum_i |t_i| ((deg_i + 1)(e + u) + (#terms) u)`` (to first order, times a safety factor 1.01) and
+  accepted only when that bound is below ``tolerance * |value|`` (default ``1e-12``). Every other value, and
+  every value at a generation where the state is not safe, is recomputed in mpmath.
+* **mpmath** at ``40 + 2 log10(M)`` digits: cancellation costs about ``2 log10(M/n)`` digits, so the result is
+  correctly rounded to float64 (relative error ~1e-16) whenever it is representable, for ``n`` up to 1e6 and
+  ``M`` up to 1e9 and beyond (``tolerance=0`` uses it for every value).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 import mpmath
@@ -20,22 +39,31 @@ import sympy as sp
 
 from .._errors import ParameterError
 from ..chain import GaussianChain, check_generations
-from ..symbolic._one_step import gamma_ratio_symbol, one_step
-from ..symbolic._recursion import SIGMA_POWER, STATE, STATE_SYMBOLS, outputs, transition
-from ..symbolic._symbols import A, M
+from ..symbolic._recursion import SIGMA_POWER, STATE, STATE_SYMBOLS
 
 QUANTITIES: tuple[str, ...] = tuple(SIGMA_POWER)
 """The reported quantities, in the CLI's order and under its JSON keys."""
 
+EXTRA_QUANTITIES = {"sd_sq_error": 2}
+"""Reported besides :data:`QUANTITIES`: ``sd_sq_error = E(sigma_n - sigma)^2 = sigma^2 (m2 - 2 m1 + 1)``,
+evaluated like the others (no cancellation when ``E sigma_n`` is within 1e-16 of ``sigma``)."""
+
 _ORDER = STATE + ("one",)
+_DIM = len(_ORDER)
+_U = 2.0**-53
+_TINY = 2.0**-900  # below this an entry is treated as at risk of underflow: the float64 path is not used
+DEFAULT_TOLERANCE = 1e-12
+MAX_SECONDS = 600.0
+"""Requests whose estimated run time exceeds this are refused with the estimate."""
 
 
-@lru_cache(maxsize=None)
-def _numeric_transition(learner: str):
-    """``(M, A, c_M) -> list of rows`` of ``T`` as mpmath numbers, lambdified from the derived recursion."""
-    one = one_step(M, learner, A)
-    step = transition(one)
-    c_m = gamma_ratio_symbol()
+# ---------------------------------------------------------------------------------------------- derived expressions
+def _derive_transition_rows(learner: str) -> list:
+    from ..symbolic._one_step import one_step
+    from ..symbolic._recursion import transition
+    from ..symbolic._symbols import A, M
+
+    step = transition(one_step(M, learner, A))
     state = [STATE_SYMBOLS[s] for s in STATE]
     rows = []
     for name in STATE:
@@ -44,15 +72,78 @@ def _numeric_transition(learner: str):
         row.append(sp.expand(expr - sum(c * x for c, x in zip(row, state))))
         rows.append(row)
     rows.append([sp.S.Zero] * len(STATE) + [sp.S.One])
-    return sp.lambdify((M, A, c_m), rows, modules="mpmath")
+    return rows
+
+
+def _derive_outputs() -> list:
+    from ..symbolic._one_step import one_step
+    from ..symbolic._recursion import outputs
+    from ..symbolic._symbols import A, M
+
+    out = outputs(one_step(M, "unbiased", A))  # outputs use only the normal moments; learner-free
+    s = STATE_SYMBOLS
+    extra = {"sd_sq_error": s["m2"] - 2 * s["m1"] + 1}  # E(X_n - 1)^2, X_n = sigma_n/sigma
+    return [out[q] for q in QUANTITIES] + [extra[q] for q in EXTRA_QUANTITIES]
+
+
+def _allowed(expr, symbols) -> bool:
+    return isinstance(expr, sp.Expr) and expr.free_symbols <= set(symbols)
+
+
+@lru_cache(maxsize=None)
+def transition_rows(learner: str) -> list:
+    """``T`` as a list of rows of SymPy expressions in ``(M, A, c_M)``, derived (or read from the cache)."""
+    from ..symbolic._cache import cached
+    from ..symbolic._one_step import gamma_ratio_symbol
+    from ..symbolic._symbols import A, M
+
+    free = (M, A, gamma_ratio_symbol())
+    return cached(
+        f"transition_{learner}",
+        lambda: _derive_transition_rows(learner),
+        lambda v: isinstance(v, list) and len(v) == _DIM
+        and all(isinstance(r, list) and len(r) == _DIM and all(_allowed(e, free) for e in r) for r in v),
+    )
+
+
+@lru_cache(maxsize=None)
+def output_expressions() -> list:
+    """The reported quantities (:data:`QUANTITIES`, then :data:`EXTRA_QUANTITIES`) as polynomials in the state."""
+    from ..symbolic._cache import cached
+
+    state = [STATE_SYMBOLS[s] for s in STATE]
+    return cached(
+        "outputs",
+        _derive_outputs,
+        lambda v: isinstance(v, list) and len(v) == len(QUANTITIES) + len(EXTRA_QUANTITIES)
+        and all(_allowed(e, state) for e in v),
+    )
+
+
+@lru_cache(maxsize=None)
+def _numeric_transition(learner: str):
+    """``(M, A, c_M) -> list of rows`` of ``T`` as mpmath numbers."""
+    from ..symbolic._one_step import gamma_ratio_symbol
+    from ..symbolic._symbols import A, M
+
+    return sp.lambdify((M, A, gamma_ratio_symbol()), transition_rows(learner), modules="mpmath")
 
 
 @lru_cache(maxsize=None)
 def _numeric_outputs():
-    one = one_step(M, "unbiased", A)  # outputs use only the normal moments; learner-free
+    return sp.lambdify([STATE_SYMBOLS[s] for s in STATE], output_expressions(), modules="mpmath")
+
+
+@lru_cache(maxsize=None)
+def _output_terms():
+    """Each output as ``(coefficients, exponents)``: ``value = sum_i c_i prod_j s_j^{e_ij}``."""
     state = [STATE_SYMBOLS[s] for s in STATE]
-    exprs = [outputs(one)[q] for q in QUANTITIES]
-    return sp.lambdify(state, exprs, modules="mpmath")
+    terms = []
+    for expr in output_expressions():
+        poly = sp.Poly(sp.expand(expr), *state)
+        exps, coefs = zip(*poly.terms()) if not poly.is_zero else (((0,) * len(state),), (0,))
+        terms.append((np.array([float(c) for c in coefs]), np.array(exps, dtype=np.int64)))
+    return terms
 
 
 def _gamma_ratio(m) -> mpmath.mpf:
@@ -67,77 +158,144 @@ def _matrix(learner: str, m: int, a) -> mpmath.matrix:
 
 def working_precision(max_sample_size: int) -> int:
     """Decimal digits: cancellation in the fourth moments costs about ``2 log10(M/n)`` digits."""
-    return 40 + 2 * int(math.ceil(math.log10(max(max_sample_size, 10))))
+    digits = len(str(int(max_sample_size)))  # no float conversion: M may exceed float64
+    return 40 + 2 * max(digits, 2)
 
 
-def _initial() -> mpmath.matrix:
-    init = {"m1": 1, "m2": 1, "m3": 1, "m4": 1, "one": 1}
-    return mpmath.matrix([init.get(s, 0) for s in _ORDER])
+# ---------------------------------------------------------------------------------------------- walking a schedule
+def _walk(runs, targets, matrix, multiply, apply, initial):
+    """States at each target generation: cross each run of equal ``M`` with binary powers of its ``T``.
 
-
-def _states_constant(learner: str, m: int, a, targets: list[int]) -> dict:
-    """States at each target generation for constant ``M`` (binary powers, reused across targets)."""
-    t = _matrix(learner, m, a)
-    powers = [t]
+    ``matrix(m)`` builds ``T(M)``; ``multiply(P, Q)`` is ``P Q``; ``apply(P, s)`` is ``P s``.
+    """
     out = {}
-    s, previous = _initial(), 0
-    for g in sorted(set(targets)):  # advance from the previous target by the gap, in binary powers of T
-        gap, bit = g - previous, 0
-        while (1 << bit) <= gap:
-            if bit >= len(powers):
-                powers.append(powers[-1] * powers[-1])
-            if gap >> bit & 1:
-                s = powers[bit] * s
-            bit += 1
-        out[g], previous = s, g
+    targets = sorted(set(targets))
+    k, pos, s = 0, 0, initial
+    while k < len(targets) and targets[k] == 0:
+        out[0] = s
+        k += 1
+    for m, count in runs:
+        if k >= len(targets):
+            break
+        end = pos + count
+        powers: list = []
+
+        def advance(s, gap):
+            bit = 0
+            while (1 << bit) <= gap:
+                if bit >= len(powers):
+                    powers.append(matrix(m) if not powers else multiply(powers[-1], powers[-1]))
+                if gap >> bit & 1:
+                    s = apply(powers[bit], s)
+                bit += 1
+            return s
+
+        while k < len(targets) and targets[k] <= end:
+            s, pos = advance(s, targets[k] - pos), targets[k]
+            out[pos] = s
+            k += 1
+        if k < len(targets) and pos < end:
+            s, pos = advance(s, end - pos), end
     return out
 
 
-def _states_schedule(chain: GaussianChain, a, targets: list[int]) -> dict:
-    """States at each target generation for a schedule, stepping one generation at a time."""
-    wanted = set(targets)
-    sizes = chain.sample_sizes(max(targets))
-    cache: dict = {}
-    s = _initial()
-    out = {0: s} if 0 in wanted else {}
-    for i, m in enumerate(sizes):
-        key = int(m)
-        if key not in cache:
-            cache[key] = _matrix(chain.learner, key, a)
-        s = cache[key] * s
-        if i + 1 in wanted:
-            out[i + 1] = s
-    return out
+def _states_mpmath(learner, runs, a, targets):
+    init = {"m1": 1, "m2": 1, "m3": 1, "m4": 1, "one": 1}
+    return _walk(
+        runs, targets,
+        lambda m: _matrix(learner, m, a),
+        lambda p, q: p * q,
+        lambda p, s: p * s,
+        mpmath.matrix([init.get(s, 0) for s in _ORDER]),
+    )
+
+
+class _Float:
+    """A float64 matrix or vector with its relative error bound ``err`` and its exact support (non-zero pattern)."""
+
+    __slots__ = ("value", "err", "support", "safe")
+
+    def __init__(self, value, err, support, safe):
+        self.value, self.err, self.support, self.safe = value, err, support, safe
+
+    def times(self, other: "_Float") -> "_Float":
+        """``self @ other``: relative error ``<= kappa (e_A + e_B + gamma_k)``, ``kappa = max |A||B| / |AB|``."""
+        with np.errstate(all="ignore"):
+            value = self.value @ other.value
+        overlap = self.support.astype(np.float64) @ other.support.astype(np.float64)
+        support = overlap > 0
+        safe = self.safe and other.safe and _entries_safe(value, support)
+        err = math.inf
+        if safe:
+            k = float(overlap.max(initial=1.0))  # terms per inner product: gamma_k
+            gamma = k * _U / (1 - k * _U)
+            with np.errstate(all="ignore"):
+                kappa = float(np.max((np.abs(self.value) @ np.abs(other.value))[support] / np.abs(value[support]),
+                                     initial=1.0))
+            err = kappa * (self.err + other.err + gamma)
+            safe = math.isfinite(err)
+        return _Float(value, err, support, safe)
+
+
+def _entries_safe(value: np.ndarray, support: np.ndarray) -> bool:
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.isfinite(value)) and np.all(np.abs(value[support]) >= _TINY))
+
+
+def _float_matrix(learner: str, m: int, a) -> _Float:
+    t = _matrix(learner, m, a)
+    support = np.array([[t[i, j] != 0 for j in range(_DIM)] for i in range(_DIM)])
+    value = np.array([[float(t[i, j]) for j in range(_DIM)] for i in range(_DIM)])
+    return _Float(value, _U / 2, support, _entries_safe(value, support))  # correctly rounded from mpmath
+
+
+def _states_float(learner, runs, a, targets):
+    init = np.array([1.0 if s in ("m1", "m2", "m3", "m4", "one") else 0.0 for s in _ORDER])
+    return _walk(
+        runs, targets,
+        lambda m: _float_matrix(learner, m, a),
+        lambda p, q: p.times(q),
+        lambda p, s: p.times(s),
+        _Float(init, 0.0, init != 0, True),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- public functions
+def _runs(chain: GaussianChain, top: int, max_seconds: float):
+    if chain.is_symbolic:
+        raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
+    runs = chain.sample_size_runs(top, max_seconds=max_seconds)
+    # cost: building T for each run (~1 ms in mpmath) and ~2 log2(count) products per run (~0.5 ms each)
+    per_run = sum(1.0 + 2.0 * math.log2(count + 1) for _, count in runs)
+    estimate = 1e-3 * per_run
+    if estimate > max_seconds:
+        raise ParameterError(
+            "generations",
+            f"a request estimated under {max_seconds:g} s (refused: {len(runs)} runs of distinct sample sizes "
+            f"up to generation {top} need about {estimate:.3g} s)",
+            top,
+        )
+    return runs
+
+
+def _scale(chain: GaussianChain, dps: int):
+    if isinstance(chain.variance_scale, sp.Basic):
+        return mpmath.mpf(str(sp.N(chain.variance_scale, dps)))
+    return mpmath.mpf(float(chain.variance_scale))
 
 
 def exact_state(chain: GaussianChain, generations) -> dict:
     """The raw normalised state (``m1..w``) at each generation, as mpmath numbers (for tests and experts)."""
     gens = check_generations(generations)
-    states, _ = _states(chain, gens)
+    runs = _runs(chain, max(gens), MAX_SECONDS)
+    dps = working_precision(max((m for m, _ in runs), default=2))
+    with mpmath.workdps(dps):
+        states = _states_mpmath(chain.learner, runs, _scale(chain, dps), gens)
     return {g: dict(zip(_ORDER, states[g])) for g in gens}
 
 
-def _states(chain: GaussianChain, gens: list[int]):
-    if chain.is_symbolic:
-        raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
-    top = max(gens)
-    if chain.is_constant:  # no n-long array: constant M is evaluated in O(log n) matrix products
-        largest = int(chain.sample_size)
-    else:
-        largest = int(chain.sample_sizes(top).max()) if top else 2
-    dps = working_precision(largest)
-    with mpmath.workdps(dps):
-        a = mpmath.mpf(float(chain.variance_scale)) if not isinstance(chain.variance_scale, sp.Basic) else mpmath.mpf(
-            str(sp.N(chain.variance_scale, dps))
-        )
-        if chain.is_constant:
-            states = _states_constant(chain.learner, int(chain.sample_size), a, gens)
-        else:
-            states = _states_schedule(chain, a, gens)
-    return states, dps
-
-
-def exact_values(chain: GaussianChain, generations) -> dict:
+def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAULT_TOLERANCE,
+                 max_seconds: float = MAX_SECONDS) -> dict:
     """Exact moments of the chain at each generation, as float64 arrays.
 
     Returns a dict with ``"generations"`` (the list given) and, aligned with it:
@@ -150,9 +308,16 @@ def exact_values(chain: GaussianChain, generations) -> dict:
     ``log_variance_mean``     ``E log sigma_n^2 - log sigma^2``
     ``w2_sq_mean``            ``E W2^2(p_n, p_0)``
     ``w2_sq_var``             ``Var W2^2(p_n, p_0)``
+    ``sd_sq_error``           ``E (sigma_n - sigma)^2`` (not in :data:`QUANTITIES`)
     ========================  ==============================================
 
-    with ``p_n = N(mu_n, sigma_n^2)``, ``p_0 = N(mu, sigma^2)``. Values too large for float64 are ``inf``.
+    with ``p_n = N(mu_n, sigma_n^2)``, ``p_0 = N(mu, sigma^2)``. Values whose true result is too large for float64
+    are ``inf`` (``-inf`` for a log-variance beyond ``-1.8e308``).
+
+    Every value is within ``tolerance`` (relative) of the true one: the float64 path is used where its error bound
+    proves it (see the module docstring), mpmath elsewhere, and ``tolerance=0`` uses mpmath for every value
+    (correctly rounded). Memory is O(#runs of equal M), never O(n); a request estimated to take longer than
+    ``max_seconds`` is refused with the estimate (:class:`~theory.ParameterError` naming ``generations``).
 
     Examples
     --------
@@ -162,19 +327,57 @@ def exact_values(chain: GaussianChain, generations) -> dict:
     [0.0, 0.01, 0.1]
     >>> float(v["w2_sq_mean"][1])  # 1/M + 2(1 - c_M)
     0.0150440478...
+    >>> float(exact_values(GaussianChain(lambda i: 10 * 2**i), [1000])["mean_sq_error"][0])  # 1/10 + 1/20 + ...
+    0.2
     """
     gens = check_generations(generations)
-    states, dps = _states(chain, gens)
-    values = {q: np.empty(len(gens)) for q in QUANTITIES}
-    fn = _numeric_outputs()
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
+        raise ParameterError("tolerance", "a number in [0, 1)", tolerance)
+    runs = _runs(chain, max(gens), max_seconds)
+    dps = working_precision(max((m for m, _ in runs), default=2))
+    keys = QUANTITIES + tuple(EXTRA_QUANTITIES)
+    power = {**SIGMA_POWER, **EXTRA_QUANTITIES}
+    values = {q: np.full(len(gens), np.nan) for q in keys}
+    sigma = float(chain.sigma)
     with mpmath.workdps(dps):
-        sigma = mpmath.mpf(float(chain.sigma))
-        for i, g in enumerate(gens):
-            row = fn(*list(states[g])[: len(STATE)])
-            for q, v in zip(QUANTITIES, row):
-                scaled = v * sigma ** SIGMA_POWER[q]  # in mpmath: no overflow before the final rounding
-                values[q][i] = float(scaled) if abs(scaled) < mpmath.mpf("1.8e308") else math.copysign(math.inf, scaled)
+        a = _scale(chain, dps)
+        if tolerance > 0:
+            states = _states_float(chain.learner, runs, a, gens)
+            for i, g in enumerate(gens):
+                _fill_float(values, keys, power, i, states[g], sigma, tolerance)
+        todo = [i for i in range(len(gens)) if any(math.isnan(values[q][i]) for q in keys)]
+        if todo:
+            states = _states_mpmath(chain.learner, runs, a, [gens[i] for i in todo])
+            fn = _numeric_outputs()
+            sig = mpmath.mpf(sigma)
+            for i in todo:
+                row = fn(*list(states[gens[i]])[: len(STATE)])
+                for q, v in zip(keys, row):
+                    if math.isnan(values[q][i]):
+                        scaled = v * sig ** power[q]  # in mpmath: no overflow before the final rounding
+                        big = abs(scaled) >= mpmath.mpf("1.7976931348623157e308")
+                        values[q][i] = math.copysign(math.inf, scaled) if big else float(scaled)
     return {"generations": gens, **values}
+
+
+def _fill_float(values, keys, power, i, state: _Float, sigma: float, tolerance: float) -> None:
+    """Set every output at position ``i`` whose float64 error bound is below ``tolerance`` (others stay NaN)."""
+    if not state.safe:
+        return
+    s = state.value[: len(STATE)]
+    for q, (coefs, exps) in zip(keys, _output_terms()):
+        with np.errstate(all="ignore"):
+            terms = coefs * np.prod(s ** exps, axis=1)
+        total = float(np.sum(terms))
+        degree = exps.sum(axis=1)
+        bound = 1.01 * float(np.sum(np.abs(terms) * ((degree + 1) * (state.err + _U) + len(terms) * _U)))
+        scale = sigma ** power[q]
+        value = total * scale
+        bound = bound * abs(scale) + 2 * power[q] * _U * abs(value)  # sigma**p and the product: <= (p + 1) u
+        if math.isfinite(value) and value != 0 and abs(value) >= _TINY and bound <= tolerance * abs(value):
+            values[q][i] = value
+        elif total == 0 and bound == 0 and math.isfinite(scale):
+            values[q][i] = 0.0  # exact zero (e.g. n = 0): every term is exactly 0
 
 
 def step_moments(sample_size: int, learner: str = "unbiased", variance_scale: float = 1.0) -> dict:

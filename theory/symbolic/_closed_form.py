@@ -156,11 +156,55 @@ def ratio_symbols() -> dict:
     return {**{p: sp.Symbol(f"r_{p}", positive=True) for p in (1, 2, 3, 4)}, "log": sp.Symbol("ell", real=True)}
 
 
-@lru_cache(maxsize=None)
-def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) -> Derivation:
+def _check_inputs(sample_size, learner, variance_scale, sigma):
+    """Every input of :func:`derive`, checked (a :class:`~theory.ParameterError` names the first bad one)."""
+    from .._errors import ParameterError
+
+    if not isinstance(learner, str) or learner not in ("unbiased", "mle"):
+        raise ParameterError("learner", "'unbiased' or 'mle'", learner)
+    try:
+        sample_size = sp.sympify(sample_size, strict=True)
+    except (sp.SympifyError, TypeError, ValueError):
+        raise ParameterError("sample_size", "an integer >= 2 or a SymPy symbol", sample_size) from None
+    if sample_size.free_symbols:
+        if sample_size.is_integer is False or sample_size.is_positive is False or not isinstance(sample_size, sp.Expr):
+            raise ParameterError("sample_size", "an integer >= 2 or a SymPy symbol that may be one", sample_size)
+    elif not (sample_size.is_Integer and sample_size >= 2):
+        raise ParameterError("sample_size", "an integer >= 2 or a SymPy symbol", sample_size)
+    checked = []
+    for name, value in (("variance_scale", variance_scale), ("sigma", sigma)):
+        try:
+            value = sp.sympify(value, strict=True)
+        except (sp.SympifyError, TypeError, ValueError):
+            raise ParameterError(name, "a finite number > 0 or a positive SymPy symbol", value) from None
+        if not isinstance(value, sp.Expr) or value.is_positive is not True or value.is_finite is False:
+            raise ParameterError(
+                name, "a finite number > 0 or a SymPy expression known to be positive (e.g. "
+                f"Symbol('{name}', positive=True))", value,
+            )
+        checked.append(value)
+    return sample_size, learner, checked[0], checked[1]
+
+
+def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) -> "Derivation":
     """Derive and prove every closed form for a chain with constant sample size.
 
-    Arguments may be numbers or SymPy expressions (see :mod:`theory.symbolic._symbols`).
+    Arguments may be numbers or SymPy expressions (see :mod:`theory.symbolic._symbols`): ``sample_size`` an
+    integer ``>= 2`` or a symbol (``M``, assumed an integer ``>= 2``), ``learner`` ``"unbiased"`` or ``"mle"``,
+    ``variance_scale`` and ``sigma`` numbers ``> 0`` or expressions SymPy knows to be positive. Anything else is a
+    :class:`~theory.ParameterError` naming the argument.
+
+    >>> derive(M, "mle", 1, -1)
+    Traceback (most recent call last):
+    ...
+    theory._errors.ParameterError: sigma: must be a finite number > 0 or ..., got -1
+    """
+    return _derive(*_check_inputs(sample_size, learner, variance_scale, sigma))
+
+
+@lru_cache(maxsize=None)
+def _derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) -> Derivation:
+    """Derive and prove every closed form for a chain with constant sample size (inputs checked by :func:`derive`).
 
     With a numeric ``variance_scale`` the sums are taken with the actual one-step moments, so ratios equal to 1
     (``E sigma_{n+1}^2 = E sigma_n^2`` for the unbiased learner with ``A = 1``) are summed exactly. With a
@@ -174,7 +218,6 @@ def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) ->
     >>> derive(M, "unbiased", 1, sigma).outputs["mean_sq_error"]
     n*sigma**2/M
     """
-    sample_size, variance_scale, sigma = map(sp.sympify, (sample_size, variance_scale, sigma))
     actual = one_step(sample_size, learner, variance_scale)
     generic = bool(variance_scale.free_symbols)
     if generic:
@@ -199,3 +242,6 @@ def derive(sample_size, learner: str = "unbiased", variance_scale=1, sigma=1) ->
             value = sp.powsimp(value.subs(values), force=True)
         outs[key] = value * sigma ** SIGMA_POWER[key]
     return Derivation(one, steps, outs, sigma)
+
+
+derive.cache_clear = _derive.cache_clear  # type: ignore[attr-defined]

@@ -69,9 +69,25 @@ def _coefficient(expr: sp.Expr, power: int) -> sp.Expr:
 def coefficients(learner: str = "unbiased") -> dict:
     """``{"w2_sq_mean": a, "w2_sq_var": (b, c)}`` as exact numbers (see module docstring).
 
+    Derived once per machine and then read from the cross-process cache (:mod:`theory.symbolic._cache`).
+
     >>> coefficients("unbiased")["w2_sq_mean"]
     3/2
     """
+    from ._cache import cached
+
+    if learner not in ("unbiased", "mle"):
+        raise ValueError(f"learner: must be 'unbiased' or 'mle', got {learner!r}")
+    a, b, c = cached(
+        f"expansion_coefficients_{learner}",
+        lambda: _derive_coefficients(learner),
+        lambda v: isinstance(v, tuple) and len(v) == 3 and all(isinstance(x, sp.Rational) for x in v),
+    )
+    return {"w2_sq_mean": a, "w2_sq_var": (b, c)}
+
+
+def _derive_coefficients(learner: str) -> tuple:
+    """The derivation behind :func:`coefficients`, as a tuple ``(a, b, c)``."""
     one = _run([_step_values(learner, _t * _e0)])
     two = _run([_step_values(learner, _t * _e0), _step_values(learner, _t * _e1)])
     a = _coefficient(one["w2_sq_mean"], 1) / _e0
@@ -82,4 +98,4 @@ def coefficients(learner: str = "unbiased") -> dict:
     c = sp.simplify(second.coeff(_e0, 1).coeff(_e1, 1))
     if sp.simplify(second - b * (_e0**2 + _e1**2) - c * _e0 * _e1) != 0:
         raise AssertionError(f"second-order term is not of the form b(e0^2+e1^2) + c e0 e1: {second}")
-    return {"w2_sq_mean": sp.nsimplify(a), "w2_sq_var": (sp.nsimplify(b), sp.nsimplify(c))}
+    return sp.nsimplify(a), sp.nsimplify(b), sp.nsimplify(c)
