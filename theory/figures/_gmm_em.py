@@ -48,18 +48,40 @@ def log_density(gmm: GMM, x):
     return jax.scipy.special.logsumexp(_component_logs(gmm, x), axis=0)
 
 
-def sample(key, gmm: GMM, n: int):
-    """``n`` i.i.d. points from the mixture."""
-    k_comp, k_norm = jax.random.split(key)
+def _sample_coordinates(key, gmm: GMM, n: int):
+    """``n`` i.i.d. points from the mixture as two coordinate arrays ``(X, Y)``.
+
+    Component ``i`` is the first with ``u * sum(w) < w_0 + ... + w_i`` for a uniform ``u``; the point is
+    ``mean + L z`` with the written-out 2x2 Cholesky factor ``L`` of the component's covariance and two standard
+    normals ``z`` (keys: ``split(key, 3)`` for ``u``, ``z_0``, ``z_1``). Returned as two arrays, not stacked:
+    on CPU, XLA would otherwise recompute the normals inside the stacking loop (three times slower).
+    """
+    k_comp, k_x, k_y = jax.random.split(key, 3)
     u = jax.random.uniform(k_comp, (n,), dtype=gmm.weights.dtype) * jnp.sum(gmm.weights)
-    comp = jnp.searchsorted(jnp.cumsum(gmm.weights)[:-1], u, side="right")  # component i w.p. weights[i]
-    z = jax.random.normal(k_norm, (n, 2), dtype=gmm.means.dtype)
+    z0 = jax.random.normal(k_x, (n,), dtype=gmm.means.dtype)
+    z1 = jax.random.normal(k_y, (n,), dtype=gmm.means.dtype)
     a, b, c = gmm.covariances[:, 0, 0], gmm.covariances[:, 0, 1], gmm.covariances[:, 1, 1]
     l11 = jnp.sqrt(a)  # 2x2 Cholesky factor written out
     l21 = b / l11
     l22 = jnp.sqrt(jnp.maximum(c - l21 * l21, 0.0))
-    m = gmm.means[comp]
-    return jnp.stack([m[:, 0] + l11[comp] * z[:, 0], m[:, 1] + l21[comp] * z[:, 0] + l22[comp] * z[:, 1]], -1)
+    if gmm.weights.shape[0] == 2:  # a select instead of a gather (same component as the search below)
+        second = u >= gmm.weights[0]
+
+        def pick(values):
+            return jnp.where(second, values[1], values[0])
+    else:
+        comp = jnp.searchsorted(jnp.cumsum(gmm.weights)[:-1], u, side="right")  # component i w.p. weights[i]
+
+        def pick(values):
+            return values[comp]
+
+    mx, my = pick(gmm.means[:, 0]), pick(gmm.means[:, 1])
+    return mx + pick(l11) * z0, my + pick(l21) * z0 + pick(l22) * z1
+
+
+def sample(key, gmm: GMM, n: int):
+    """``n`` i.i.d. points ``(n, 2)`` from the mixture (the points :func:`gmm_chain` draws with the same key)."""
+    return jnp.stack(_sample_coordinates(key, gmm, n), -1)
 
 
 def _m_step(x, resp, reg_covar):
@@ -75,16 +97,78 @@ def _m_step(x, resp, reg_covar):
     return GMM(nk / x.shape[0], means, covs)
 
 
-def _em_step(gmm: GMM, x, reg_covar):
-    """One EM iteration: E-step at ``gmm`` (its mean log-likelihood is returned), then M-step.
+class _Features(NamedTuple):
+    """The data of one EM fit, centred at their mean ``centre``: ``rows (6, n)`` = 1, X, Y, X^2, XY, Y^2."""
 
-    With two components the responsibility of component 1 is the logistic function of the log-ratio.
+    centre: jax.Array
+    rows: jax.Array
+    sums: jax.Array
+
+
+def _features(x_coordinate, y_coordinate) -> _Features:
+    centre = jnp.stack([x_coordinate.mean(), y_coordinate.mean()])
+    big_x, big_y = x_coordinate - centre[0], y_coordinate - centre[1]
+    rows = jnp.stack([jnp.ones_like(big_x), big_x, big_y, big_x * big_x, big_x * big_y, big_y * big_y])
+    return _Features(centre, rows, rows.sum(axis=1))
+
+
+def _log_coefficients(gmm: GMM):
+    """``log(w_k N(x; m_k, S_k)) = q_k . (1, X, Y, X^2, XY, Y^2)`` for two components: ``q (2, 6)``."""
+    a, b, c = gmm.covariances[:, 0, 0], gmm.covariances[:, 0, 1], gmm.covariances[:, 1, 1]
+    det = a * c - b * b
+    pxx, pxy, pyy = c / det, -b / det, a / det  # precision matrix
+    mx, my = gmm.means[:, 0], gmm.means[:, 1]
+    constant = (jnp.log(gmm.weights) - 0.5 * jnp.log(det) - jnp.log(2 * jnp.pi)
+                - 0.5 * (pxx * mx * mx + 2 * pxy * mx * my + pyy * my * my))
+    return jnp.stack([constant, pxx * mx + pxy * my, pxy * mx + pyy * my, -0.5 * pxx, -pxy, -0.5 * pyy], -1)
+
+
+def _em_step_features(gmm: GMM, data: _Features, reg_covar):
+    """One EM iteration on centred data (``gmm`` in the same coordinates): the E-step's mean log-likelihood
+    at ``gmm``, then the M-step.
+
+    The log-ratio of the two components is a quadratic in (X, Y); with ``e = exp(-|ratio|)`` the
+    responsibilities are ``1 / (1 + e)`` and ``e / (1 + e)`` and ``log(p_0 + p_1) = log p_0 + max(ratio, 0) +
+    log1p(e)``, where ``sum log p_0`` is the coefficients times the column sums. The M-step needs the
+    responsibility-weighted sums of the six rows (two matrix-vector products); the covariances are the second
+    moments about the data mean minus the squared component mean (the data are centred, so no large
+    cancellation).
     """
-    comp = _component_logs(gmm, x)
-    ratio = comp[1] - comp[0]
-    mean_loglik = jnp.mean(comp[0] + jax.nn.softplus(ratio))
-    r1 = jax.nn.sigmoid(ratio)
-    return mean_loglik, _m_step(x, jnp.stack([1 - r1, r1]), reg_covar)
+    n = data.rows.shape[1]
+    q = _log_coefficients(gmm)
+    d = q[1] - q[0]
+    big_x, big_y = data.rows[1], data.rows[2]
+    ratio = d[0] + big_x * (d[1] + d[3] * big_x + d[4] * big_y) + big_y * (d[2] + d[5] * big_y)
+    e = jnp.exp(-jnp.abs(ratio))
+    large = 1 / (1 + e)
+    small = e * large
+    positive = ratio >= 0
+    mean_loglik = (q[0] @ data.sums + jnp.sum(jnp.maximum(ratio, 0) + jnp.log1p(e))) / n
+    sums = jnp.stack([data.rows @ jnp.where(positive, small, large), data.rows @ jnp.where(positive, large, small)])
+    nk = sums[:, 0] + 10 * jnp.finfo(data.rows.dtype).eps
+    mx, my = sums[:, 1] / nk, sums[:, 2] / nk
+    cxx = sums[:, 3] / nk - mx * mx + reg_covar
+    cxy = sums[:, 4] / nk - mx * my
+    cyy = sums[:, 5] / nk - my * my + reg_covar
+    covs = jnp.stack([jnp.stack([cxx, cxy], -1), jnp.stack([cxy, cyy], -1)], -2)
+    return mean_loglik, GMM(nk / n, jnp.stack([mx, my], -1), covs)
+
+
+def _em(data: _Features, init: GMM, tol: float, max_iter: int, reg_covar: float):
+    """EM on the features of one data set from ``init`` (data coordinates); returns (GMM, iterations)."""
+    def cond(state):
+        _, previous, current, it = state
+        return (it < max_iter) & (jnp.abs(current - previous) >= tol)
+
+    def body(state):
+        gmm, _, current, it = state
+        lower_bound, new = _em_step_features(gmm, data, reg_covar)
+        return new, current, lower_bound, it + 1
+
+    inf = jnp.asarray(jnp.inf, data.rows.dtype)
+    start = init._replace(means=init.means - data.centre)
+    gmm, _, _, iterations = jax.lax.while_loop(cond, body, (start, -inf, inf, jnp.asarray(0)))
+    return gmm._replace(means=gmm.means + data.centre), iterations
 
 
 @functools.partial(jax.jit, static_argnames=("tol", "max_iter", "reg_covar"))
@@ -93,20 +177,12 @@ def fit_em(x, init: GMM, *, tol: float = 1e-5, max_iter: int = 2000, reg_covar: 
 
     Each iteration is an E-step at the current parameters then an M-step (scikit-learn's order); EM stops when
     the E-step's mean log-likelihood changes by less than ``tol`` between consecutive iterations, or after
-    ``max_iter`` iterations; ``reg_covar`` is added to the covariance diagonals.
+    ``max_iter`` iterations; ``reg_covar`` is added to the covariance diagonals. The iterations run on the data
+    centred at their mean, with the sums the M-step needs taken in one pass (see ``_em_step_features``).
     """
-    def cond(state):
-        _, previous, current, it = state
-        return (it < max_iter) & (jnp.abs(current - previous) >= tol)
-
-    def body(state):
-        gmm, _, current, it = state
-        lower_bound, new = _em_step(gmm, x, reg_covar)
-        return new, current, lower_bound, it + 1
-
-    inf = jnp.asarray(jnp.inf, x.dtype)
-    gmm, _, _, iterations = jax.lax.while_loop(cond, body, (init, -inf, inf, jnp.asarray(0)))
-    return gmm, iterations
+    if init.weights.shape[0] != 2:
+        raise ValueError("fit_em fits two components")
+    return _em(_features(x[:, 0], x[:, 1]), init, tol, max_iter, reg_covar)
 
 
 def split_init(x, components: int = 2) -> GMM:
@@ -132,12 +208,12 @@ def gmm_chain(key, real: GMM, *, sample_size: int, generations: int, tol: float 
     ``D_n`` is drawn with key ``jax.random.fold_in(key, n)``, so :func:`chain_data` can redraw any generation's
     data after the run without storing it.
     """
-    x0 = sample(jax.random.fold_in(key, 0), real, sample_size)
-    g0, it0 = fit_em(x0, split_init(x0), tol=tol, max_iter=max_iter)
+    x0 = _sample_coordinates(jax.random.fold_in(key, 0), real, sample_size)
+    g0, it0 = _em(_features(*x0), split_init(jnp.stack(x0, -1)), tol, max_iter, 1e-6)
 
     def step(gmm, n):
-        x = sample(jax.random.fold_in(key, n), gmm, sample_size)
-        new, it = fit_em(x, gmm, tol=tol, max_iter=max_iter)
+        x = _sample_coordinates(jax.random.fold_in(key, n), gmm, sample_size)
+        new, it = _em(_features(*x), gmm, tol, max_iter, 1e-6)
         return new, (new, it)
 
     _, (models, iters) = jax.lax.scan(step, g0, jnp.arange(1, generations))
