@@ -84,3 +84,50 @@ def test_bench_tiny_json(capsys):
                 "sufficient_mode", "ratios", "targets_met"):
         assert key in out
     assert out["sample_size"] == 10 and all(out[k] > 0 for k in ("rng_floor", "samples_mode", "sufficient_mode"))
+
+
+def test_verify_constants_agree_with_the_library():
+    from theory.cli import _cmd_verify
+    from theory.montecarlo import _verify
+
+    assert _cmd_verify.DEFAULT_BUDGET == _verify.DEFAULT_BUDGET and _cmd_verify.MIN_CHAINS == _verify.MIN_CHAINS
+
+
+def test_verify_user_cell(capsys):
+    code = main(["verify", "-M", "40", "-n", "3", "--learner", "mle", "-A", "1.05", "--chains", "2000", "--json",
+                 "--quiet"])
+    out = json.loads(capsys.readouterr().out)
+    assert {(r["sample_size"], r["generation"], r["learner"], r["variance_scale"]) for r in out["rows"]} == {
+        (40, 3, "mle", 1.05)}
+    assert out["tested"] > 0 and code == (0 if out["passed"] else 1)
+
+
+def test_verify_that_tests_nothing_fails(capsys, monkeypatch):
+    from theory.montecarlo import _verify
+
+    # with 100 chains only the log-variance mean (kurtosis 1) is testable; at M = 2 and n = 200 its SE is fine,
+    # so make every cell untestable by asking for quantities whose kurtosis is huge: drop the log-variance one
+    monkeypatch.setattr(_verify, "_POWER", {q: (p if p else 4) for q, p in _verify._POWER.items()})
+    code = main(["verify", "-M", "2", "-n", "50", "--chains", "100", "--json", "--quiet"])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["tested"] == 0 and out["passed"] is False and code == 1
+    assert "nothing was z-tested" in captured.err
+
+
+def test_simulate_exact_and_z(capsys):
+    assert main(["simulate", "-M", "1e2", "-n", "4", "--chains", "2000", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for q in QUANTITIES:
+        assert out["exact"][q][0] is not None
+        z = (out[q][0] - out["exact"][q][0]) / out[q + "_se"][0]
+        assert out["z"][q][0] == pytest.approx(z)
+    assert out["notes"] == {}
+
+
+def test_simulate_overflow_is_null_with_a_note(capsys):
+    assert main(["simulate", "-M", "3", "-n", "400", "-A", "10", "--chains", "100", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["variance_mean"] == [None] and "overflow" in out["notes"]["variance_mean"]
+    assert out["exact"]["variance_mean"] == [None] and "overflow" in out["notes"]["exact.variance_mean"]
+    assert out["log_variance_mean"][0] is not None and out["z"]["log_variance_mean"][0] is not None

@@ -69,6 +69,19 @@ def finite(name: str):
     return parse
 
 
+def probability(name: str):
+    """A number in the open interval (0, 1)."""
+
+    def parse(text: str) -> float:
+        value = _float(name, text, "a probability in (0, 1)")
+        if not 0 < value < 1:
+            _fail(name, "a probability in (0, 1)", text)
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
 def seed_argument(text: str) -> int:
     """Type of every ``--seed``: an integer in ``[0, 2**63)``, what ``jax.random.key`` accepts."""
     try:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import sys
 
-from ..montecarlo._verify import DEFAULT_BUDGET
-from ._args import seed_argument
+from ._args import integer, positive, probability, sample_size, seed_argument
+
+#: theory.montecarlo._verify.DEFAULT_BUDGET, repeated here so that building the parser does not import JAX
+#: (a test checks that the two agree).
+DEFAULT_BUDGET = 1e-3
+MIN_CHAINS = 100  # theory.montecarlo._verify.MIN_CHAINS, likewise
 
 NAME = "verify"
+USES_JAX = True
 HELP = "compare every closed form (theory.exact_values) with Monte Carlo on a grid of (M, n, learner, A)"
 DESCRIPTION = (
     "For a grid of sample sizes M (2, 3, 5 up to 1e5), generations n, learners (unbiased, mle) and variance "
@@ -17,16 +22,26 @@ DESCRIPTION = (
     f"tested |z| exceeds the bound Phi^-1(1 - alpha/(2N)), alpha = {DEFAULT_BUDGET:g} the family-wise "
     "false-failure budget and N the number of tested cells (Bonferroni). Cells whose standard error is unreliable "
     "(heavy tails: the fourth-moment quantities variance_var and w2_sq_var at small M, sigma^2 means at small M "
-    "and large n; kurtosis of the per-chain value above chains/100) are shown but not z-tested, with the reason."
+    "and large n; kurtosis of the per-chain value above chains/100) are shown but not z-tested, with the reason. "
+    "-M, -n, --learner and -A replace the grid's values by yours (e.g. verify -M 50 -n 10 100 -A 1.1). "
+    f"A run that tests no cell fails (exit 1); fewer than {MIN_CHAINS} chains are refused (nothing could be tested)."
 )
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--chains", "-K", type=int, default=None,
-                        help="chains per grid cell (default 200000 with --quick, 1000000 otherwise)")
+    parser.add_argument("--chains", "-K", type=integer("chains", MIN_CHAINS), default=None,
+                        help=f"chains per grid cell (>= {MIN_CHAINS}; default 200000 with --quick, 1000000 otherwise)")
     parser.add_argument("--quick", action="store_true", help="a smaller grid (under two minutes on 2 CPU cores)")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                        help=f"family-wise false-failure budget alpha (default {DEFAULT_BUDGET:g})")
+    parser.add_argument("--sample-size", "-M", type=sample_size, nargs="+", default=None,
+                        help="sample sizes M to test instead of the grid's")
+    parser.add_argument("--generations", "-n", type=integer("generations", 1), nargs="+", default=None,
+                        help="generations n >= 1 to test instead of the grid's")
+    parser.add_argument("--learner", choices=("unbiased", "mle"), nargs="+", default=None,
+                        help="learners to test (default both)")
+    parser.add_argument("--variance-scale", "-A", type=positive("variance_scale"), nargs="+", default=None,
+                        help="variance multipliers A to test instead of the grid's")
+    parser.add_argument("--budget", type=probability("budget"), default=DEFAULT_BUDGET,
+                        help=f"family-wise false-failure budget alpha in (0, 1) (default {DEFAULT_BUDGET:g})")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -36,21 +51,21 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import jax
 
-    jax.config.update("jax_enable_x64", True)
-    from .._errors import ParameterError, check_integer
+    from ..montecarlo import _verify
     from ..montecarlo._sharding import select_devices
-    from ..montecarlo._verify import verify
 
     select_devices(args.device)
-    if args.chains is not None:
-        check_integer("chains", args.chains, minimum=2)
-    if not 0 < args.budget < 1:
-        raise ParameterError("budget", "a probability in (0, 1)", args.budget)
     progress = False if args.quiet else None
     if progress is None:
         progress = sys.stderr.isatty()
-    report = verify(jax.random.key(args.seed), chains=args.chains, quick=args.quick, budget=args.budget,
-                    device=args.device, progress=progress)
+    grid = dict(_verify.QUICK_GRID if args.quick else _verify.FULL_GRID)
+    for option, axis in (("sample_size", "sample_sizes"), ("generations", "generations"),
+                         ("variance_scale", "variance_scales"), ("learner", "learners")):
+        if getattr(args, option) is not None:
+            grid[axis] = tuple(dict.fromkeys(getattr(args, option)))
+    with jax.enable_x64(True):  # exact comparisons in float64, without touching the global configuration
+        report = _verify.verify(jax.random.key(args.seed), chains=args.chains, quick=args.quick, budget=args.budget,
+                                device=args.device, progress=progress, grid=grid)
     if args.json:
         out = report.to_dict()
         out["seed"] = args.seed
@@ -58,4 +73,7 @@ def run(args) -> int:
         sys.stdout.write("\n")
     else:
         print(report.format_table())
+    if report.tested == 0:
+        sys.stderr.write("collapse-theory verify: nothing was z-tested (every cell's standard error is unreliable "
+                         "at these settings): not a pass\n")
     return 0 if report.passed else 1

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import gammaln
 from scipy.stats import norm
 
+from .._errors import ParameterError, check_integer, check_positive
 from ..chain import GaussianChain
 from ._simulate import simulate
 from ..symbolic._recursion import SIGMA_POWER
@@ -33,6 +34,8 @@ from ._summary import QUANTITIES
 
 #: Family-wise false-failure budget of a verify run.
 DEFAULT_BUDGET = 1e-3
+#: Fewest chains with which any cell can be z-tested: the log-variance mean (kurtosis 1) needs chains/100 >= 1.
+MIN_CHAINS = 100
 
 # power p of sigma_n that the per-chain value of each quantity scales like (shared with the exact theory)
 _POWER = SIGMA_POWER
@@ -78,7 +81,8 @@ class VerifyReport:
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        """No tested cell failed, and at least one cell was tested (a run that tests nothing does not pass)."""
+        return self.tested > 0 and not self.failures
 
     def to_dict(self) -> dict:
         def clean(v):
@@ -115,6 +119,7 @@ class VerifyReport:
             f"{self.tested} of {len(self.rows)} cells z-tested with {self.chains} chains; bound |z| <= {self.bound:.2f} "
             f"from a family-wise false-failure budget of {self.budget:g} (Bonferroni over tested cells); "
             f"{len(self.failures)} failure(s); {'PASS' if self.passed else 'FAIL'} in {self.seconds:.1f} s"
+            + ("" if self.tested else " (nothing was z-tested: use more chains or other cells)")
         )
         return "\n".join(lines)
 
@@ -133,23 +138,38 @@ def verify(
 ) -> VerifyReport:
     """Compare :func:`theory.exact_values` with :func:`simulate` over a grid of ``(M, n, learner, A)``.
 
-    ``samples`` mode runs only where ``chains * M * n_max`` is at most ``samples_budget`` random numbers
-    (default ``2e8`` quick, ``2e9`` full); ``sufficient`` mode runs everywhere.
+    ``grid`` (default :data:`QUICK_GRID` or :data:`FULL_GRID`) has ``sample_sizes``, ``generations`` (``>= 1``),
+    ``variance_scales`` and optionally ``learners`` (default both). ``chains`` must be at least
+    :data:`MIN_CHAINS`: with fewer, no cell's standard error is reliable enough to z-test. ``samples`` mode runs
+    only where ``chains * M * n_max`` is at most ``samples_budget`` random numbers (default ``2e8`` quick,
+    ``2e9`` full); ``sufficient`` mode runs everywhere. A report that tested no cell does not pass.
     """
-    import theory
+    from ..numeric import exact_values
 
-    exact_values = getattr(theory, "exact_values", None)
-    if exact_values is None:  # pragma: no cover - until theory.numeric lands
-        raise RuntimeError("theory.exact_values is not available: verify needs the closed forms")
-    grid = grid or (QUICK_GRID if quick else FULL_GRID)
+    grid = dict(grid or (QUICK_GRID if quick else FULL_GRID))
     chains = chains or (200_000 if quick else 1_000_000)
+    if check_integer("chains", chains, minimum=2) < MIN_CHAINS:
+        raise ParameterError("chains", f"an integer >= {MIN_CHAINS} (with fewer, no cell can be z-tested: a standard "
+                             "error is trusted only where the kurtosis of the per-chain value is <= chains/100)",
+                             chains)
+    if not (isinstance(budget, (int, float)) and 0 < budget < 1):
+        raise ParameterError("budget", "a probability in (0, 1)", budget)
+    learners = tuple(grid.get("learners", ("unbiased", "mle")))
+    for learner in learners:
+        if learner not in ("unbiased", "mle"):
+            raise ParameterError("learner", "'unbiased' or 'mle'", learner)
+    sample_sizes = [check_integer("sample_size", m, minimum=2) for m in grid["sample_sizes"]]
+    scales = [check_positive("variance_scale", a) for a in grid["variance_scales"]]
+    if not list(grid["generations"]) or min(grid["generations"]) < 1:
+        raise ParameterError("generations", "integers >= 1 (generation 0 is deterministic: nothing to test)",
+                             list(grid["generations"]))
     samples_budget = samples_budget or (2e8 if quick else 2e9)
     generations = list(grid["generations"])
     start = time.perf_counter()
     rows = []
-    for m in grid["sample_sizes"]:
-        for learner in ("unbiased", "mle"):
-            for scale in grid["variance_scales"]:
+    for m in sample_sizes:
+        for learner in learners:
+            for scale in scales:
                 chain = GaussianChain(m, learner=learner, variance_scale=scale)
                 exact = exact_values(chain, generations)
                 for mode in modes:
