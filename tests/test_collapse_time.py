@@ -184,3 +184,32 @@ def test_huge_sample_sizes_are_deterministic_steps():
     assert median_sd_ratio(chain, n - 1) >= 0.5 > median_sd_ratio(chain, n)
     # log median ~ n log(A)/2 - sum 1/(2 M_i) = n log(A)/2 - 0.1, to first order (skewness adds O(1/M_0^2))
     assert median_sd_ratio(chain, 2000) == pytest.approx(math.exp(1000 * math.log(0.999) - 0.1), rel=1e-2)
+
+
+@pytest.mark.parametrize(
+    "chain, n, ratio",
+    [(GaussianChain(100), 138, 0.5), (GaussianChain(2, learner="mle", variance_scale=0.7), 1, 0.2),
+     (GaussianChain(10**9), 1, 1 - 1e-9), (GaussianChain((3, 2, 9, 50)), 4, 0.6),
+     (GaussianChain(lambda i: 10 * 2**i, variance_scale=0.999), 300, 0.8)],
+)
+def test_independent_cdf_route_agrees(chain, n, ratio):
+    """The route used to check collapse_time (mpmath log-gamma, midpoint rule) against the main one (SciPy)."""
+    from theory.numeric._collapse_time import _Steps
+
+    law = _Steps(chain).law(n)
+    p, err = law.cdf(2 * math.log(ratio))
+    assert law.cdf_mpmath(2 * math.log(ratio)) == pytest.approx(p, abs=1e-13 + err)
+
+
+def test_crossing_check_can_fail(monkeypatch):
+    """A wrong CDF (off by 1e-3) moves the answer; the independent re-check at the answer must catch it."""
+    from theory.numeric import _collapse_time as ct
+
+    chain = GaussianChain(100)
+    right = collapse_time(chain, 0.5)
+    real = ct._LogVarianceLaw.cdf
+    monkeypatch.setattr(ct._LogVarianceLaw, "cdf", lambda self, value: (real(self, value)[0] + 3e-3, 1e-15))
+    with pytest.raises(RuntimeError, match="independent check"):
+        collapse_time(chain, 0.5)
+    monkeypatch.setattr(ct._LogVarianceLaw, "cdf", real)
+    assert collapse_time(chain, 0.5) == right

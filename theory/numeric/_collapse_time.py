@@ -32,10 +32,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy import integrate, optimize, special
 
 from .._errors import ParameterError, check_integer
 from ..chain import GaussianChain
+
+
+class _Lazy:
+    """A SciPy submodule imported on first use, so that ``import theory`` does not load SciPy."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+special, integrate, optimize = _Lazy("scipy.special"), _Lazy("scipy.integrate"), _Lazy("scipy.optimize")
 
 _LOG_TRUNCATION = -37.0  # truncate the inversion integral where |phi| < e^-37 ~ 8.5e-17
 _DETERMINISTIC_SIZE = 1e30  # steps with larger M contribute only their mean (variance ~ 2/M)
@@ -54,6 +68,9 @@ class _LogVarianceLaw:
     log_scale: np.ndarray
     mean: float
     sd: float
+    shift: float = 0.0  # the part of ``mean`` from steps treated as deterministic (M > 1e30)
+    divisor_offset: float = 1.0  # d = M - divisor_offset: 1 (unbiased) or 0 (mle)
+    variance_scale: float = 1.0
 
     @classmethod
     def from_sizes(cls, sizes: np.ndarray, counts: np.ndarray, learner: str, variance_scale: float):
@@ -67,15 +84,20 @@ class _LogVarianceLaw:
         # E log(A X/d) = log A + log(2x/d) - (log x - psi(x)), x = k/2 = (M - 1)/2: no cancellation for large M
         mean = math.log(variance_scale) * float(np.sum(counts))
         huge = sizes > _DETERMINISTIC_SIZE
+        shift = 0.0
         if np.any(huge):
-            mean -= float(np.sum(counts[huge] * (2.0 if learner == "mle" else 1.0) / sizes[huge]))  # 0 for inf
+            shift = math.log(variance_scale) * float(np.sum(counts[huge])) - float(
+                np.sum(counts[huge] * (2.0 if learner == "mle" else 1.0) / sizes[huge])  # 0 for inf
+            )
+            mean += shift - math.log(variance_scale) * float(np.sum(counts[huge]))
             sizes, counts = sizes[~huge], counts[~huge]
         half_dof = (sizes - 1.0) / 2.0
         log_ratio = 0.0 if learner == "unbiased" else np.log1p(-1.0 / sizes)  # log((M - 1)/d)
         mean += float(np.sum(counts * (log_ratio - _log_minus_digamma(half_dof))))
         sd = float(math.sqrt(np.sum(counts * special.polygamma(1, half_dof))))
         log_scale = math.log(2.0 * variance_scale) - np.log(sizes - 1.0 if learner == "unbiased" else sizes)
-        return cls(half_dof, counts, log_scale, mean, sd)
+        return cls(half_dof, counts, log_scale, mean, sd, shift, 1.0 if learner == "unbiased" else 0.0,
+                   float(variance_scale))
 
     def centred_log_cf(self, t: float) -> complex:
         """``log phi(t) - i t mean`` (one real ``t >= 0``)."""
@@ -120,6 +142,48 @@ class _LogVarianceLaw:
             error += error_ab
         probability = 0.5 - total / math.pi
         return min(max(probability, 0.0), 1.0), error / math.pi + math.exp(_LOG_TRUNCATION)
+
+
+    def cdf_mpmath(self, value: float) -> float:
+        """``P(Y <= value)`` by an independent route, to check :meth:`cdf`.
+
+        The Gil-Pelaez integral written without centring, ``1/2 - (1/pi) int_0^oo Im[exp(-i t value) phi(t)]/t dt``,
+        with ``log phi`` summed from :func:`mpmath.loggamma` and ``log(2A/d)`` from ``M`` (no Stirling series, no
+        SciPy, none of the float64 constants of :meth:`cdf`) in ``20 + log10(max k)`` digits, by the midpoint rule with step ``h`` (not QUADPACK): for a smooth integrand decaying like
+        ``|phi|`` this is the CDF of ``Y`` aliased with period ``2 pi/h`` (Hale and Waller), so its error is below
+        the probability that ``Y`` lies beyond ``2 pi/h - |value - mean|`` from ``value``; ``h`` is chosen to put
+        that at more than ``90/x_min + 40 sd`` (the left tail of a log-chi-square with half-dof ``x`` decays like
+        ``exp(x y)``, the right one faster), and the sum stops where ``|phi| < e^-40``.
+        """
+        import mpmath
+
+        digits = 20 + len(str(int(max(self.half_dof, default=1.0))))
+        with mpmath.workdps(digits):
+            two_a = 2 * mpmath.mpf(self.variance_scale)
+            groups = []
+            for h, c in zip(self.half_dof, self.counts):
+                h = mpmath.mpf(float(h))
+                m = 2 * h + 1  # M, exactly as the float64 M the law was built from
+                groups.append((h, mpmath.mpf(float(c)), mpmath.log(two_a / (m - self.divisor_offset))))
+            shift, x = mpmath.mpf(self.shift), mpmath.mpf(value)
+
+            def log_phi(t):
+                total = 1j * t * shift
+                for h, c, ls in groups:
+                    total += c * (1j * t * ls + mpmath.loggamma(h + 1j * t) - mpmath.loggamma(h))
+                return total
+
+            upper = 1 / mpmath.mpf(self.sd)
+            while mpmath.re(log_phi(upper)) > -40:
+                upper *= 1.25
+            smallest = float(min(self.half_dof))  # the left tail decays like exp(smallest * y)
+            period = 90 / smallest + 40 * self.sd + 2 * abs(value - self.mean)
+            step = 2 * mpmath.pi / period
+            total, t = mpmath.mpf(0), step / 2
+            while t < upper:
+                total += mpmath.im(mpmath.exp(-1j * t * x + log_phi(t))) / t
+                t += step
+            return float(mpmath.mpf(0.5) - step * total / mpmath.pi)
 
 
 def _log_minus_digamma(x: np.ndarray) -> np.ndarray:
@@ -307,7 +371,9 @@ def collapse_time(chain: GaussianChain, epsilon: float, *, max_generations: int 
     ``n -> P_n`` crossing 1/2 once, i.e. on the median of ``sigma_n/sigma`` decreasing in ``n``: true in practice
     whenever each step's log-ratio has a negative median (the median of ``log sigma_n^2`` is ``mu_n`` plus a bounded
     skewness term, and ``mu_n`` decreases when ``E log(A X_i/d_i) < 0``, always for ``A <= 1``). It is not proved
-    here; what is checked at the returned ``n`` is the crossing itself, ``P_{n-1} <= 1/2 < P_n``.
+    here; what is checked at the returned ``n`` is the crossing itself, ``P_{n-1} <= 1/2 < P_n``, recomputed by an
+    independent route (mpmath's log-gamma and tanh-sinh quadrature instead of SciPy's, see
+    :meth:`_LogVarianceLaw.cdf_mpmath`); a disagreement raises RuntimeError.
 
     Parameters
     ----------
@@ -358,7 +424,26 @@ def collapse_time(chain: GaussianChain, epsilon: float, *, max_generations: int 
             hi = mid
         else:
             lo = mid
-    # the crossing at the answer, re-checked explicitly
-    if _collapsed(steps, hi - 1, threshold)[0] or not _collapsed(steps, hi, threshold)[0]:  # pragma: no cover
-        raise RuntimeError(f"collapse_time: no crossing of 1/2 between generations {hi - 1} and {hi}")
+    _check_crossing(steps, hi, threshold)
     return hi
+
+
+_CHECK_MARGIN = 1e-12  # |P - 1/2| below this: the routes cannot be told apart (agreement is ~1e-15)
+
+
+def _check_crossing(steps: _Steps, n: int, log_threshold: float) -> None:
+    """Verify ``P_{n-1} <= 1/2 < P_n`` by the independent route :meth:`_LogVarianceLaw.cdf_mpmath` wherever the
+    decision came from the SciPy integral (decisions by Cantelli's inequality are exact and not re-checked).
+    Raises RuntimeError when the two routes put a probability on different sides of 1/2."""
+    for g, collapsed in ((n - 1, False), (n, True)):
+        if g == 0:
+            continue
+        law = steps.law(g)
+        if law.sd == 0.0 or not law.mean - law.sd <= log_threshold <= law.mean + law.sd:
+            continue
+        p = law.cdf_mpmath(log_threshold)
+        if abs(p - 0.5) > _CHECK_MARGIN and (p > 0.5) != collapsed:
+            raise RuntimeError(
+                f"collapse_time: the independent check puts P(sigma_{g}/sigma < epsilon) = {p!r} on the other "
+                f"side of 1/2 from the SciPy inversion ({law.cdf(log_threshold)[0]!r}); the answer {n} is not trusted"
+            )

@@ -19,6 +19,7 @@ from .._errors import ParameterError
 from ..chain import GaussianChain, check_generations
 from ..symbolic._expansions import coefficients
 from ._exact import exact_values
+from ._schedules import partial_sums
 
 
 def _check_unit_scale(chain: GaussianChain) -> None:
@@ -29,11 +30,20 @@ def _check_unit_scale(chain: GaussianChain) -> None:
         )
 
 
-def _sums(chain: GaussianChain, gens: list[int], extra: int = 0):
-    sizes = chain.sample_sizes(max(gens) + extra).astype(float)
-    s1 = np.concatenate([[0.0], np.cumsum(1.0 / sizes)])
-    s2 = np.concatenate([[0.0], np.cumsum(1.0 / sizes**2)])
-    return sizes, s1, s2
+def _sums(chain: GaussianChain, gens: list[int]):
+    """``S_1(n), S_2(n)`` at each ``n`` in ``gens``, run by run (O(#runs of equal M) memory, never O(n))."""
+    return partial_sums(chain.sample_size_runs(max(gens), max_seconds=600.0), gens)
+
+
+def _size_at(chain: GaussianChain, gens: list[int]) -> np.ndarray:
+    """``M_n`` at each ``n`` in ``gens`` as float64 (``inf`` beyond float64)."""
+    out = []
+    for g in gens:
+        try:
+            out.append(float(chain.sample_size_at(g)))
+        except OverflowError:
+            out.append(np.inf)
+    return np.array(out)
 
 
 def leading_order(chain: GaussianChain, generations) -> dict:
@@ -49,17 +59,17 @@ def leading_order(chain: GaussianChain, generations) -> dict:
     """
     _check_unit_scale(chain)
     gens = check_generations(generations)
-    _, s1, s2 = _sums(chain, gens)
+    s1, s2 = _sums(chain, gens)
     coef = coefficients(chain.learner)
     a = float(coef["w2_sq_mean"])
     b, c = (float(x) for x in coef["w2_sq_var"])
-    s1, s2 = s1[gens], s2[gens]
-    sigma = float(chain.sigma)
-    return {
-        "generations": gens,
-        "w2_sq_mean": a * sigma**2 * s1,
-        "w2_sq_var": sigma**4 * (b * s2 + c * (s1**2 - s2) / 2),
-    }
+    sigma = np.float64(chain.sigma)
+    with np.errstate(over="ignore"):
+        return {
+            "generations": gens,
+            "w2_sq_mean": a * sigma**2 * s1,
+            "w2_sq_var": sigma**4 * (b * s2 + c * (s1**2 - s2) / 2),
+        }
 
 
 def published_expansions(chain: GaussianChain, generations) -> dict:
@@ -74,18 +84,18 @@ def published_expansions(chain: GaussianChain, generations) -> dict:
     """
     _check_unit_scale(chain)
     gens = check_generations(generations)
-    sizes, s1, s2 = _sums(chain, gens, extra=1)
-    g = np.asarray(gens)
-    m_n = sizes[g]
-    sigma = float(chain.sigma)
-    s1_through_n, s2_through_n = s1[g + 1], s2[g + 1]
-    ordered_pairs = s1_through_n**2 - s2_through_n
-    return {
-        "generations": gens,
-        "w2_sq_mean_supplementary": 1.5 * sigma**2 * s1[g],
-        "w2_sq_mean_arxiv_v2": sigma**2 * (s1[g] + 1.5 / m_n),
-        "w2_sq_var_arxiv_v2": sigma**4 * (2 * s2[g] + 3 / m_n**2 + 3 * ordered_pairs),
-    }
+    s1, s2 = _sums(chain, gens)
+    m_n = _size_at(chain, gens)  # needs M_n: for a schedule, n + 1 sizes
+    sigma = np.float64(chain.sigma)
+    with np.errstate(over="ignore"):
+        s1_through_n, s2_through_n = s1 + 1 / m_n, s2 + 1 / m_n**2
+        ordered_pairs = s1_through_n**2 - s2_through_n
+        return {
+            "generations": gens,
+            "w2_sq_mean_supplementary": 1.5 * sigma**2 * s1,
+            "w2_sq_mean_arxiv_v2": sigma**2 * (s1 + 1.5 / m_n),
+            "w2_sq_var_arxiv_v2": sigma**4 * (2 * s2 + 3 / m_n**2 + 3 * ordered_pairs),
+        }
 
 
 def expansion_error(chain: GaussianChain, generations) -> dict:

@@ -19,14 +19,45 @@ from .._errors import ParameterError, check_integer
 from ..chain import GaussianChain, check_generations
 
 _EXAMINED = 10  # the first values of M_i are checked to be numbers >= 2
+_MAX_SECONDS = 600.0  # a function schedule whose calls are estimated to take longer is refused
+
+
+def _inverse(m: int, power: int) -> float:
+    """``1/M^power`` for a Python int of any size (``0.0`` below float64's smallest subnormal)."""
+    try:
+        return 1.0 / float(m) ** power
+    except OverflowError:
+        return 0.0
+
+
+def partial_sums(runs, generations) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_{i<n} 1/M_i`` and ``sum_{i<n} 1/M_i^2`` at each ``n`` from runs ``[(M, count), ...]`` (O(#runs))."""
+    order = sorted(range(len(generations)), key=lambda k: generations[k])
+    first, second = np.zeros(len(generations)), np.zeros(len(generations))
+    pos, s1, s2, k = 0, 0.0, 0.0, 0
+    runs = iter(runs)
+    m, count = next(runs, (None, 0))
+    while k < len(order):
+        g = generations[order[k]]
+        if g <= pos + count or m is None:
+            step = g - pos  # within the current run (m is None only when g == pos: the schedule is exhausted)
+            first[order[k]] = s1 + step * _inverse(m, 1) if step else s1
+            second[order[k]] = s2 + step * _inverse(m, 2) if step else s2
+            k += 1
+            continue
+        s1, s2, pos = s1 + count * _inverse(m, 1), s2 + count * _inverse(m, 2), pos + count
+        m, count = next(runs, (None, 0))
+    return first, second
 
 
 def drift_partial_sums(chain: GaussianChain, generations) -> dict:
     """``sum_{i<n} 1/M_i`` and ``sum_{i<n} 1/M_i^2`` at each ``n`` in ``generations``, as float64 arrays.
 
     Returns ``{"generations": [...], "inverse_sample_size_sum": ..., "inverse_sample_size_sq_sum": ...}``.
-    Constant ``M`` gives ``n/M`` and ``n/M^2`` directly (no array of length ``n``); a schedule is summed with
-    :func:`numpy.cumsum` (it must have at least ``max(generations)`` entries).
+    The schedule is summed run by run (runs of equal ``M``, :meth:`~theory.chain.GaussianChain.sample_size_runs`):
+    constant ``M`` gives ``n/M`` and ``n/M^2`` in O(1) memory for any ``n``, and ``M_i`` beyond float64
+    (``10 * 2**i`` past ``i ~ 1020``) contribute their exact ``1/M_i`` (``0.0`` once below float64's range). A schedule
+    must have at least ``max(generations)`` entries.
 
     Examples
     --------
@@ -37,14 +68,7 @@ def drift_partial_sums(chain: GaussianChain, generations) -> dict:
     if chain.is_symbolic:
         raise ParameterError("chain", "numeric (no SymPy symbols) for drift_partial_sums", chain)
     gens = check_generations(generations)
-    n = np.asarray(gens, dtype=np.float64)
-    if chain.is_constant:
-        m = float(chain.sample_size)
-        first, second = n / m, n / (m * m)
-    else:
-        inverse = 1.0 / chain.sample_sizes(max(gens)).astype(np.float64)
-        first = np.concatenate([[0.0], np.cumsum(inverse)])[gens]
-        second = np.concatenate([[0.0], np.cumsum(inverse * inverse)])[gens]
+    first, second = partial_sums(chain.sample_size_runs(max(gens), max_seconds=_MAX_SECONDS), gens)
     return {"generations": gens, "inverse_sample_size_sum": first, "inverse_sample_size_sq_sum": second}
 
 
