@@ -201,24 +201,51 @@ def split_init(x, components: int = 2) -> GMM:
     return _m_step(x, resp, 1e-6)
 
 
-@functools.partial(jax.jit, static_argnames=("sample_size", "generations", "tol", "max_iter"))
-def gmm_chain(key, real: GMM, *, sample_size: int, generations: int, tol: float = 1e-5, max_iter: int = 2000):
+#: Longest run of generations in one compiled call (Ctrl-C and progress act between calls).
+MAX_SEGMENT = 250
+
+
+def segment_length(generations: int) -> int:
+    """The largest divisor of ``generations`` that is at most :data:`MAX_SEGMENT` (one compiled segment)."""
+    return max(d for d in range(1, min(generations, MAX_SEGMENT) + 1) if generations % d == 0)
+
+
+@functools.partial(jax.jit, static_argnames=("sample_size", "length", "tol", "max_iter"))
+def _chain_segment(key, real: GMM, gmm: GMM, start, *, sample_size: int, length: int, tol: float, max_iter: int):
+    """Generations ``start .. start + length - 1`` of the chain from ``gmm`` = G_{start-1} (ignored at 0)."""
+    def step(previous, n):
+        first = n == 0
+        source = jax.tree.map(lambda r, g: jnp.where(first, r, g), real, previous)
+        x = _sample_coordinates(jax.random.fold_in(key, n), source, sample_size)
+        init = jax.lax.cond(first, lambda: split_init(jnp.stack(x, -1)), lambda: previous)
+        new, it = _em(_features(*x), init, tol, max_iter, 1e-6)
+        return new, (new, it)
+
+    return jax.lax.scan(step, gmm, start + jnp.arange(length))
+
+
+def gmm_chain(key, real: GMM, *, sample_size: int, generations: int, tol: float = 1e-5, max_iter: int = 2000,
+              callback=None):
     """The recursive GMM chain; returns the stacked fitted GMMs ``G_0..G_{generations-1}`` and EM iterations.
 
     ``D_n`` is drawn with key ``jax.random.fold_in(key, n)``, so :func:`chain_data` can redraw any generation's
-    data after the run without storing it.
+    data after the run without storing it. ``D_0`` comes from ``real`` and its fit starts from
+    :func:`split_init`; every later fit is warm-started from the previous generation's model. The generations
+    run in compiled segments of :func:`segment_length` (one compilation per sample size and segment length);
+    ``callback(generations_done)`` is called after each segment.
     """
-    x0 = _sample_coordinates(jax.random.fold_in(key, 0), real, sample_size)
-    g0, it0 = _em(_features(*x0), split_init(jnp.stack(x0, -1)), tol, max_iter, 1e-6)
-
-    def step(gmm, n):
-        x = _sample_coordinates(jax.random.fold_in(key, n), gmm, sample_size)
-        new, it = _em(_features(*x), gmm, tol, max_iter, 1e-6)
-        return new, (new, it)
-
-    _, (models, iters) = jax.lax.scan(step, g0, jnp.arange(1, generations))
-    models = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), g0, models)
-    return models, jnp.concatenate([it0[None], iters])
+    length = segment_length(generations)
+    gmm, models, iterations = real, [], []
+    for start in range(0, generations, length):
+        gmm, (new, it) = _chain_segment(key, real, gmm, start, sample_size=sample_size, length=length, tol=tol,
+                                        max_iter=max_iter)
+        models.append(new)
+        iterations.append(it)
+        if callback is not None:
+            jax.block_until_ready(it)
+            callback(start + length)
+    stacked = jax.tree.map(lambda *parts: jnp.concatenate(parts), *models)
+    return stacked, jnp.concatenate(iterations)
 
 
 def chain_data(key, real: GMM, models: GMM, generation: int, sample_size: int):
