@@ -24,9 +24,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+
 import numpy as np
 
-from .._errors import ParameterError
+from .._errors import ParameterError, check_key
 from ..chain import GaussianChain, check_generations
 from ._distributions import as_distribution
 from ._first_fit import FirstFitSd, first_fit_sd
@@ -73,11 +74,16 @@ class Decomposition:
     """The decomposition of ``e(n) = E W2^2(p_n, D_0)`` at each requested generation (float64 arrays).
 
     ``total`` is ``e``; ``statistical``, ``expressivity``, ``approximation`` the single-source errors
-    ``e_S``, ``e_X``, ``e_P``; ``interaction = e - e_S - e_X - e_P`` (so the parts add up to the total);
-    ``shapley`` the Shapley attribution (adds up to the total); ``errors`` every ``e_T`` keyed by subset
-    (``""``, ``"S"``, ..., ``"SXP"``); ``interactions`` the Moebius terms ``"SX"``, ``"SP"``, ``"XP"``,
-    ``"SXP"`` (sum: ``interaction``); ``stderr`` the standard error of every reported array due to the Monte
-    Carlo estimate of ``E sigma_1`` (zero when it is exact).
+    ``e_S``, ``e_X``, ``e_P``; ``interaction`` the sum of the Moebius interaction terms ``interactions``
+    (``"SX"``, ``"SP"``, ``"XP"``, ``"SXP"``), computed from the subset errors without using the total, so that
+    ``statistical + expressivity + approximation + interaction == total`` (to rounding) is a check of the
+    Moebius algebra, not a definition; ``shapley`` the Shapley attribution (adds up to the total); ``errors``
+    every ``e_T`` keyed by subset (``""``, ``"S"``, ..., ``"SXP"``); ``stderr`` the standard error of every
+    reported array due to the Monte Carlo estimate of ``E sigma_1`` (zero when it is exact).
+
+    Values whose true result overflows float64 are ``inf``; values that cannot be formed in float64 because an
+    ingredient overflows (``inf - inf``) are ``nan``. Either way ``notes`` says where, and :meth:`to_dict` gives
+    ``None`` for them. ``notes`` also flags integer-valued data.
     """
 
     d0: object
@@ -100,12 +106,19 @@ class Decomposition:
     shapley: dict[str, np.ndarray]
     interactions: dict[str, np.ndarray]
     stderr: dict
+    notes: tuple = ()
+
+    def __repr__(self) -> str:
+        return (f"Decomposition(d0={self.d0.spec!r}, generations={self.generations!r}, "
+                f"sample_size={_size_text(self.sample_sizes)}, learner={self.learner!r}, "
+                f"variance_scale={self.variance_scale:g}, total={_short(self.total)})")
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict: ``generations``, the part lists, ``shapley``, ``rho``, ``w2_sq_projection`` ..."""
+        """Plain JSON-ready dict: ``generations``, the part lists, ``shapley``, ``rho``, ``w2_sq_projection``, ...,
+        ``notes``; a value that is not a finite number (overflow) is ``None``."""
 
         def lst(a):
-            return [float(x) for x in np.asarray(a)]
+            return [float(x) if math.isfinite(x) else None for x in np.asarray(a, dtype=float)]
 
         return {
             "d0": self.d0.spec,
@@ -117,7 +130,9 @@ class Decomposition:
             "rho_error": float(self.rho_error),
             "mean": float(self.mean),
             "sd": float(self.sd),
-            "sample_sizes": [int(m) for m in self.sample_sizes],
+            # one value when M is constant (the schedule is n long), else M_0 .. M_{n-1}
+            "sample_sizes": [int(m) for m in (self.sample_sizes[:1] if _constant(self.sample_sizes)
+                                              else self.sample_sizes)],
             "learner": self.learner,
             "variance_scale": float(self.variance_scale),
             "first_fit_sd": {
@@ -131,7 +146,23 @@ class Decomposition:
             "interactions": {k: lst(v) for k, v in self.interactions.items()},
             "stderr": {k: (lst(v) if not isinstance(v, dict) else {(kk or "none"): lst(vv) for kk, vv in v.items()})
                        for k, v in self.stderr.items()},
+            "notes": list(self.notes),
         }
+
+
+def _short(values) -> str:
+    values = np.asarray(values, dtype=float)
+    text = ", ".join(f"{v:.6g}" for v in values[:4])
+    return f"[{text}{', ...' if values.size > 4 else ''}]"
+
+
+def _constant(sizes) -> bool:
+    sizes = np.asarray(sizes)
+    return bool(sizes.size) and bool(np.all(sizes == sizes[0]))
+
+
+def _size_text(sizes) -> str:
+    return str(int(np.asarray(sizes)[0])) if _constant(sizes) else _short(sizes)
 
 
 def _shifted(sample_size):
@@ -157,34 +188,56 @@ def subset_errors(
     gaussian: dict[float, tuple[np.ndarray, np.ndarray]] = {}
     for a in sorted({1.0, big_a}):
         g = GaussianChain(chain.sample_size, learner=chain.learner, variance_scale=a, sigma=sigma)
-        v = exact_values(g, generations)
+        with np.errstate(all="ignore"):
+            v = exact_values(g, generations)
         w2 = np.asarray(v["w2_sq_mean"], dtype=float)
         growth = np.asarray(v["sd_mean"], dtype=float) / (sigma * c_g)  # K_n(a)
         gaussian[a] = (w2, growth)
     for t in SUBSETS[1:]:
         a = big_a if "P" in t else 1.0
         r = rho if "X" in t else 1.0
-        if "S" not in t:
-            excess = np.expm1(0.5 * n * math.log(a))  # a^{n/2} - 1, accurate near a = 1
-            value = sigma**2 * (excess**2 + 2 * (excess + 1) * (1 - r))
-        else:
-            w2, growth = gaussian[a]
-            value = w2 if "X" not in t else w2 + 2 * sigma**2 * growth * (c_g - rho * c_d)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if "S" not in t:
+                excess = np.expm1(0.5 * n * math.log(a))  # a^{n/2} - 1, accurate near a = 1
+                value = sigma**2 * excess**2
+                if r != 1.0:  # (no 0 * inf when the multiplier overflows)
+                    value = value + 2 * sigma**2 * (excess + 1) * (1 - r)
+            else:
+                w2, growth = gaussian[a]
+                gap = c_g - rho * c_d  # 0 for a Gaussian D_0: no 0 * inf when the growth overflows
+                value = w2 if ("X" not in t or gap == 0) else w2 + 2 * sigma**2 * growth * gap
         out[t] = np.asarray(value, dtype=float)
     return out
 
 
 def _parts(e: dict[str, np.ndarray]) -> dict:
-    total = e["SXP"]
-    return {
-        "total": total,
-        "statistical": e["S"],
-        "expressivity": e["X"],
-        "approximation": e["P"],
-        "interaction": total - e["S"] - e["X"] - e["P"],
-        "shapley": _shapley(e),
-        "interactions": _moebius(e),
-    }
+    with np.errstate(invalid="ignore"):  # inf - inf where an ingredient overflows: nan, noted by decompose
+        moebius = _moebius(e)
+        return {
+            "total": e["SXP"],
+            "statistical": e["S"],
+            "expressivity": e["X"],
+            "approximation": e["P"],
+            # the Moebius terms' sum, not the remainder total - e_S - e_X - e_P: the parts adding up is then a check
+            "interaction": (moebius["SX"] + moebius["SP"]) + (moebius["XP"] + moebius["SXP"]),
+            "shapley": _shapley(e),
+            "interactions": moebius,
+        }
+
+
+def _overflow_notes(parts: dict, generations: list[int]) -> list[str]:
+    notes = []
+    named = {p: parts[p] for p in PARTS}
+    named.update({f"shapley {k}": v for k, v in parts["shapley"].items()})
+    for name, values in named.items():
+        values = np.asarray(values, dtype=float)
+        if np.isfinite(values).all():
+            continue
+        where = ", ".join(str(g) for g, v in zip(generations, values) if not math.isfinite(v))
+        kind = "exceeds float64" if np.isinf(values).any() and not np.isnan(values).any() else \
+            "not representable in float64 (an ingredient overflows)"
+        notes.append(f"overflow: {name} {kind} at n = {where}")
+    return notes
 
 
 def decompose(
@@ -216,18 +269,23 @@ def decompose(
         for a non-Gaussian ``D_0``, ``E sigma_1`` is a Monte Carlo estimate from ``draws`` fits (a pure function
         of ``key``, default ``jax.random.key(0)``); its standard error is propagated into ``stderr``.
 
+    Data given as an array (or ``"data:PATH"``) need at least ``MIN_DATA_POINTS`` (20) values; integer-valued
+    data are accepted with a note in ``notes``. Overflowing values: see :class:`Decomposition`.
+
     Examples
     --------
     >>> r = decompose("normal", [1, 10], sample_size=100, variance_scale=0.9)
     >>> r.expressivity.tolist(), r.shapley["expressivity"].tolist()
     ([0.0, 0.0], [0.0, 0.0])
-    >>> bool(np.allclose(r.statistical + r.expressivity + r.approximation + r.interaction, r.total, rtol=1e-15))
-    True
+    >>> r  # doctest: +ELLIPSIS
+    Decomposition(d0='normal:0,1', generations=[1, 10], sample_size=100, learner='unbiased', variance_scale=0.9, ...)
     >>> u = decompose("uniform", 1, sample_size=10**6)
     >>> round(float(u.expressivity[0]), 12)  # 2 sigma^2 (1 - rho) = (1 - sqrt(3/pi))/6
     0.003799162699
     """
     dist = as_distribution(d0)
+    if key is not None:
+        key = check_key(key)
     gens = check_generations(generations)
     if min(gens) < 1:
         raise ParameterError("generations", "integers >= 1 (generation 0 is D_0 itself)", min(gens))
@@ -244,15 +302,20 @@ def decompose(
     if fit.stderr > 0:  # every output is affine in c_D: its standard error is |slope| x se(c_D)
         e_shift = subset_errors(dist, chain, gens, fit.ratio + fit.stderr, c_g)
         shifted = {**_parts(e_shift), "errors": e_shift}
-        stderr = {
-            k: ({kk: np.abs(shifted[k][kk] - vv) for kk, vv in v.items()} if isinstance(v, dict)
-                else np.abs(shifted[k] - v))
-            for k, v in reported.items()
-        }
+        with np.errstate(invalid="ignore"):
+            stderr = {
+                k: ({kk: np.abs(shifted[k][kk] - vv) for kk, vv in v.items()} if isinstance(v, dict)
+                    else np.abs(shifted[k] - v))
+                for k, v in reported.items()
+            }
     else:
         stderr = {k: ({kk: np.zeros(len(gens)) for kk in v} if isinstance(v, dict) else np.zeros(len(gens)))
                   for k, v in reported.items()}
     rho, rho_error = dist.rho()
+    notes = _overflow_notes(parts, gens)
+    if getattr(dist, "is_integer_valued", False):
+        notes.append(f"data: all {dist.data.size} values are integers (discrete data: D_0 is their empirical "
+                     "distribution, ties included; the expressivity part includes the discreteness)")
     return Decomposition(
         d0=dist,
         generations=gens,
@@ -267,6 +330,7 @@ def decompose(
         first_fit=fit,
         errors=e,
         stderr=stderr,
+        notes=tuple(notes),
         **parts,
     )
 

@@ -37,6 +37,27 @@ from .._errors import ParameterError, check_finite, check_positive
 
 _QUAD = dict(epsabs=1e-14, epsrel=1e-12, limit=500)
 
+#: Largest (and 1/smallest) standard deviation of ``D_0``: ``sd**2`` and the errors built from it (a few times
+#: ``sd**2``, times ``A**n``) must stay within float64.
+MAX_SD = 1e150
+#: Largest ``|mean| / sd`` of a non-Gaussian ``D_0``: its samples are centred in float64 before fitting, which
+#: keeps ``|mean| / sd * 2**-52`` of relative precision (below 1e-7 here, well under the Monte Carlo error).
+MAX_MEAN_OVER_SD = 1e9
+#: Fewest data points accepted from a file or an array of samples (their empirical distribution stands in for
+#: the data's law: rho, sd and E sigma_1 of fewer points say little about it).
+MIN_DATA_POINTS = 20
+
+
+def check_scale(name: str, sd: float, mean: float | None = None, *, gaussian: bool = False) -> None:
+    """Raise :class:`ParameterError` ``name`` unless ``1/MAX_SD <= sd <= MAX_SD`` (and, for a non-Gaussian
+    ``D_0``, ``|mean| <= MAX_MEAN_OVER_SD * sd``)."""
+    if not (math.isfinite(sd) and 1 / MAX_SD <= sd <= MAX_SD):
+        raise ParameterError(name, f"a distribution with sd between {1 / MAX_SD:g} and {MAX_SD:g} (its variance and "
+                             "the errors must fit in float64)", f"sd {sd:g}")
+    if mean is not None and not gaussian and abs(mean) > MAX_MEAN_OVER_SD * sd:
+        raise ParameterError(name, f"a distribution whose |mean| is at most {MAX_MEAN_OVER_SD:g} sd (shift it: the "
+                             "decomposition does not depend on the mean)", f"mean {mean:g}, sd {sd:g}")
+
 
 def _phi(z):
     return np.exp(-0.5 * np.square(z)) / math.sqrt(2 * math.pi)
@@ -109,6 +130,7 @@ class Normal(_Distribution):
     def __post_init__(self):
         object.__setattr__(self, "mean", check_finite("normal mean", self.mean))
         object.__setattr__(self, "sd", check_positive("normal sd", self.sd))
+        check_scale("normal sd", self.sd, self.mean, gaussian=True)
 
     @property
     def spec(self) -> str:
@@ -160,15 +182,18 @@ class GaussianMixture(_Distribution):
         for i, wi in enumerate(w):
             if not math.isfinite(wi) or wi < 0:
                 raise ParameterError(f"mixture weight {i + 1}", "a finite number >= 0", wi)
-        total = math.fsum(w)
-        if not total > 0:
+        largest = max(w)
+        if not largest > 0:
             raise ParameterError("mixture weights", "numbers >= 0 summing to a positive number", w)
+        w = [x / largest for x in w]  # no overflow in the sum for weights near the float64 limit
+        total = math.fsum(w)
         for i in range(len(w)):
             check_finite(f"mixture mean {i + 1}", m[i])
             check_positive(f"mixture sd {i + 1}", s[i])
         object.__setattr__(self, "weights", tuple(x / total for x in w))
         object.__setattr__(self, "means", tuple(m))
         object.__setattr__(self, "sds", tuple(s))
+        check_scale("mixture", self.sd, self.mean)
 
     @property
     def spec(self) -> str:
@@ -176,12 +201,18 @@ class GaussianMixture(_Distribution):
 
     @cached_property
     def mean(self) -> float:
-        return math.fsum(w * m for w, m in zip(self.weights, self.means))
+        scale = max(abs(m) for m in self.means) or 1.0
+        return scale * math.fsum(w * (m / scale) for w, m in zip(self.weights, self.means))
 
     @cached_property
     def sd(self) -> float:
         mu = self.mean
-        return math.sqrt(math.fsum(w * (s * s + (m - mu) ** 2) for w, m, s in zip(self.weights, self.means, self.sds)))
+        # scaled by the largest |m - mu| or s, so that means or sds near the float64 limit do not overflow
+        scale = max(max(abs(m - mu), s) for m, s in zip(self.means, self.sds))
+        if not math.isfinite(scale):
+            return math.inf
+        terms = (w * ((s / scale) ** 2 + ((m - mu) / scale) ** 2) for w, m, s in zip(self.weights, self.means, self.sds))
+        return scale * math.sqrt(math.fsum(terms))
 
     @cached_property
     def kurtosis(self) -> float:
@@ -246,6 +277,7 @@ class StudentT(_Distribution):
         object.__setattr__(self, "df", df)
         object.__setattr__(self, "loc", check_finite("student-t loc", self.loc))
         object.__setattr__(self, "scale", check_positive("student-t scale", self.scale))
+        check_scale("student-t scale", self.sd, self.mean)
 
     @property
     def finite_fourth_moment(self) -> bool:
@@ -304,6 +336,7 @@ class Laplace(_Distribution):
     def __post_init__(self):
         object.__setattr__(self, "loc", check_finite("laplace loc", self.loc))
         object.__setattr__(self, "scale", check_positive("laplace scale", self.scale))
+        check_scale("laplace scale", self.sd, self.mean)
 
     kurtosis = 6.0
 
@@ -363,6 +396,7 @@ class Uniform(_Distribution):
             raise ParameterError("uniform high", f"a number > low = {low:g}", high)
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+        check_scale("uniform high", self.sd, self.mean)
 
     kurtosis = 1.8
 
@@ -372,11 +406,11 @@ class Uniform(_Distribution):
 
     @property
     def mean(self) -> float:
-        return 0.5 * (self.low + self.high)
+        return 0.5 * self.low + 0.5 * self.high
 
     @property
     def sd(self) -> float:
-        return (self.high - self.low) / math.sqrt(12)
+        return (self.high / math.sqrt(12) - self.low / math.sqrt(12))  # no overflow of high - low near the limit
 
     def cdf(self, x):
         return np.clip((np.asarray(x, dtype=float) - self.low) / (self.high - self.low), 0.0, 1.0)
@@ -396,26 +430,33 @@ class Uniform(_Distribution):
         return jax.random.uniform(key, shape, dtype, self.low, self.high)
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Empirical(_Distribution):
     """The empirical distribution of the user's 1-D samples (each point has mass ``1/N``).
 
     ``mean`` and ``sd`` are the population ones (divisor ``N``); ``rho`` is the exact finite sum
-    ``(1/sigma) sum_k (x_(k) - mu) [phi(Phi^{-1}((k-1)/N)) - phi(Phi^{-1}(k/N))]``.
+    ``(1/sigma) sum_k (x_(k) - mu) [phi(Phi^{-1}((k-1)/N)) - phi(Phi^{-1}(k/N))]``. Built directly, any two or
+    more distinct real values are accepted (an exact discrete law); data read from a file or given to
+    :func:`theory.decompose` as an array need at least :data:`MIN_DATA_POINTS` values.
 
     >>> d = Empirical([0.0, 1.0])
     >>> d.mean, d.sd, round(d.rho()[0], 12)  # two points: rho = 2 phi(0) = sqrt(2/pi)
     (0.5, 0.5, 0.797884560803)
+    >>> d
+    Empirical(2 values in [0, 1], source='array')
     """
 
     data: np.ndarray
     source: str = "array"
 
     def __post_init__(self):
+        raw = self.data
+        if np.iscomplexobj(raw) or (isinstance(raw, (list, tuple)) and any(isinstance(v, complex) for v in raw)):
+            raise ParameterError("data", "real numbers (not complex)", f"{self.source}: complex values")
         try:
-            x = np.asarray(self.data, dtype=float)
+            x = np.asarray(raw, dtype=float)
         except (TypeError, ValueError):
-            raise ParameterError("data", "a 1-D array of numbers", type(self.data).__name__) from None
+            raise ParameterError("data", "a 1-D array of numbers", type(raw).__name__) from None
         x = np.squeeze(x) if x.ndim > 1 and sum(s > 1 for s in x.shape) <= 1 else x
         if x.ndim == 0:
             x = x.reshape(1)
@@ -432,19 +473,34 @@ class Empirical(_Distribution):
         if not self.sd > 0:
             raise ParameterError("data", "samples with non-zero variance", f"{self.source}: all {x.size} values "
                                  f"equal {x[0]:g}")
+        check_scale("data", self.sd, self.mean)
+
+    def __repr__(self) -> str:
+        x = self.data
+        return f"Empirical({x.size} values in [{x[0]:g}, {x[-1]:g}], source={self.source!r})"
 
     @property
     def spec(self) -> str:
         return f"data:{self.source}"
 
     @cached_property
+    def is_integer_valued(self) -> bool:
+        """Whether every value is a whole number (discrete data, e.g. counts or ratings)."""
+        return bool(np.all(self.data == np.round(self.data)))
+
+    @cached_property
+    def _scale(self) -> float:
+        return float(max(abs(self.data[0]), abs(self.data[-1]))) or 1.0
+
+    @cached_property
     def mean(self) -> float:
-        return float(math.fsum(self.data) / self.data.size)
+        scale = self._scale  # scaled sums: no overflow for values near the float64 limit
+        return float(scale * (math.fsum(self.data / scale) / self.data.size))
 
     @cached_property
     def sd(self) -> float:
-        d = self.data - self.mean
-        return float(math.sqrt(math.fsum(d * d) / self.data.size))
+        d = self.data / self._scale - self.mean / self._scale
+        return float(self._scale * math.sqrt(math.fsum(d * d) / self.data.size))
 
     @cached_property
     def kurtosis(self) -> float:
@@ -468,9 +524,9 @@ class Empirical(_Distribution):
         k = np.arange(n + 1)
         edges = _phi_of_probit(k / n, (n - k) / n)  # phi(Phi^{-1}(k/N)), 0 at both ends
         weights = edges[:-1] - edges[1:]  # int over cell k of Phi^{-1}(u) du
-        terms = (self.data - self.mean) * weights
-        value = math.fsum(terms) / self.sd
-        return value, 8 * np.finfo(float).eps * float(np.sum(np.abs(terms))) / self.sd
+        terms = (self.data - self.mean) / self.sd * weights
+        value = math.fsum(terms)
+        return value, 8 * np.finfo(float).eps * float(np.sum(np.abs(terms)))
 
     def _sample(self, key, shape, dtype):
         import jax
@@ -480,28 +536,114 @@ class Empirical(_Distribution):
         return jnp.asarray(self.data, dtype)[idx]
 
 
-def load_data(path) -> Empirical:
-    """Read 1-D samples from a ``.npy`` or text/``.csv`` file (one column, or one row; ``#`` comments)."""
+def check_data_size(d0: Empirical) -> Empirical:
+    """``d0`` if it has at least :data:`MIN_DATA_POINTS` values, else a :class:`ParameterError` on ``data``."""
+    if d0.data.size < MIN_DATA_POINTS:
+        raise ParameterError("data", f"at least {MIN_DATA_POINTS} values (the empirical distribution of fewer is too "
+                             "coarse a stand-in for the data's law)", f"{d0.source}: {d0.data.size} value(s)")
+    return d0
+
+
+def _column_index(names: list[str] | None, width: int, column, path) -> int:
+    """The 0-based index of ``column`` (a name from the header or an index) among ``width`` columns."""
+    if column is None:
+        if width != 1:
+            named = f" ({', '.join(names)})" if names else ""
+            raise ParameterError("column", f"given (--column NAME|INDEX) for a file of {width} columns{named}",
+                                 f"{path}: no column chosen")
+        return 0
+    text = str(column).strip()
+    if names is not None and text in names:
+        return names.index(text)
+    try:
+        index = int(text)
+    except ValueError:
+        allowed = f"one of the header's names ({', '.join(names)})" if names else "a 0-based column index"
+        raise ParameterError("column", allowed + f" or an index in [0, {width - 1}]", column) from None
+    if not 0 <= index < width:
+        raise ParameterError("column", f"a 0-based index in [0, {width - 1}]" +
+                             (f" or one of {', '.join(names)}" if names else ""), column)
+    return index
+
+
+def _read_text_table(p: Path, column):
+    """Numbers of one column of a text/CSV file: ``#`` comments, an optional header line of names."""
+    import csv
+
+    try:
+        text = p.read_text()
+    except UnicodeDecodeError:
+        raise ParameterError("data", "a .npy file or a text/.csv file of numbers", f"{p}: not text") from None
+    lines = [ln.split("#", 1)[0] for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        raise ParameterError("data", "a non-empty file of numbers", f"{p}: empty file")
+    delimiter = "," if any("," in ln for ln in lines) else None
+    rows = list(csv.reader(lines, delimiter=",")) if delimiter else [ln.split() for ln in lines]
+    rows = [[c.strip() for c in r] for r in rows]
+
+    def numeric(cell: str) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    names = None
+    if not all(numeric(c) for c in rows[0]):
+        names, rows = rows[0], rows[1:]
+        if not rows:
+            raise ParameterError("data", "a header line followed by rows of numbers", f"{p}: only a header")
+    if names is None and len(rows) == 1 and len(rows[0]) > 1 and column is None:
+        return np.asarray([_cell(c, p, 1, 0) for c in rows[0]])  # one row of samples
+    width = len(names) if names is not None else max(len(r) for r in rows)
+    index = _column_index(names, width, column, p)
+    first = 2 if names is not None else 1
+    values = []
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            raise ParameterError("data", f"rows of {width} column(s), as the first", f"{p}: line {i + first} has {len(r)}")
+        values.append(_cell(r[index], p, i + first, index))
+    return np.asarray(values)
+
+
+def _cell(cell: str, p, line: int, index: int) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ParameterError("data", "a .npy or .csv file of numbers",
+                             f"{p}: line {line}, column {index}: {cell!r}") from None
+    return value
+
+
+def load_data(path, column=None) -> Empirical:
+    """Read 1-D samples from a ``.npy`` or text/``.csv`` file.
+
+    Text files: one column, or one row, of numbers; ``#`` comments; an optional header line of column names.
+    With several columns (or a 2-D ``.npy``), ``column`` picks one: a header name or a 0-based index. At least
+    :data:`MIN_DATA_POINTS` values; complex, non-finite or non-numeric values are refused.
+    """
     p = Path(path)
     if not p.is_file():
         raise ParameterError("data", "an existing .npy or .csv file", str(path))
-    try:
-        if p.suffix.lower() == ".npy":
+    if p.suffix.lower() == ".npy":
+        try:
             x = np.load(p, allow_pickle=False)
-        else:
-            text = p.read_text()
-            if not text.strip():
-                raise ParameterError("data", "a non-empty file of numbers", f"{path}: empty file")
-            delimiter = "," if "," in text else None
-            x = np.loadtxt(p, delimiter=delimiter, ndmin=1, comments="#")
-    except ParameterError:
-        raise
-    except (ValueError, OSError, UnicodeDecodeError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ParameterError("data", "a .npy or .csv file of numbers", f"{path}: {reason}") from None
-    if not np.issubdtype(np.asarray(x).dtype, np.number) or np.asarray(x).dtype == bool:
-        raise ParameterError("data", "a .npy or .csv file of numbers", f"{path}: dtype {np.asarray(x).dtype}")
-    return Empirical(np.asarray(x, dtype=float), source=str(path))
+        except (ValueError, OSError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ParameterError("data", "a .npy or .csv file of numbers", f"{path}: {reason}") from None
+        x = np.asarray(x)
+        if np.iscomplexobj(x):
+            raise ParameterError("data", "real numbers (not complex)", f"{path}: dtype {x.dtype}")
+        if not np.issubdtype(x.dtype, np.number) or x.dtype == bool:
+            raise ParameterError("data", "a .npy or .csv file of numbers", f"{path}: dtype {x.dtype}")
+        if x.ndim == 2 and (column is not None or min(x.shape) > 1):
+            x = x[:, _column_index(None, x.shape[1], column, path)]
+        elif column is not None and str(column).strip() not in ("0",):
+            raise ParameterError("column", "0 (the file has one column)", column)
+    else:
+        x = _read_text_table(p, column)
+    return check_data_size(Empirical(np.asarray(x, dtype=float), source=str(path)))
 
 
 def _numbers(text: str, what: str, count: tuple[int, ...]) -> list[float]:
@@ -565,5 +707,5 @@ def as_distribution(d0):
     if isinstance(d0, Path):
         return load_data(d0)
     if isinstance(d0, (list, tuple, np.ndarray)) or hasattr(d0, "__array__"):
-        return Empirical(np.asarray(d0))
+        return check_data_size(Empirical(d0 if isinstance(d0, (list, tuple)) else np.asarray(d0)))
     raise ParameterError("d0", "a distribution, a SPEC string or an array of samples", d0)

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._errors import ParameterError, check_integer
+from .._errors import ParameterError, check_integer, check_key
 
 #: Random numbers in flight per chunk of first fits.
 CHUNK_ELEMENTS = 2**22
@@ -74,6 +74,7 @@ def first_fits(key, d0, sample_size: int, count: int) -> tuple[np.ndarray, np.nd
     """
     import jax
 
+    key = check_key(key)
     sample_size = check_integer("sample_size", sample_size, minimum=2)
     count = check_integer("draws", count, minimum=2)
     rows = max(1, min(count, CHUNK_ELEMENTS // sample_size))
@@ -117,8 +118,7 @@ def first_fit_sd(
         return FirstFitSd(math.sqrt(v) * (1 - var_delta / 8), math.sqrt(v) * var_delta**2, "series (second order)")
     import jax
 
-    if key is None:
-        key = jax.random.key(0)
+    key = jax.random.key(0) if key is None else check_key(key)
     draws = default_draws(sample_size) if draws is None else check_integer("draws", draws, minimum=2)
     _, ss = first_fits(key, d0, sample_size, draws)
     variance = ss / (divisor * d0.sd**2)  # S^2 / sigma^2

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .._errors import ParameterError, check_integer
+from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
 from ._decompose import SUBSETS, _shifted
 from ._distributions import Normal, as_distribution
@@ -48,6 +48,7 @@ def simulate_decomposition(
 
     from ..montecarlo import simulate
 
+    key = check_key(key)
     dist = as_distribution(d0)
     gens = check_generations(generations)
     if min(gens) < 1:
