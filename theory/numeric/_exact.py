@@ -86,21 +86,69 @@ def _derive_outputs() -> list:
     return [out[q] for q in QUANTITIES] + [extra[q] for q in EXTRA_QUANTITIES]
 
 
+def _derive_shifted_rows(learner: str) -> list:
+    """``T`` in the shifted basis ``Y = X - 1``: the state ``(E Y, E Y^2, E Y^3, E Y^4, L, E V, E VY, E VY^2, E V^2)``.
+
+    Derived like :func:`theory.symbolic._recursion.transition`: one generation maps ``Y -> (1 + Y) R - 1`` and
+    ``V -> V + (1 + Y)^2/M`` with ``R`` independent of ``(Y, V)``; each monomial is expanded and its expectation
+    taken factor by factor (``E[Y^a V^b R^c] = E[Y^a V^b] r_c``).
+    """
+    from ..symbolic._one_step import one_step
+    from ..symbolic._symbols import A, M
+
+    one = one_step(M, learner, A)
+    y, v, r = sp.symbols("Y V R")
+    meaning = {"m1": y, "m2": y**2, "m3": y**3, "m4": y**4, "q": v, "u1": v * y, "u2": v * y**2, "w": v**2}
+    by_powers = {sp.Poly(mono, y, v).monoms()[0]: STATE_SYMBOLS[name] for name, mono in meaning.items()}
+    state = [STATE_SYMBOLS[x] for x in STATE]
+    rows = []
+    for name in STATE:
+        if name == "L":
+            expr = STATE_SYMBOLS["L"] + one.log_ratio
+        else:
+            nxt = meaning[name].subs({y: (1 + y) * r - 1, v: v + (1 + y) ** 2 / M}, simultaneous=True)
+            expr = sp.S.Zero
+            for (a, b, c), coeff in sp.Poly(sp.expand(nxt), y, v, r).terms():
+                moment = sp.S.One if (a, b) == (0, 0) else by_powers[(a, b)]
+                expr += coeff * moment * (one.ratio[c] if c else sp.S.One)
+        expr = sp.expand(expr)
+        row = [expr.coeff(x) for x in state]
+        row.append(sp.expand(expr - sum(c * x for c, x in zip(row, state))))
+        rows.append(row)
+    rows.append([sp.S.Zero] * len(STATE) + [sp.S.One])
+    return rows
+
+
+def _derive_shifted_outputs() -> list:
+    """The outputs in the shifted basis: ``X^p = (1 + Y)^p``, ``V X = V + V Y``, ``V X^2 = V + 2 V Y + V Y^2``."""
+    s = STATE_SYMBOLS
+    shift = {
+        s["m1"]: 1 + s["m1"],
+        s["m2"]: 1 + 2 * s["m1"] + s["m2"],
+        s["m3"]: 1 + 3 * s["m1"] + 3 * s["m2"] + s["m3"],
+        s["m4"]: 1 + 4 * s["m1"] + 6 * s["m2"] + 4 * s["m3"] + s["m4"],
+        s["u1"]: s["q"] + s["u1"],
+        s["u2"]: s["q"] + 2 * s["u1"] + s["u2"],
+    }
+    return [sp.expand(e.subs(shift, simultaneous=True)) for e in output_expressions()]
+
+
 def _allowed(expr, symbols) -> bool:
     return isinstance(expr, sp.Expr) and expr.free_symbols <= set(symbols)
 
 
 @lru_cache(maxsize=None)
-def transition_rows(learner: str) -> list:
-    """``T`` as a list of rows of SymPy expressions in ``(M, A, c_M)``, derived (or read from the cache)."""
+def transition_rows(learner: str, shifted: bool = False) -> list:
+    """``T`` as a list of rows of SymPy expressions in ``(M, A, c_M)``, derived (or read from the cache);
+    ``shifted=True``: in the basis ``Y = X - 1`` (:func:`_derive_shifted_rows`)."""
     from ..symbolic._cache import cached
     from ..symbolic._one_step import gamma_ratio_symbol
     from ..symbolic._symbols import A, M
 
     free = (M, A, gamma_ratio_symbol())
     return cached(
-        f"transition_{learner}",
-        lambda: _derive_transition_rows(learner),
+        f"transition_{'shifted_' if shifted else ''}{learner}",
+        lambda: (_derive_shifted_rows if shifted else _derive_transition_rows)(learner),
         lambda v: isinstance(v, list) and len(v) == _DIM
         and all(isinstance(r, list) and len(r) == _DIM and all(_allowed(e, free) for e in r) for r in v),
     )
@@ -121,12 +169,26 @@ def output_expressions() -> list:
 
 
 @lru_cache(maxsize=None)
-def _numeric_transition(learner: str):
+def shifted_output_expressions() -> list:
+    """:func:`output_expressions` in the shifted basis ``Y = X - 1`` (no cancellation of the 1s while ``X ~ 1``)."""
+    from ..symbolic._cache import cached
+
+    state = [STATE_SYMBOLS[s] for s in STATE]
+    return cached(
+        "outputs_shifted",
+        _derive_shifted_outputs,
+        lambda v: isinstance(v, list) and len(v) == len(QUANTITIES) + len(EXTRA_QUANTITIES)
+        and all(_allowed(e, state) for e in v),
+    )
+
+
+@lru_cache(maxsize=None)
+def _numeric_transition(learner: str, shifted: bool = False):
     """``(M, A, c_M) -> list of rows`` of ``T`` as mpmath numbers."""
     from ..symbolic._one_step import gamma_ratio_symbol
     from ..symbolic._symbols import A, M
 
-    return sp.lambdify((M, A, gamma_ratio_symbol()), transition_rows(learner), modules="mpmath")
+    return sp.lambdify((M, A, gamma_ratio_symbol()), transition_rows(learner, shifted), modules="mpmath")
 
 
 @lru_cache(maxsize=None)
@@ -135,11 +197,11 @@ def _numeric_outputs():
 
 
 @lru_cache(maxsize=None)
-def _output_terms():
+def _output_terms(shifted: bool = False):
     """Each output as ``(coefficients, exponents)``: ``value = sum_i c_i prod_j s_j^{e_ij}``."""
     state = [STATE_SYMBOLS[s] for s in STATE]
     terms = []
-    for expr in output_expressions():
+    for expr in (shifted_output_expressions() if shifted else output_expressions()):
         poly = sp.Poly(sp.expand(expr), *state)
         exps, coefs = zip(*poly.terms()) if not poly.is_zero else (((0,) * len(state),), (0,))
         terms.append((np.array([float(c) for c in coefs]), np.array(exps, dtype=np.int64)))
@@ -152,8 +214,8 @@ def _gamma_ratio(m) -> mpmath.mpf:
     return mpmath.sqrt(2 / (m - 1)) * mpmath.exp(mpmath.loggamma(m / 2) - mpmath.loggamma((m - 1) / 2))
 
 
-def _matrix(learner: str, m: int, a) -> mpmath.matrix:
-    return mpmath.matrix(_numeric_transition(learner)(mpmath.mpf(m), a, _gamma_ratio(m)))
+def _matrix(learner: str, m: int, a, shifted: bool = False) -> mpmath.matrix:
+    return mpmath.matrix(_numeric_transition(learner, shifted)(mpmath.mpf(m), a, _gamma_ratio(m)))
 
 
 def working_precision(max_sample_size: int) -> int:
@@ -211,52 +273,56 @@ def _states_mpmath(learner, runs, a, targets):
 
 
 class _Float:
-    """A float64 matrix or vector with its relative error bound ``err`` and its exact support (non-zero pattern)."""
+    """A float64 matrix or vector with an entrywise bound ``bound >= |value - exact|`` and the exact support."""
 
-    __slots__ = ("value", "err", "support", "safe")
+    __slots__ = ("value", "bound", "support", "safe", "absolute")
 
-    def __init__(self, value, err, support, safe):
-        self.value, self.err, self.support, self.safe = value, err, support, safe
+    def __init__(self, value, bound, support, safe):
+        self.value, self.bound, self.safe = value, bound, safe
+        self.support = support.astype(np.float64)  # 1.0 where the exact entry is non-zero
+        self.absolute = np.abs(value)
 
     def times(self, other: "_Float") -> "_Float":
-        """``self @ other``: relative error ``<= kappa (e_A + e_B + gamma_k)``, ``kappa = max |A||B| / |AB|``."""
+        """``self @ other`` with ``|PQ - P^Q^| <= B_P |Q^| + |P^| B_Q + B_P B_Q`` (the inputs' errors) plus
+        ``gamma_k |P^| |Q^|`` (rounding of the product, ``k`` terms per inner product)."""
         with np.errstate(all="ignore"):
             value = self.value @ other.value
-        overlap = self.support.astype(np.float64) @ other.support.astype(np.float64)
-        support = overlap > 0
-        safe = self.safe and other.safe and _entries_safe(value, support)
-        err = math.inf
-        if safe:
-            k = float(overlap.max(initial=1.0))  # terms per inner product: gamma_k
-            gamma = k * _U / (1 - k * _U)
-            with np.errstate(all="ignore"):
-                kappa = float(np.max((np.abs(self.value) @ np.abs(other.value))[support] / np.abs(value[support]),
-                                     initial=1.0))
-            err = kappa * (self.err + other.err + gamma)
-            safe = math.isfinite(err)
-        return _Float(value, err, support, safe)
+            overlap = self.support @ other.support
+            support = overlap > 0
+            safe = self.safe and other.safe and _entries_safe(value, support)
+            bound = value
+            if safe:
+                k = float(overlap.max(initial=1.0))
+                gamma = k * _U / (1 - k * _U)
+                a, b = self.absolute, other.absolute
+                bound = (self.bound @ (b + other.bound) + a @ other.bound + gamma * (a @ b)) * (1 + 4 * _DIM * _U)
+                safe = math.isfinite(float(bound.max()))  # the last factor: the bound's own rounding
+        return _Float(value, bound, support, safe)
 
 
 def _entries_safe(value: np.ndarray, support: np.ndarray) -> bool:
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(np.isfinite(value)) and np.all(np.abs(value[support]) >= _TINY))
+    """Finite, and no entry that is non-zero in exact arithmetic below ``2**-900`` (underflow risk)."""
+    smallest = float(np.min(np.abs(value), where=support, initial=np.inf))
+    return smallest >= _TINY and math.isfinite(float(np.max(np.abs(value), initial=0.0)))
 
 
-def _float_matrix(learner: str, m: int, a) -> _Float:
-    t = _matrix(learner, m, a)
+def _float_matrix(learner: str, m: int, a, shifted: bool) -> _Float:
+    t = _matrix(learner, m, a, shifted)
     support = np.array([[t[i, j] != 0 for j in range(_DIM)] for i in range(_DIM)])
     value = np.array([[float(t[i, j]) for j in range(_DIM)] for i in range(_DIM)])
-    return _Float(value, _U / 2, support, _entries_safe(value, support))  # correctly rounded from mpmath
+    # correctly rounded from the working precision (>= 40 digits): within u/2 (relative), u to be safe
+    return _Float(value, _U * np.abs(value), support, _entries_safe(value, support))
 
 
-def _states_float(learner, runs, a, targets):
-    init = np.array([1.0 if s in ("m1", "m2", "m3", "m4", "one") else 0.0 for s in _ORDER])
+def _states_float(learner, runs, a, targets, shifted: bool):
+    ones = ("one",) if shifted else ("m1", "m2", "m3", "m4", "one")  # Y_0 = 0, X_0 = 1
+    init = np.array([1.0 if s in ones else 0.0 for s in _ORDER])
     return _walk(
         runs, targets,
-        lambda m: _float_matrix(learner, m, a),
+        lambda m: _float_matrix(learner, m, a, shifted),
         lambda p, q: p.times(q),
         lambda p, s: p.times(s),
-        _Float(init, 0.0, init != 0, True),
+        _Float(init, np.zeros(_DIM), init != 0, True),
     )
 
 
@@ -341,10 +407,12 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     sigma = float(chain.sigma)
     with mpmath.workdps(dps):
         a = _scale(chain, dps)
-        if tolerance > 0:
-            states = _states_float(chain.learner, runs, a, gens)
-            for i, g in enumerate(gens):
-                _fill_float(values, keys, power, i, states[g], sigma, tolerance)
+        # the float64 bound grows by ~6u per generation: beyond tolerance/(16u) it cannot pass, go to mpmath
+        reach = [g for g in gens if g <= tolerance / (16 * _U)]
+        if reach:
+            for shifted in (True, False):  # Y = X - 1 is well conditioned while X ~ 1 (n << M), X beyond
+                states = _states_float(chain.learner, runs, a, reach, shifted)
+                _fill_float(values, keys, power, gens, states, sigma, tolerance, _output_terms(shifted))
         todo = [i for i in range(len(gens)) if any(math.isnan(values[q][i]) for q in keys)]
         if todo:
             states = _states_mpmath(chain.learner, runs, a, [gens[i] for i in todo])
@@ -360,24 +428,39 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     return {"generations": gens, **values}
 
 
-def _fill_float(values, keys, power, i, state: _Float, sigma: float, tolerance: float) -> None:
-    """Set every output at position ``i`` whose float64 error bound is below ``tolerance`` (others stay NaN)."""
-    if not state.safe:
+def _fill_float(values, keys, power, gens, states: dict, sigma: float, tolerance: float, output_terms) -> None:
+    """Set every output not yet set whose float64 error bound is below ``tolerance`` (relative).
+
+    A term ``t = c prod_j s_j^e_j`` computed from ``s^_j`` with ``|s^_j - s_j| <= b_j`` is off by at most
+    ``|t| (sum_j e_j b_j/|s^_j|) (1 + 1e-3)`` when every ``b_j/|s^_j| <= 1e-4`` (first order; the neglected terms are
+    below 1e-3 of it), plus ``(deg + 1) u |t|`` of rounding; the sum of the terms adds ``(#terms) u sum |t|``.
+    """
+    rows = [i for i, g in enumerate(gens) if g in states and states[g].safe]
+    if not rows:
         return
-    s = state.value[: len(STATE)]
-    for q, (coefs, exps) in zip(keys, _output_terms()):
-        with np.errstate(all="ignore"):
-            terms = coefs * np.prod(s ** exps, axis=1)
-        total = float(np.sum(terms))
-        degree = exps.sum(axis=1)
-        bound = 1.01 * float(np.sum(np.abs(terms) * ((degree + 1) * (state.err + _U) + len(terms) * _U)))
-        scale = sigma ** power[q]
-        value = total * scale
-        bound = bound * abs(scale) + 2 * power[q] * _U * abs(value)  # sigma**p and the product: <= (p + 1) u
-        if math.isfinite(value) and value != 0 and abs(value) >= _TINY and bound <= tolerance * abs(value):
-            values[q][i] = value
-        elif total == 0 and bound == 0 and math.isfinite(scale):
-            values[q][i] = 0.0  # exact zero (e.g. n = 0): every term is exactly 0
+    s = np.array([states[gens[i]].value[: len(STATE)] for i in rows])
+    b = np.array([states[gens[i]].bound[: len(STATE)] for i in rows])
+    with np.errstate(all="ignore"):
+        ratio = np.where(s != 0, b / np.abs(s), np.where(b == 0, 0.0, np.inf))
+        for q, (coefs, exps) in zip(keys, output_terms):
+            terms = coefs * np.prod(s[:, None, :] ** exps[None, :, :], axis=2)  # (targets, terms)
+            used = exps > 0
+            relative = np.where(used[None, :, :], exps[None, :, :] * ratio[:, None, :], 0.0)
+            worst = np.where(used[None, :, :], ratio[:, None, :], 0.0).max(axis=(1, 2), initial=0.0)
+            degree = exps.sum(axis=1)
+            absolute = np.abs(terms)
+            bound = np.sum(absolute * (relative.sum(axis=2) * (1 + 1e-3) + (degree + 1) * _U), axis=1)
+            bound += len(coefs) * _U * absolute.sum(axis=1)
+            total = terms.sum(axis=1)
+            scale = np.float64(sigma) ** power[q]
+            value = total * scale
+            bound = 1.01 * (bound * abs(scale) + 2 * (power[q] + 1) * _U * np.abs(value))
+            good = (np.isfinite(value) & (np.abs(value) >= _TINY) & (bound <= tolerance * np.abs(value))
+                    & (worst <= 1e-4))
+            zero = (total == 0) & (bound == 0) & np.isfinite(scale)  # every term exactly 0 (e.g. n = 0)
+            for k, i in enumerate(rows):
+                if math.isnan(values[q][i]) and (good[k] or zero[k]):
+                    values[q][i] = 0.0 if zero[k] else value[k]
 
 
 def step_moments(sample_size: int, learner: str = "unbiased", variance_scale: float = 1.0) -> dict:
