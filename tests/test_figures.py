@@ -173,4 +173,76 @@ def test_cli_figures(tmp_path, capsys):
     assert main(["figures", "--list"]) == 0
     assert "f5_gmm_distance" in capsys.readouterr().out
     assert main(["figures", "--quick", "--only", "no_such_figure", "--out", str(tmp_path)]) == 2
-    assert "figure: must be one of" in capsys.readouterr().err
+    assert "only: must be figure names among" in capsys.readouterr().err
+
+
+def test_cli_figures_quiet_prints_only_the_paths(tmp_path, capsys):
+    assert main(["figures", "--quick", "--quiet", "--only", "f2_mean_error", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.split() == [str(tmp_path / f"f2_mean_error.{ext}") for ext in ("json", "pdf", "png")]
+
+
+@pytest.mark.parametrize("case", ["existing_file", "below_a_file", "bad_name", "bad_seed", "huge_seed"])
+def test_cli_figures_bad_input_is_one_line_and_exit_2_before_computing(tmp_path, capsys, case):
+    existing = tmp_path / "taken.txt"
+    existing.write_text("keep me\n")
+    argv = {
+        "existing_file": ["--out", str(existing)],
+        "below_a_file": ["--out", str(existing / "sub")],
+        "bad_name": ["--only", "f2_mean_error", "f9", "--out", str(tmp_path / "o")],
+        "bad_seed": ["--seed", "-3", "--out", str(tmp_path / "o")],
+        "huge_seed": ["--seed", str(2**64), "--out", str(tmp_path / "o")],
+    }[case]
+    assert main(["figures", "--quick", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert ("out:" if case in ("existing_file", "below_a_file") else "only:" if case == "bad_name" else "seed:") in err
+    assert existing.read_text() == "keep me\n"
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_api_bad_seed_and_output(tmp_path):
+    from theory import ParameterError
+
+    with pytest.raises(ParameterError, match="^seed:"):
+        make_figures(tmp_path, only=["f2_mean_error"], seed=1.5, quick=True, progress=False)
+    with pytest.raises(ParameterError, match="^out:"):
+        make_figures(__file__, only=["f2_mean_error"], quick=True, progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_interrupted_save_leaves_no_partial_file(tmp_path):
+    from theory.figures._io import write_atomically
+
+    target = tmp_path / "figure.png"
+    target.write_bytes(b"old")
+
+    def interrupted(path):
+        path.write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, interrupted)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+    write_atomically(target, lambda path: path.write_bytes(b"new"))
+    assert target.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+
+
+def test_compilation_cache_is_opt_out_and_off_until_called(tmp_path, monkeypatch):
+    import jax
+
+    from theory._jax_cache import default_cache_dir, enable_compilation_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "collapse-theory" / "jax"
+    monkeypatch.setenv("COLLAPSE_THEORY_NO_CACHE", "1")
+    before = jax.config.jax_compilation_cache_dir
+    assert enable_compilation_cache(tmp_path / "c") is None
+    assert jax.config.jax_compilation_cache_dir == before and not (tmp_path / "c").exists()
+    monkeypatch.setenv("COLLAPSE_THEORY_NO_CACHE", "0")
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert enable_compilation_cache(blocked / "sub") is None  # cannot be created: stays off, no error
+    assert jax.config.jax_compilation_cache_dir == before

@@ -137,10 +137,10 @@ def make_decomposition_figure(out: Path | None = None, *, seed: int = 0, quick: 
     import jax
 
     from ..figures._io import load_data, save_data
-    from ..figures._make import default_output_dir, figure_key
+    from ..figures._make import check_output_dir, default_output_dir, figure_key
     from ..figures._style import save_figure, style
 
-    out = default_output_dir() if out is None else Path(out)
+    out = check_output_dir(default_output_dir() if out is None else out)
     module = sys.modules[__name__]
     with jax.enable_x64(True):
         data = module.compute(figure_key(seed, NAME), quick=quick)

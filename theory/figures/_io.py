@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -55,14 +56,28 @@ def _plain(value):
     return value
 
 
-def save_data(data: dict, path: Path) -> Path:
-    """Write ``data`` (plus the package versions) as deterministic JSON."""
+def write_atomically(path: Path, write) -> Path:
+    """Call ``write(temporary_path)``, then move the file onto ``path``: an interrupted run (Ctrl-C, full disk)
+    leaves the old file or none, never half of one. The temporary file sits in the same folder (same file
+    system, so the move is atomic) and is removed if ``write`` fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_data(data: dict, path: Path) -> Path:
+    """Write ``data`` (plus the package versions) as deterministic JSON."""
     payload = dict(_plain(data))
     payload["versions"] = package_versions()
-    path.write_text(json.dumps(payload, indent=1, sort_keys=True, allow_nan=False) + "\n")
-    return path
+    text = json.dumps(payload, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    return write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
 def load_data(path: Path) -> dict:

@@ -8,7 +8,9 @@ figures are made with it (``--only``).
 
 from __future__ import annotations
 
+import operator
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -55,12 +57,44 @@ def default_output_dir() -> Path:
     return Path.cwd() / "figures"
 
 
+def check_output_dir(out) -> Path:
+    """``out`` as a folder that exists (created if needed) and can be written, before anything is computed.
+
+    Raises :class:`~theory.ParameterError` (parameter ``out``) for an existing file, a folder that cannot be
+    created, or one that cannot be written.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("out", "a folder (this is an existing file)", str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ParameterError("out", f"a folder that can be created ({err.strerror or err})", str(out)) from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise ParameterError("out", f"a writable folder ({err.strerror or err})", str(out)) from None
+    return out
+
+
+def _check_seed(seed) -> int:
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise ParameterError("seed", "an integer in [0, 2**63)", seed) from None
+    if isinstance(seed, bool) or not 0 <= value < 2**63:
+        raise ParameterError("seed", "an integer in [0, 2**63)", seed)
+    return int(value)
+
+
 def make_figure(name: str, out: Path, *, seed: int = 0, quick: bool = False) -> list[Path]:
     """Make one figure into ``out``: ``NAME.json`` (data), ``NAME.pdf``, ``NAME.png``; return the paths."""
     if name not in FIGURES:
         raise ParameterError("figure", "one of " + ", ".join(FIGURES), name)
     module = FIGURES[name]
-    out = Path(out)
+    seed = _check_seed(seed)
+    out = check_output_dir(out)
     with jax.enable_x64(True):
         data = module.compute(figure_key(seed, name), quick=quick)
     data = {
@@ -87,14 +121,20 @@ def make_figures(
     quick: bool = False,
     progress: bool | None = None,
 ) -> list[Path]:
-    """Make the figures named in ``only`` (default: all) into ``out``; a tqdm bar when stderr is a terminal."""
+    """Make the figures named in ``only`` (default: all) into ``out``; a tqdm bar when stderr is a terminal.
+
+    Every input is checked (names, seed, output folder) before anything is computed.
+    """
     from tqdm.auto import tqdm
 
+    if isinstance(only, str):
+        only = [only]
     names = list(FIGURES) if not only else list(dict.fromkeys(only))
     for name in names:
         if name not in FIGURES:
             raise ParameterError("figure", "one of " + ", ".join(FIGURES), name)
-    out = default_output_dir() if out is None else Path(out)
+    seed = _check_seed(seed)
+    out = check_output_dir(default_output_dir() if out is None else out)
     if progress is None:
         progress = sys.stderr.isatty()
     paths: list[Path] = []
