@@ -25,6 +25,10 @@ QUICK_SAMPLE_SIZES = (10, 100)
 MAX_RATIO = 20.0  # largest n / M
 MC_RATIOS = (0.1, 0.3, 1.0)  # n / M of the Monte Carlo points
 THRESHOLD = 0.10  # relative error that counts as "no longer accurate"
+#: Top panels: the curves of the i-th M are multiplied by OFFSET**i, so that the three M, whose exact curves
+#: nearly coincide over n / M, can be told apart (the bottom panels are ratios and need no offset).
+OFFSET = 10.0
+MARKERS = ("o", "s", "^", "D")
 
 MEAN_CURVES = {
     "w2_sq_mean_supplementary": ("supplementary: $(3/2)\\sigma^2\\sum 1/M_i$", "-."),
@@ -97,7 +101,8 @@ def compute(key, *, quick: bool) -> dict:
     return {
         "caption": (
             "Unbiased 1-D Gaussian chain, sigma = 1, constant M. Top: E W2^2(p_n, p_0) and Var W2^2 over n / M, "
-            "exact (solid) and expansions; points: Monte Carlo (sufficient statistics, "
+            f"exact (solid) and expansions, the curves of the i-th M multiplied by {OFFSET:g}^i (they nearly "
+            "coincide over n / M); points: Monte Carlo (sufficient statistics, "
             f"{chains} chains, +-2 SE, lower bars clipped on the log axis; the SE of a variance is unreliable once "
             "sigma_n^2 is heavy-tailed, n / M of order one). Bottom: expansion / exact - 1; the grey band is +-10%."
         ),
@@ -105,34 +110,37 @@ def compute(key, *, quick: bool) -> dict:
         "learner": "unbiased",
         "sample_sizes": list(sizes),
         "threshold": THRESHOLD,
+        "plot_offset_per_sample_size": OFFSET,
         "curves": out,
     }
 
 
 def plot(data: dict):
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(2, 2, figsize=(7.6, 5.6), sharex=True, height_ratios=(3, 2))
+    offset = data.get("plot_offset_per_sample_size", OFFSET)
+    fig, axes = plt.subplots(2, 2, figsize=(7.6, 6.2), sharex=True, height_ratios=(3, 2))
     for i, curve in enumerate(data["curves"]):
         colour = f"C{i}"
+        scale = offset**i
         x = array(curve["n_over_m"])
-        label_m = f"M = {curve['sample_size']}"
         for c, (kind, styles) in enumerate((("mean", MEAN_CURVES), ("var", VAR_CURVES))):
             ax, axr = axes[0, c], axes[1, c]
-            ax.plot(x, array(curve[f"exact_w2_sq_{kind}"]), "-", color=colour, lw=1.3, label=f"{label_m}: exact")
+            ax.plot(x, scale * array(curve[f"exact_w2_sq_{kind}"]), "-", color=colour, lw=1.4)
             for name, values in curve[f"{kind}_expansions"].items():
-                label, ls = styles[name]
-                ax.plot(x, array(values), ls, color=colour, lw=0.9, label=label if i == 0 else None)
+                ls = styles[name][1]
+                ax.plot(x, scale * array(values), ls, color=colour, lw=0.9)
                 axr.plot(x, array(curve[f"{kind}_relative_error"][name]), ls, color=colour, lw=0.9)
             mc = curve["mc"]
             mx = np.asarray(mc["generations"], dtype=float) / curve["sample_size"]
-            value, se = array(mc[f"w2_sq_{kind}"]), array(mc[f"w2_sq_{kind}_se"])
-            ax.errorbar(mx, value, yerr=[np.minimum(2 * se, 0.9 * value), 2 * se], fmt="o", ms=3,
-                        color=colour, mfc="white", capsize=2, label="Monte Carlo $\\pm$ 2 SE" if i == 0 else None)
+            value, se = scale * array(mc[f"w2_sq_{kind}"]), scale * array(mc[f"w2_sq_{kind}_se"])
+            ax.errorbar(mx, value, yerr=[np.minimum(2 * se, 0.9 * value), 2 * se], fmt=MARKERS[i % len(MARKERS)],
+                        ms=3.5, color=colour, mfc="white", capsize=2, lw=0.8, zorder=3)
     for c, name in enumerate(("$E\\,W_2^2(p_n, p_0)/\\sigma^2$", "$\\mathrm{Var}\\,W_2^2(p_n, p_0)/\\sigma^4$")):
         axes[0, c].set_xscale("log")
         axes[0, c].set_yscale("log")
-        axes[0, c].set_ylabel(name)
+        axes[0, c].set_ylabel(name + " (offset per M)")
         axes[1, c].axhspan(-data["threshold"], data["threshold"], color="0.88", lw=0)
         axes[1, c].axhline(0, color="black", lw=0.6)
         axes[1, c].set_yscale("symlog", linthresh=0.1)
@@ -140,6 +148,17 @@ def plot(data: dict):
         axes[1, c].set_ylabel("expansion / exact $-$ 1")
     axes[0, 0].set_title("mean")
     axes[0, 1].set_title("variance")
-    axes[0, 0].legend(loc="upper left", fontsize=6)
-    axes[0, 1].legend(loc="upper left", fontsize=6)
+    # one legend for the sample sizes (colour, marker, offset), one per panel for the line styles
+    size_handles = [
+        Line2D([], [], color=f"C{i}", lw=1.4, marker=MARKERS[i % len(MARKERS)], ms=3.5, mfc="white",
+               label=f"M = {curve['sample_size']}" + ("" if i == 0 else f" (curves $\\times${offset**i:g})"))
+        for i, curve in enumerate(data["curves"])
+    ]
+    for c, styles in enumerate((MEAN_CURVES, VAR_CURVES)):
+        style_handles = [Line2D([], [], color="black", lw=1.4, ls="-", label="exact")]
+        style_handles += [Line2D([], [], color="black", lw=0.9, ls=ls, label=label) for label, ls in styles.values()]
+        style_handles.append(Line2D([], [], color="black", lw=0.8, marker="o", ls="none", mfc="white",
+                                    label="Monte Carlo $\\pm$ 2 SE"))
+        axes[0, c].legend(handles=style_handles, loc="upper left", fontsize=6, labelspacing=1.0, handlelength=2.6)
+    fig.legend(handles=size_handles, loc="outside lower center", ncol=len(size_handles), fontsize=7)
     return fig

@@ -77,6 +77,18 @@ def compute(key, *, quick: bool) -> dict:
     }
 
 
+def sample_size_colours(count: int):
+    """A sequential, colour-blind-safe colour per M (viridis from dark to green-yellow, never the pale end)."""
+    import matplotlib
+
+    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.85, count)]
+
+
+#: The heavy-tail caveat drawn on the unbiased learner's panels.
+HEAVY_TAIL_NOTE = ("unbiased, M = 1e2, n $\\gtrsim$ 300: $\\sigma_n^2$ is heavy-tailed;\n"
+                   "the sample RMS of 2000 chains falls below\nthe exact RMS, and its SE is unreliable")
+
+
 def plot(data: dict):
     import matplotlib.pyplot as plt
 
@@ -85,18 +97,25 @@ def plot(data: dict):
                              squeeze=False)
     gens = np.arange(data["generations"] + 1)
     shown = gens >= 1
+    colours = sample_size_colours(len(data["sample_sizes"]))
     for r, learner in enumerate(learners):
         for c, (which, exact_key) in enumerate((("mean", "exact_mean_rms"), ("sd", "exact_sd_rms"))):
             ax = axes[r, c]
             for i, run in enumerate(data["learners"][learner]):
-                colour = f"C{i}"
+                colour = colours[i]
                 single = array(run[f"single_run_abs_{which}_error"])
                 stats = run[f"{which}_error"]
                 rms, se = array(stats["rms"]), array(stats["rms_se"])
                 ax.plot(gens[shown], single[shown], color=colour, lw=0.4, alpha=0.3)
-                ax.fill_between(gens[shown], (rms - 2 * se)[shown], (rms + 2 * se)[shown], color=colour, alpha=0.45,
+                ax.fill_between(gens[shown], (rms - 2 * se)[shown], (rms + 2 * se)[shown], color=colour, alpha=0.85,
                                 lw=0, label=f"M = {run['sample_size']:.0e}".replace("e+0", "e"))
                 ax.plot(gens[shown], array(run[exact_key])[shown], "--", color="black", lw=0.7)
+                if learner == "unbiased" and run["sample_size"] == 100 and data["generations"] >= 600:
+                    n_mark = 600
+                    ax.annotate(HEAVY_TAIL_NOTE if c == 1 else "heavy tail: see right",
+                                xy=(n_mark, rms[n_mark]), xycoords="data",
+                                xytext=(0.98, 0.03), textcoords="axes fraction", ha="right", va="bottom",
+                                fontsize=6, arrowprops={"arrowstyle": "->", "lw": 0.6, "color": "0.2"})
             ax.set_xscale("log")
             ax.set_yscale("log")
             symbol = "\\mu" if which == "mean" else "\\sigma"

@@ -121,7 +121,8 @@ def compute(key, *, quick: bool) -> dict:
             f"and the cut at one count; total variation TV(A, B) = {tv0:.3f}. (b) probability a bin survives one "
             f"generation: exact 1 - (1 - p_k)^M (lines) and simulated frequency over {chains} chains (points). "
             "(c) counts of one resample of each: both tails gone. (d) Gini-Simpson diversity over generations, "
-            "simulated mean +- 2 SE (bands) and exact (1 - 1/M)^n d_0 (black dashed). (e) surviving bins: mean and "
+            "simulated mean +- 2 SE (bands) and exact (1 - 1/M)^n d_0 (black dashed); inset: the bands relative to the "
+            "exact value, simulated / exact - 1. (e) surviving bins: mean and "
             "one run each."
         ),
         "sample_size": m,
@@ -144,6 +145,18 @@ def _first_generation_survival(key, p, m, chains):
 def plot(data: dict):
     import matplotlib.pyplot as plt
 
+    insets = {}
+
+    def inset_of_d(ax):
+        if "d" not in insets:
+            inset = ax.inset_axes([0.1, 0.12, 0.4, 0.42])
+            inset.axhline(0.0, color="black", lw=0.6, ls="--", zorder=2)
+            inset.set_xscale("log")
+            inset.tick_params(labelsize=6)
+            inset.set_title("simulated / exact $-$ 1 ($\\pm$ 2 SE)", fontsize=6, pad=2)
+            insets["d"] = inset
+        return insets["d"]
+
     x = array(data["bin_centres"])
     m = data["sample_size"]
     gens = np.arange(1, data["generations"] + 1)
@@ -161,9 +174,14 @@ def plot(data: dict):
         shown = np.where(counts > 0, counts, np.nan)
         axes["c"].semilogy(x, shown, marker, ms=3, color=colour, label=f"{name} resampled")
         mean, se = array(d["diversity_mean"]), array(d["diversity_se"])
-        axes["d"].fill_between(gens, mean - 2 * se, mean + 2 * se, color=colour, alpha=0.35, lw=0,
+        exact = array(d["diversity_exact"])
+        axes["d"].plot(gens, exact, "--", color="black", lw=0.6, zorder=2)
+        axes["d"].fill_between(gens, mean - 2 * se, mean + 2 * se, color=colour, alpha=0.6, lw=0, zorder=3,
                                label=f"{name}: simulated mean $\\pm$ 2 SE")
-        axes["d"].plot(gens, array(d["diversity_exact"]), "--", color="black", lw=0.9)
+        # the bands are thinner than a line at this scale: the inset shows them relative to the exact value
+        inset = inset_of_d(axes["d"])
+        inset.fill_between(gens, (mean - 2 * se) / exact - 1, (mean + 2 * se) / exact - 1, color=colour,
+                           alpha=0.5, lw=0, zorder=3)
         sb, sbse = array(d["surviving_bins_mean"]), array(d["surviving_bins_se"])
         axes["e"].fill_between(gens, sb - 2 * sbse, sb + 2 * sbse, color=colour, alpha=0.35, lw=0)
         axes["e"].plot(gens, sb, color=colour, lw=1, label=f"{name}: mean")
@@ -182,13 +200,13 @@ def plot(data: dict):
     axes["b"].set_title("(b) P(bin survives one generation)")
     axes["b"].set_xlabel("x")
     axes["b"].legend(loc="center", fontsize=6, title="$1-(1-p_k)^M$", title_fontsize=6)
-    axes["c"].set_title("(c) one resample: the tails are gone")
+    axes["c"].set_title("(c) one resample: tails gone")
     axes["c"].legend(loc="upper right")
     axes["d"].set_xscale("log")
     axes["d"].set_xlabel("generation n")
     axes["d"].set_ylabel("Gini-Simpson $\\sum p(1-p)$")
     axes["d"].set_title("(d) diversity: simulation and exact")
-    axes["d"].legend(loc="lower left")
+    axes["d"].legend(loc="upper right")
     axes["e"].set_xscale("log")
     axes["e"].set_xlabel("generation n")
     axes["e"].set_ylabel("bins with count > 0")
