@@ -131,3 +131,57 @@ def test_simulate_overflow_is_null_with_a_note(capsys):
     assert out["variance_mean"] == [None] and "overflow" in out["notes"]["variance_mean"]
     assert out["exact"]["variance_mean"] == [None] and "overflow" in out["notes"]["exact.variance_mean"]
     assert out["log_variance_mean"][0] is not None and out["z"]["log_variance_mean"][0] is not None
+
+
+def test_imports_stay_lazy():
+    """``import theory`` loads neither SymPy nor JAX, and a command without Monte Carlo never imports JAX."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, theory\n"
+        "assert 'sympy' not in sys.modules and 'jax' not in sys.modules, 'import theory is not lazy'\n"
+        "from theory import GaussianChain, exact_values, simulate\n"
+        "assert 'jax' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    script = (
+        "import sys\nfrom theory.cli import main\n"
+        "assert main(['closed-form', '-M', '10', '-n', '3', '--json']) == 0\n"
+        "assert 'jax' not in sys.modules, 'closed-form imported JAX'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120, capture_output=True)
+
+
+def test_ctrl_c_exits_130_with_one_line(capsys, monkeypatch):
+    from theory.cli import _cmd_simulate
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cmd_simulate, "run", interrupted)
+    assert main(["simulate", "-M", "3", "-n", "1"]) == 130
+    err = capsys.readouterr().err
+    assert err == "collapse-theory: interrupted\n"
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_long_run_acts_within_seconds():
+    """SIGINT while compiled segments run: exit 130 and one line, within seconds (segments are ~1 s of work)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, COLLAPSE_THEORY_NO_CACHE="1")
+    proc = subprocess.Popen([sys.executable, "-m", "theory.cli", "simulate", "-M", "1e7", "-n", "50", "--chains",
+                             "1000", "--mode", "samples", "--no-exact", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(12)  # JAX start-up and compilation, then well inside the run (it needs many minutes)
+    assert proc.poll() is None
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == "collapse-theory: interrupted\n", err
+    assert time.perf_counter() - start < 15
