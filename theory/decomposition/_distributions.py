@@ -473,7 +473,7 @@ class Empirical(_Distribution):
         if not self.sd > 0:
             raise ParameterError("data", "samples with non-zero variance", f"{self.source}: all {x.size} values "
                                  f"equal {x[0]:g}")
-        check_scale("data", self.sd, self.mean)
+        check_scale("data", self.sd)  # no mean limit: centring the data loses nothing they carry
 
     def __repr__(self) -> str:
         x = self.data
