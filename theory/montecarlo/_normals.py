@@ -13,8 +13,8 @@ vectorised loop: hash, transform and the statistics of the fit.
 
 **Uniforms** (:func:`uniforms`), on ``(0, 1]``: float32 ``(w + 1/2) 2**-32`` from a 32-bit word ``w`` (computed
 as ``float32(w) + 0.5`` then scaled, so the smallest is ``2**-33``, and the largest rounds to 1), two per
-counter; float64 ``(b + 1/2) 2**-53`` from the top 53 bits ``b`` of the counter's 64 output bits, one per
-counter.
+counter; float64 ``(b + 1/2) 2**-53`` from 53 of the counter's 64 output bits (the top 31 of the first word,
+the top 22 of the second), one per counter.
 
 **Normals** (:func:`normal_pair`): the Box-Muller transform (Box and Muller, *Ann. Math. Statist.* 29, 1958),
 an exact transformation of two independent uniforms into two independent standard normals:
@@ -27,7 +27,7 @@ negates. ``sin phi`` and ``cos phi`` on ``[-pi/4, pi/4]`` are the minimax polyno
 (S. L. Moshier, ``sinf.c``/``cosf.c`` in float32, ``sin.c`` in float64), accurate to about one unit in the
 last place (checked against NumPy in the tests). Nothing is approximated beyond floating-point rounding:
 float32 normals use one counter (two 32-bit words: ``u`` and the angle) per pair; float64 normals use two
-counters per pair (53 bits of ``u``, 62 bits of angle). The radius reaches ``sqrt(2 * 33 log 2) = 6.8``
+counters per pair (53 bits of ``u``, 61 bits of angle). The radius reaches ``sqrt(2 * 33 log 2) = 6.8``
 in float32 and ``sqrt(2 * 54 log 2) = 8.7`` in float64 (JAX's ``erfinv`` transform of a 23-bit uniform
 stops at 5.3).
 
@@ -139,8 +139,11 @@ def _uniform32(w):
 
 
 def _uniform64(hi, lo):
-    bits = (hi.astype(jnp.uint64) << np.uint64(21)) | (lo >> np.uint32(11)).astype(jnp.uint64)  # top 53 bits
-    return (bits.astype(jnp.int64).astype(jnp.float64) + 0.5) * 2.0**-53
+    # 53 bits: the top 31 of hi and the top 22 of lo, each exact through int32 (int64 -> float64 conversion does
+    # not vectorise on every x86 target, and one scalar op de-vectorises the whole fused loop)
+    top = (hi >> np.uint32(1)).astype(jnp.int32).astype(jnp.float64)
+    low = (lo >> np.uint32(10)).astype(jnp.int32).astype(jnp.float64)
+    return (top * 2.0**22 + (low + 0.5)) * 2.0**-53
 
 
 def uniforms(words, slot, chain, dtype) -> tuple:
@@ -193,7 +196,7 @@ def log64(x):
     big = mant > np.int64(0x6A09E667F3BCD)  # m > sqrt(2): use m/2 and k + 1
     m = jax.lax.bitcast_convert_type(mant | jnp.where(big, np.int64(0x3FE0000000000000), np.int64(0x3FF0000000000000)),
                                      jnp.float64)
-    k = (k + big.astype(jnp.int64)).astype(jnp.float64)
+    k = (k + big.astype(jnp.int64)).astype(jnp.int32).astype(jnp.float64)  # via int32: vectorises everywhere
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -205,9 +208,9 @@ def log64(x):
 def _box_muller64(u_hi, u_lo, a_hi, a_lo):
     radius = jnp.sqrt(-2.0 * log64(_uniform64(u_hi, u_lo)))
     q = a_hi >> np.uint32(30)
-    bits = ((a_hi & np.uint32(0x3FFFFFFF)).astype(jnp.uint64) << np.uint64(32)) | a_lo.astype(jnp.uint64)
-    offset = bits.astype(jnp.int64) - np.int64(1 << 61)
-    phi = offset.astype(jnp.float64) * (math.pi / 2 / 2.0**62)
+    top = ((a_hi & np.uint32(0x3FFFFFFF)).astype(jnp.int32) - np.int32(1 << 29)).astype(jnp.float64)
+    low = (a_lo >> np.uint32(1)).astype(jnp.int32).astype(jnp.float64)
+    phi = (top * 2.0**31 + low) * (math.pi / 2 / 2.0**61)  # 61 bits of angle, rounded once to float64
     z = phi * phi
     s = phi + phi * z * _poly(_SIN64, z)
     c = 1.0 - 0.5 * z + z * z * _poly(_COS64, z)
