@@ -41,6 +41,8 @@ def add_arguments(parser) -> None:
                         help="floating-point type of the simulation (default float64)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed (jax.random.key(seed))")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
+    parser.add_argument("--max-seconds", type=positive("max_seconds"), default=86_400.0,
+                        help="refuse runs whose optimistic time estimate exceeds this (default 86400: a day)")
     parser.add_argument("--no-exact", action="store_true", help="do not compute the exact values (MC only)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,7 +82,7 @@ def run(args) -> int:
         exact = _exact(chain, args.generations, QUANTITIES)
     result = simulate(
         jax.random.key(args.seed), chain, chains=args.chains, generations=args.generations, mode=args.mode,
-        dtype=args.dtype, device=args.device, progress=False if args.quiet else None,
+        dtype=args.dtype, device=args.device, progress=False if args.quiet else None, max_seconds=args.max_seconds,
     )
     data = result.to_dict()
     z = {q: [_z(m, s, e) for m, s, e in zip(data[q], data[q + "_se"], exact[q])] for q in QUANTITIES}

@@ -194,7 +194,7 @@ def _refuse_if_absurd(chains, n_max, work_per_chain_step, n_dev, platform, max_s
             f"a request that can finish in {_format_seconds(max_seconds)} (this one needs at least "
             f"{_format_seconds(seconds)}: {chains:.3g} chains x {n_max:.3g} generations x {work_per_chain_step:.3g} "
             f"random numbers at an optimistic {OPTIMISTIC_RATE[platform] * n_dev:.0e}/s on {n_dev} {platform} "
-            "device(s); pass max_seconds=None to run it anyway)",
+            "device(s); raise max_seconds, or --max-seconds, to run it anyway)",
             chains if what == "chains" else n_max,
         )
 
