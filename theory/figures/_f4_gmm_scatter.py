@@ -31,10 +31,12 @@ def compute(key, *, quick: bool) -> dict:
         k = jax.random.fold_in(key, i)
         real = real_distribution(setup)
         models, iterations = gmm_chain(k, real, sample_size=sample_size, generations=generations)
+        fitted = jax.device_get(models)
+        iterations = np.asarray(iterations)
         shots = []
         for n in snapshots:
             x = np.asarray(chain_data(k, real, models, n, sample_size))
-            g = jax.tree.map(lambda a: np.asarray(a[n]), models)
+            g = jax.tree.map(lambda a: a[n], fitted)
             shots.append({
                 "generation": n,
                 "points": np.round(x, 4),
@@ -45,11 +47,11 @@ def compute(key, *, quick: bool) -> dict:
             })
         out[setup] = {
             "label": SETUP_LABELS[setup],
-            "real_weights": real.weights,
-            "real_means": real.means,
-            "real_covariances": real.covariances,
-            "em_iterations_mean": float(np.mean(np.asarray(iterations))),
-            "em_iterations_max": int(np.max(np.asarray(iterations))),
+            "real_weights": np.asarray(real.weights),
+            "real_means": np.asarray(real.means),
+            "real_covariances": np.asarray(real.covariances),
+            "em_iterations_mean": float(np.mean(iterations)),
+            "em_iterations_max": int(np.max(iterations)),
             "snapshots": shots,
         }
     return {

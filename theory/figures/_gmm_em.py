@@ -250,7 +250,13 @@ def gmm_chain(key, real: GMM, *, sample_size: int, generations: int, tol: float 
 
 def chain_data(key, real: GMM, models: GMM, generation: int, sample_size: int):
     """Redraw ``D_n`` of a chain run by :func:`gmm_chain` with the same key (``D_0`` from ``real``)."""
-    source = real if generation == 0 else jax.tree.map(lambda a: a[generation - 1], models)
+    return _chain_data(key, real, models, jnp.asarray(generation), sample_size=sample_size)
+
+
+@functools.partial(jax.jit, static_argnames=("sample_size",))
+def _chain_data(key, real: GMM, models: GMM, generation, *, sample_size: int):
+    previous = jax.tree.map(lambda a: a[jnp.maximum(generation - 1, 0)], models)
+    source = jax.tree.map(lambda r, g: jnp.where(generation == 0, r, g), real, previous)
     return sample(jax.random.fold_in(key, generation), source, sample_size)
 
 
