@@ -410,3 +410,19 @@ def test_float32_unbiased_at_large_m():
         for j, n in enumerate(gens):
             zs.append((f"{q}[n={n}]", float((result[q][j] - float(exact[q][j])) / result[q + "_se"][j])))
     assert_z(zs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_block_straggler_loop_equals_whole_array_loop(dtype):
+    # 16384 elements take the block loop, 16001 the whole-array loop: the same draws (a = 1: 5% stragglers)
+    from theory.montecarlo._gamma import BLOCK, BLOCKED_MIN, gamma_parameters, sufficient_draws
+    from theory.montecarlo._normals import stream_key
+
+    assert 16384 >= BLOCKED_MIN and 16384 % BLOCK == 0 and 16001 % BLOCK != 0
+    d_hi, d_lo, c, inv_shape, boost, _ = gamma_parameters(np.asarray(1.0), dtype)
+    params = tuple(jax.numpy.asarray(p) for p in (d_hi, d_lo, c, inv_shape, boost))
+    words = stream_key(jax.random.key(12))
+    blocked = sufficient_draws(words, jax.numpy.arange(16384, dtype=jax.numpy.uint32), params, dtype)
+    whole = sufficient_draws(words, jax.numpy.arange(16001, dtype=jax.numpy.uint32), params, dtype)
+    for b, w in zip(blocked, whole):
+        np.testing.assert_array_equal(np.asarray(b)[:16001], np.asarray(w))

@@ -126,11 +126,19 @@ def _record(carry: Carry, slot, valid, count, constants) -> Carry:
     return jax.lax.cond(slot >= 0, write, lambda c: c, carry)
 
 
-def _sufficient_step(state: ChainState, key, step: StepInputs, dtype, constrain) -> ChainState:
+def _sufficient_step(state: ChainState, key, step: StepInputs, dtype, constrain, mesh=None) -> ChainState:
     chains = state.mu.shape[0]
     chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (chains,), 0))
     params = (step.gamma_d_hi, step.gamma_d_lo, step.gamma_c, step.inv_shape, step.boost)
-    z, log_ratio = sufficient_draws(stream_key(key), chain, params, dtype)  # log_ratio = log(G / d)
+    draws = functools.partial(sufficient_draws, dtype=dtype)
+    if mesh is not None:
+        # each device runs its own straggler loop on its own chains (global chain indices come in sharded), so
+        # the loop needs no collective; the draws are the same as on one device
+        from jax.sharding import PartitionSpec as P
+
+        draws = jax.shard_map(draws, mesh=mesh, in_specs=(P(), P("chains"), P()),
+                              out_specs=(P("chains"), P("chains")), check_vma=False)
+    z, log_ratio = draws(stream_key(key), chain, params)  # log_ratio = log(G / d)
     mu = state.mu + jnp.exp(0.5 * state.log_variance) * z * step.inv_sqrt_sample_size
     return ChainState(mu, state.log_variance + (log_ratio + step.log_offset_sufficient))
 
@@ -236,7 +244,7 @@ def build_kernels(
 
             def advance(state):
                 if mode == "sufficient":
-                    new = _sufficient_step(state, key, step, dtype, constrain_chains)
+                    new = _sufficient_step(state, key, step, dtype, constrain_chains, mesh)
                 else:
                     new = _samples_step(state, key, step, dtype, tile, tiles_per_chunk, constrain_tiles)
                 return ChainState(constrain_chains(new.mu), constrain_chains(new.log_variance))
