@@ -209,6 +209,21 @@ CLI_CASES = [
     (["decompose", "--d0", "laplace", "-M", "10", "-n", "1", "--draws", "x"], "draws"),
     (["decompose", "--d0", "normal", "-M", "10", "-n", "1", "--seed", "-1"], "seed"),
     (["decompose", "--d0", "normal", "-M", "10", "-n", "1", "--learner", "ols"], "learner"),
+    # collapse-time
+    (["collapse-time", "-M", "1", "-e", "0.5"], "sample_size"),
+    (["collapse-time", "-M", "1e400", "-e", "0.5"], "sample_size"),
+    (["collapse-time", "-M", "10", "-e", "0"], "epsilon"),
+    (["collapse-time", "-M", "10", "-e", "1"], "epsilon"),
+    (["collapse-time", "-M", "10", "-e", "nan"], "epsilon"),
+    (["collapse-time", "-M", "10", "-e", "x"], "epsilon"),
+    (["collapse-time", "-M", "10", "--median", "-1"], "generations"),
+    (["collapse-time", "-M", "10", "--median", "1.5"], "generations"),
+    (["collapse-time", "-M", "10", "--median", "1e400"], "generations"),
+    (["collapse-time", "-M", "10", "-e", "0.5", "-A", "0"], "variance_scale"),
+    (["collapse-time", "-M", "10", "-e", "0.5", "-A", "inf"], "variance_scale"),
+    (["collapse-time", "-M", "10", "-e", "0.5", "--learner", "ols"], "learner"),
+    (["collapse-time", "-M", "10", "-e", "0.5", "--max-generations", "0"], "max_generations"),
+    (["collapse-time", "-M", "10"], "--epsilon"),
     # figures (bad cases are refused before anything is computed; --quick --only bounds the cost otherwise)
     (["figures", "--only", "f99_nothing"], "only"),
     (["figures", "--seed", "-1"], "seed"),
@@ -412,4 +427,4 @@ def test_api_bad_input_parameter_error(call, parameter):
 def test_matrix_size():
     assert len(CLI_CASES) + len(SUBPROCESS_CASES) + len(API_CASES) >= 100
     commands = {argv[0] for argv, _ in CLI_CASES}
-    assert {"closed-form", "simulate", "verify", "bench", "decompose", "figures"} <= commands
+    assert {"closed-form", "simulate", "verify", "bench", "decompose", "figures", "collapse-time"} <= commands
