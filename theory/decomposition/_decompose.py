@@ -88,7 +88,7 @@ class Decomposition:
 
     d0: object
     generations: list[int]
-    sample_sizes: np.ndarray
+    sample_sizes: np.ndarray  # M_0 .. M_{n_max - 1} for a schedule; one value when M is constant
     learner: str
     variance_scale: float
     mean: float
@@ -290,7 +290,9 @@ def decompose(
     if min(gens) < 1:
         raise ParameterError("generations", "integers >= 1 (generation 0 is D_0 itself)", min(gens))
     chain = GaussianChain(sample_size, learner=learner, variance_scale=variance_scale)
-    sizes = chain.sample_sizes(max(gens))
+    runs = chain.sample_size_runs(max(gens))  # O(1) for constant M, whatever n
+    # the schedule M_0 .. M_{n-1} when it varies; one value when M is constant (no n-long array)
+    sizes = np.asarray([runs[0][0]] if len(runs) == 1 else [m for m, count in runs for _ in range(count)])
     big_a = float(chain.variance_scale)
     m0 = int(sizes[0])
     # the Gaussian chain after generation 1 is the same for D_0 and G; only E sigma_1 tells them apart
