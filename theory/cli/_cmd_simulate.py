@@ -18,8 +18,10 @@ DESCRIPTION = (
     "E(mu_n-mu)^2, E sigma_n^2, Var sigma_n^2, E sigma_n, E log sigma_n^2/sigma^2, E W2^2 and Var W2^2 "
     "(keys as in theory.exact_values), each beside its exact value (theory.exact_values) and "
     "z = (MC - exact)/SE. Runs in float64 (--dtype float32 is about 3x faster on CPU), like theory.simulate. "
-    "Values that overflow are reported as 'overflow' (null in --json, with a note). Requests that would take "
-    "more than a day even at an optimistic speed are refused with the estimate."
+    "--json gives every quantity and its _se, plus 'exact' and 'z' per quantity (null where none). Values that "
+    "overflow are reported as 'overflow' (null in --json, with the reason under 'notes'). Requests that would "
+    "take more than a day (--max-seconds) even at an optimistic speed are refused with the estimate. Ctrl-C stops "
+    "a run within about a second (exit status 130)."
 )
 
 
