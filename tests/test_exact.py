@@ -116,14 +116,109 @@ def test_special_values():
     np.testing.assert_allclose(mle["mean_sq_error"] + mle["variance_mean"], 9.0, rtol=1e-14)
 
 
-def test_schedule_equals_constant_when_constant():
-    a = exact_values(GaussianChain(17, learner="mle"), [0, 3, 6])
-    b = exact_values(GaussianChain([17] * 6, learner="mle"), [0, 3, 6])
+def test_stepwise_equals_binary_powers():
+    """Crossing a run of equal M one generation at a time (targets 0..6) and by binary powers (4 + 2) multiplies
+    the matrices in different orders; in mpmath (tolerance=0) both must agree to 1e-14. Also for a function
+    schedule and a tuple (both walked as runs)."""
+    for chain in (GaussianChain(17, learner="mle"), GaussianChain([17] * 6, learner="mle"),
+                  GaussianChain(lambda i: 17, learner="mle")):
+        stepwise = exact_values(chain, list(range(7)), tolerance=0)
+        powers = exact_values(chain, [6], tolerance=0)
+        for q in QUANTITIES:
+            assert powers[q][0] == pytest.approx(stepwise[q][6], rel=1e-14), q
+
+
+GRID = [(m, learner, a) for m in (2, 3, 10, 100, 10**4, 10**7, 10**9) for learner in ("unbiased", "mle")
+        for a in (1.0, 0.9, 1.2)]
+
+
+@pytest.mark.parametrize("m,learner,a", GRID)
+def test_float64_path_within_its_bound(m, learner, a):
+    """The float64 path against mpmath (tolerance=0, correctly rounded) over a grid: within the stated 1e-12."""
+    gens = [0, 1, 2, 5, 20, 100, 500, 1000, 5000]
+    chain = GaussianChain(m, learner=learner, variance_scale=a, sigma=1.7)
+    fast = exact_values(chain, gens)
+    exact = exact_values(chain, gens, tolerance=0)
+    for q in (*QUANTITIES, "sd_sq_error"):
+        for i, g in enumerate(gens):
+            if exact[q][i] == 0 or not math.isfinite(exact[q][i]):
+                assert fast[q][i] == exact[q][i], (q, g)
+            else:
+                assert abs(fast[q][i] / exact[q][i] - 1) <= 1e-12, (q, g, fast[q][i], exact[q][i])
+
+
+def test_float64_path_is_used_and_looser_tolerance(monkeypatch):
+    """Not vacuous: at small n every value comes from the float64 path (mpmath is not called); with
+    tolerance=1e-9 it reaches n = 1e5 and stays within 1e-9 of mpmath."""
+    from theory.numeric import _exact
+
+    chain = GaussianChain(1000, learner="mle")
+    reference = exact_values(chain, [1, 10, 100, 10**5], tolerance=0)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("mpmath path called")
+
+    monkeypatch.setattr(_exact, "_states_mpmath", refuse)
+    fast = exact_values(chain, [1, 10, 100])
+    loose = exact_values(chain, [1, 10, 100, 10**5], tolerance=1e-9)
     for q in QUANTITIES:
-        np.testing.assert_allclose(a[q], b[q], rtol=1e-14)
-    c = exact_values(GaussianChain(lambda i: 17), [6])
-    d = exact_values(GaussianChain(17), [6])
-    assert c["w2_sq_var"][0] == pytest.approx(d["w2_sq_var"][0], rel=1e-14)
+        np.testing.assert_allclose(fast[q], reference[q][:3], rtol=1e-12)
+        np.testing.assert_allclose(loose[q], reference[q], rtol=1e-9)
+
+
+def test_sd_sq_error_without_cancellation():
+    """E(sigma_n - sigma)^2 at M = 1e7, n = 1: 1 - 2 c_M + 1 in 60 digits, where float64 E sigma_n^2 - 2 E sigma_n + 1
+    keeps only ~9 digits."""
+    m = 10**7
+    with mpmath.workdps(60):
+        c = mpmath.sqrt(mpmath.mpf(2) / (m - 1)) * mpmath.exp(mpmath.loggamma(mpmath.mpf(m) / 2)
+                                                             - mpmath.loggamma(mpmath.mpf(m - 1) / 2))
+        expected = float(2 - 2 * c)
+    v = exact_values(GaussianChain(m), [1])
+    assert v["sd_sq_error"][0] == pytest.approx(expected, rel=1e-13)
+
+
+def test_extreme_inputs():
+    # M beyond float64's integers, n = 1e9: O(log n), and the leading order holds (n/M = 1e-11)
+    v = exact_values(GaussianChain(10**20), [1, 10**9])
+    assert v["mean_sq_error"].tolist() == pytest.approx([1e-20, 1e-11], rel=1e-14)
+    assert v["w2_sq_mean"][1] == pytest.approx(1.5e-11, rel=1e-9)
+    # sigma = 1e100: sigma^4 Var sigma_n^2 overflows float64 (inf), the sigma^2 quantities do not
+    big = exact_values(GaussianChain(100, sigma=1e100), [1])
+    assert math.isinf(big["variance_var"][0]) and math.isinf(big["w2_sq_var"][0])
+    assert big["variance_mean"][0] == pytest.approx(1e200, rel=1e-15)
+    # Var W2^2 ~ ((M+1)/(M-1))^n overflows at n = 1e9: inf, not an error
+    assert math.isinf(exact_values(GaussianChain(100), [10**9])["w2_sq_var"][0])
+
+
+def test_constant_m_memory_is_independent_of_n():
+    import tracemalloc
+
+    tracemalloc.start()
+    exact_values(GaussianChain(100), [10**12])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 2**20  # bytes; an n-long array would be 8 TB
+
+
+def test_runs_of_a_long_schedule_cost_like_constant():
+    """A tuple of 10^5 equal entries is one run: the same values as constant M, in about the same time."""
+    import time
+
+    start = time.perf_counter()
+    sched = exact_values(GaussianChain((100,) * 10**5), [10**5])
+    assert time.perf_counter() - start < 30  # one run: O(log n) products, not 10^5 steps
+    const = exact_values(GaussianChain(100), [10**5])
+    for q in QUANTITIES:
+        assert sched[q][0] == const[q][0]
+
+
+def test_absurd_request_is_refused_with_estimate():
+    with pytest.raises(ParameterError, match=r"^generations: .*refused.* s\b") as err:
+        exact_values(GaussianChain(lambda i: 3), [10**13])
+    assert "calls" in str(err.value)
+    with pytest.raises(ParameterError, match="^generations: .*runs of distinct sample sizes"):
+        exact_values(GaussianChain(lambda i: 2 + i), [10**5], max_seconds=1.0)
 
 
 @pytest.mark.parametrize(

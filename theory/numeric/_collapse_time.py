@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ class _Lazy:
 
 special, integrate, optimize = _Lazy("scipy.special"), _Lazy("scipy.integrate"), _Lazy("scipy.optimize")
 
+_MAX_SECONDS = 600.0  # a schedule function whose calls are estimated to take longer is refused
+_MAX_SIZES = 2**27  # sample sizes of a schedule held in memory (1 GiB of float64; each CDF groups them: O(n log n))
 _LOG_TRUNCATION = -37.0  # truncate the inversion integral where |phi| < e^-37 ~ 8.5e-17
 _DETERMINISTIC_SIZE = 1e30  # steps with larger M contribute only their mean (variance ~ 2/M)
 _STIRLING_MIN = 20.0  # below this half-degree-of-freedom, use scipy's complex loggamma
@@ -253,6 +256,26 @@ class _Steps:
         except OverflowError:  # an integer beyond float64 (e.g. 10 * 2**i, i > 1020): the step is deterministic
             return math.inf
 
+    def _more(self, start: int, stop: int) -> list:
+        """``M_start .. M_{stop-1}``; refuses (with the estimate) more than ``_MAX_SECONDS`` of calls or 1e9 sizes."""
+        if stop > _MAX_SIZES:
+            raise ParameterError(
+                "max_generations", f"at most {_MAX_SIZES} for a schedule given as a sequence or a function (the search "
+                f"reached n = {stop:.3g}: {8 * stop / 2**30:.3g} GiB of sample sizes, and each CDF evaluation groups "
+                "them all); pass a smaller max_generations", stop,
+            )
+        probe = min(stop, start + 256)
+        began = time.perf_counter()
+        more = [self._size(i) for i in range(start, probe)]
+        per_call = (time.perf_counter() - began) / max(probe - start, 1)
+        if per_call * stop > _MAX_SECONDS:
+            raise ParameterError(
+                "max_generations", f"a search estimated under {_MAX_SECONDS:g} s (refused: reaching n = {stop:.3g} needs "
+                f"{stop:.3g} calls of the schedule function at {per_call * 1e6:.3g} us each, about "
+                f"{per_call * stop:.3g} s); pass a smaller max_generations", stop,
+            )
+        return more + [self._size(i) for i in range(probe, stop)]
+
     def law(self, n: int) -> _LogVarianceLaw:
         chain = self.chain
         if chain.is_constant:
@@ -263,7 +286,7 @@ class _Steps:
                 if self.limit is not None:
                     want = min(want, self.limit)
                 # float64, not int64: a fast-growing schedule (10 * 2**i) passes 2**63 after ~60 generations
-                more = [self._size(i) for i in range(len(self._sizes), want)]
+                more = self._more(len(self._sizes), want)
                 self._sizes = np.concatenate([self._sizes, np.array(more, dtype=np.float64)])
             sizes, counts = np.unique(self._sizes[:n], return_counts=True)
         return _LogVarianceLaw.from_sizes(sizes, counts, chain.learner, self.variance_scale)
