@@ -17,7 +17,7 @@ DESCRIPTION = (
     "generation i) and report, at each requested generation n, the Monte Carlo mean and standard error of "
     "E(mu_n-mu)^2, E sigma_n^2, Var sigma_n^2, E sigma_n, E log sigma_n^2/sigma^2, E W2^2 and Var W2^2 "
     "(keys as in theory.exact_values), each beside its exact value (theory.exact_values) and "
-    "z = (MC - exact)/SE. Runs in float64 (--dtype float32 is about 3x faster on CPU), like theory.simulate. "
+    "z = (MC - exact)/SE. Runs in float64 (--dtype float32 is about 2x faster on CPU), like theory.simulate. "
     "--json gives every quantity and its _se, plus 'exact' and 'z' per quantity (null where none). Values that "
     "overflow are reported as 'overflow' (null in --json, with the reason under 'notes'). Requests that would "
     "take more than a day (--max-seconds) even at an optimistic speed are refused with the estimate. Ctrl-C stops "

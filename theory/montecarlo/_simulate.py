@@ -124,7 +124,7 @@ def simulate(
         one draw per chain and generation whatever ``M``. ``"samples"``: draw the ``M_i`` points and fit
         them (the process itself), in memory-bounded chunks.
     dtype:
-        ``"float64"`` (default, as the command line) or ``"float32"`` (about 3x faster on CPU). Float64 runs
+        ``"float64"`` (default, as the command line) or ``"float32"`` (about 2x faster on CPU). Float64 runs
         switch x64 on locally (``jax.enable_x64``), never globally.
     trajectories:
         also return every chain's ``mu_n`` and ``sigma_n`` at the reported generations.
