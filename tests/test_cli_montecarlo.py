@@ -12,6 +12,11 @@ from theory.cli import main
 
 
 @pytest.fixture(autouse=True)
+def _no_compilation_cache(monkeypatch):
+    monkeypatch.setenv("COLLAPSE_THEORY_NO_CACHE", "1")  # the CLI's persistent cache stays out of the user's folder
+
+
+@pytest.fixture(autouse=True)
 def _restore_x64():
     previous = jax.config.jax_enable_x64  # the CLI switches float64 on; leave the process as it was
     yield

@@ -44,6 +44,11 @@ BUDGET = 1e-4
 DRAWS = 2**14  # E sigma_1 draws in tests (its standard error is propagated, so fewer draws only widen the test)
 
 
+@pytest.fixture(autouse=True)
+def _no_compilation_cache(monkeypatch):
+    monkeypatch.setenv("COLLAPSE_THEORY_NO_CACHE", "1")  # the CLI's persistent cache stays out of the user's folder
+
+
 def bound(n_tests: int) -> float:
     return float(stats.norm.isf(BUDGET / (2 * n_tests)))
 
