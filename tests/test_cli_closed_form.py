@@ -29,14 +29,44 @@ def test_table_and_latex(capsys):
     assert r"\mathbb{E}(\mu_n-\mu)^2 = \frac{n \sigma^{2}}{M}" in latex
 
 
+def _run(argv, capsys):
+    """Exit status and captured output of the command line; argparse's own errors exit via SystemExit(2)."""
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
 @pytest.mark.parametrize(
     "argv,parameter",
     [(["-M", "1", "-n", "1"], "sample_size"), (["-M", "2.5", "-n", "1"], "sample_size"),
      (["-M", "10", "-n", "-1"], "generations"), (["-M", "10", "-n", "1", "--sigma", "0"], "sigma"),
      (["-M", "10", "-n", "1", "-A", "-2"], "variance_scale"), (["-M", "10", "-n", "1", "-A", "nan"], "variance_scale"),
-     (["-M", "inf", "-n", "1"], "sample_size")],
+     (["-M", "inf", "-n", "1"], "sample_size"), (["-M", "ten", "-n", "1"], "sample_size"),
+     (["-M", "10", "-n", "1.5"], "generations"), (["-M", "10", "-n", "1e400"], "generations"),
+     (["-M", "10", "-n", "1", "--sigma", "inf"], "sigma"), (["-M", "10", "-n", "1", "--sigma=-1e100"], "sigma"),
+     (["-M", "10", "-n", "1", "-A", "0"], "variance_scale"), (["-M", "1e400", "-n", "1"], "sample_size")],
 )
 def test_bad_input_one_line_exit_2(argv, parameter, capsys):
-    assert main(["closed-form", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"error: {parameter}:" in err
+    status, _, err = _run(["closed-form", *argv], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and f"{parameter}: must be" in err and "Traceback" not in err
+
+
+def test_extreme_inputs(capsys):
+    """M = 1e20 and n = 1e9 are answered (O(log n) for constant M); values whose true result overflows float64
+    are null in JSON with a note and 'overflow' in the table; never a traceback."""
+    status, out, _ = _run(["closed-form", "-M", "1e20", "-n", "1", "1e9", "--json"], capsys)
+    assert status == 0
+    data = json.loads(out)
+    assert data["sample_size"] == 10**20 and data["generations"] == [1, 10**9]
+    assert data["mean_sq_error"] == pytest.approx([1e-20, 1e-11], rel=1e-14) and "overflow" not in data
+    status, out, _ = _run(["closed-form", "-M", "100", "-n", "1", "--sigma", "1e100", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and data["variance_var"] == [None] and data["w2_sq_var"] == [None]
+    assert data["overflow"] == {"variance_var": [1], "w2_sq_var": [1]} and "float64" in data["overflow_note"]
+    assert data["variance_mean"] == pytest.approx([1e200], rel=1e-15)
+    status, out, _ = _run(["closed-form", "-M", "100", "-n", "1", "1e9", "--sigma", "1e100"], capsys)
+    assert status == 0 and "overflow" in out

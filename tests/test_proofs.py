@@ -53,3 +53,85 @@ def test_known_closed_forms():
     mle = derive(M, "mle", 1, sigma)
     # MLE keeps the total variance: E(mu_n - mu)^2 + E sigma_n^2 = sigma^2 for every n.
     assert sp.simplify(mle.outputs["mean_sq_error"] + mle.outputs["variance_mean"] - sigma**2) == 0
+
+
+@pytest.mark.parametrize(
+    "args,parameter",
+    [((M, "mle", 1, -1), "sigma"), ((M, "foo", 1, sigma), "learner"), ((M, "mle", -1, sigma), "variance_scale"),
+     ((1, "mle", 1, sigma), "sample_size"), ((sp.Rational(5, 2), "mle", 1, sigma), "sample_size"),
+     ((M, "mle", sp.Symbol("A"), sigma), "variance_scale"), ((M, "mle", 1, sp.nan), "sigma"),
+     ((M, "mle", 1, sp.oo), "sigma"), ((M, "mle", 0, sigma), "variance_scale"), ((M, None, 1, sigma), "learner"),
+     ((sp.Symbol("k", negative=True), "mle", 1, sigma), "sample_size"), (("M", "mle", 1, sigma), "sample_size")],
+)
+def test_derive_checks_every_input(args, parameter):
+    from theory import ParameterError
+
+    with pytest.raises(ParameterError) as err:
+        derive(*args)
+    assert err.value.parameter == parameter and str(err.value).startswith(parameter)
+
+
+def test_derive_accepts_numbers_and_positive_symbols():
+    assert derive(5, "mle", sp.Rational(1, 2), 2).outputs["variance_mean"] == 4 * (sp.Rational(2, 5)) ** n
+    assert derive(M, "mle", 1, sigma).outputs["variance_mean"] == sigma**2 * ((M - 1) / M) ** n
+
+
+# ---------------------------------------------------------------------------------------------- the derivation cache
+def test_cache_roundtrip_corruption_and_off_switch(tmp_path, monkeypatch):
+    """An entry is written, read back instead of recomputing, and ignored (recomputed and rewritten) when it is
+    truncated, when its checksum or key does not match, or when it fails the caller's shape check;
+    COLLAPSE_THEORY_NO_CACHE=1 neither reads nor writes."""
+    import json
+
+    from theory.symbolic import _cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("COLLAPSE_THEORY_NO_CACHE", raising=False)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return [M + 1, sigma**2]
+
+    def check(value):
+        return isinstance(value, list) and len(value) == 2
+
+    assert _cache.cached("demo", compute, check) == [M + 1, sigma**2] and len(calls) == 1
+    path = next((tmp_path / "collapse-theory").glob("demo-*.json"))
+    assert _cache.cached("demo", compute, check) == [M + 1, sigma**2] and len(calls) == 1  # read, not derived
+    assert _cache.cached("demo", compute, check)[0].free_symbols == {M}  # assumptions survive (same symbol)
+
+    good = path.read_text()
+    entry = json.loads(good)
+    for bad in (good[: len(good) // 2],  # truncated
+                json.dumps({**entry, "srepr": entry["srepr"].replace("Integer(1)", "Integer(7)")}),  # checksum mismatch
+                json.dumps({**entry, "key": "0.0-old"}),  # stale key
+                "not json"):
+        path.write_text(bad)
+        before = len(calls)
+        assert _cache.cached("demo", compute, check) == [M + 1, sigma**2] and len(calls) == before + 1
+        assert json.loads(path.read_text())["sha256"] == entry["sha256"]  # rewritten
+    assert _cache.cached("demo", compute, lambda v: False) == [M + 1, sigma**2]  # shape check fails: recomputed
+
+    monkeypatch.setenv("COLLAPSE_THEORY_NO_CACHE", "1")
+    path.unlink()
+    before = len(calls)
+    _cache.cached("demo", compute, check)
+    _cache.cached("demo", compute, check)
+    assert len(calls) == before + 2 and not path.exists()
+
+
+def test_cached_transition_equals_fresh_derivation(tmp_path, monkeypatch):
+    """What the numeric code reads from the cache is what the derivation gives now."""
+    from theory.numeric import _exact
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fresh = _exact._derive_transition_rows("mle")
+    _exact.transition_rows.cache_clear()
+    try:
+        first = _exact.transition_rows("mle")  # derived and written
+        _exact.transition_rows.cache_clear()
+        second = _exact.transition_rows("mle")  # read back
+    finally:
+        _exact.transition_rows.cache_clear()
+    assert first == fresh and second == fresh

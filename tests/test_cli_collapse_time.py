@@ -1,0 +1,61 @@
+"""Smoke and contract tests of `collapse-theory collapse-time`."""
+
+import json
+
+import pytest
+
+from theory import GaussianChain, collapse_time, median_sd_ratio
+from theory.cli import main
+
+
+def _run(argv, capsys):
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_epsilon_json_matches_api(capsys):
+    status, out, _ = _run(["collapse-time", "-M", "50", "--learner", "mle", "-A", "0.99", "--epsilon", "0.5", "0.1",
+                           "--json"], capsys)
+    assert status == 0
+    data = json.loads(out)
+    chain = GaussianChain(50, learner="mle", variance_scale=0.99)
+    assert data["collapse_time"] == [collapse_time(chain, 0.5), collapse_time(chain, 0.1)]
+    for eps, n, before, at in zip(data["epsilon"], data["collapse_time"], data["median_before"], data["median_at"]):
+        assert before >= eps > at  # the crossing, from the reported medians
+        assert at == median_sd_ratio(chain, n)
+
+
+def test_median_table_and_none(capsys):
+    status, out, _ = _run(["collapse-time", "-M", "100", "--median", "0", "138"], capsys)
+    assert status == 0 and "median sigma_n/sigma" in out
+    rows = [line.split() for line in out.splitlines() if not line.startswith("#") and line.split()[0].isdigit()]
+    assert [float(r[1]) for r in rows] == pytest.approx([1.0, median_sd_ratio(GaussianChain(100), 138)], rel=1e-12)
+    status, out, _ = _run(["collapse-time", "-M", "100", "-A", "1.1", "--epsilon", "0.5", "--max-generations", "1000",
+                           "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and data["collapse_time"] == [None] and "note" in data
+
+
+@pytest.mark.parametrize(
+    "argv,parameter",
+    [(["-M", "1", "--epsilon", "0.5"], "sample_size"), (["-M", "100", "--epsilon", "0"], "epsilon"),
+     (["-M", "100", "--epsilon", "1.5"], "epsilon"), (["-M", "100", "--epsilon", "nan"], "epsilon"),
+     (["-M", "100", "--median", "-1"], "generations"), (["-M", "100", "--median", "x"], "generations"),
+     (["-M", "100", "--epsilon", "0.5", "--max-generations", "0"], "max_generations"),
+     (["-M", "100", "-A", "-1", "--epsilon", "0.5"], "variance_scale")],
+)
+def test_bad_input_one_line_exit_2(argv, parameter, capsys):
+    status, _, err = _run(["collapse-time", *argv], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and f"{parameter}: must be" in err and "Traceback" not in err
+
+
+def test_needs_epsilon_or_median(capsys):
+    status, _, err = _run(["collapse-time", "-M", "100"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    status, _, err = _run(["collapse-time", "-M", "100", "--epsilon", "0.5", "--median", "3"], capsys)
+    assert status == 2 and err.count("\n") == 1
