@@ -6,8 +6,8 @@ recursion); sufficient mode: ``sufficient_chains`` chains, ``sufficient_generati
 ``M = 10**7``. Each in float32 and float64. The peers (:mod:`._peers`) are the authors' notebook loop
 (float64 only), the best vectorised NumPy (SFC64 ziggurat into cache-sized preallocated buffers, fused sums;
 one thread, and two threads with independent generators), NumPy sufficient statistics (``standard_normal`` +
-``standard_gamma``; one and two threads) and PyTorch vectorised when ``torch`` is installed (skipped with a
-note otherwise). The floors are the bare generators on the same number of draws: NumPy's
+``standard_gamma``; one and two threads) and PyTorch vectorised when ``torch`` is installed (one thread and
+its default threads; skipped with a note otherwise). The floors are the bare generators on the same number of draws: NumPy's
 ``standard_normal`` (one and two threads), ``torch``'s ``normal_``, the engine's own stream written to
 memory (:data:`theory.montecarlo._normals.GENERATOR`) and ``jax.random.normal``; for sufficient mode, NumPy's
 ``standard_normal`` + ``standard_gamma`` pair.
@@ -153,12 +153,15 @@ def benchmark(
                 lambda rngs=rngs, dtype=dtype: _peers.numpy_normal_floor(rngs, chains, m, generations, dtype),
                 samples_work, threads)
         if torch_mod is not None:
-            add(f"torch_vectorised_{dtype}", "torch_samples", dtype,
-                lambda dtype=dtype: _peers.torch_samples(torch_mod, seed, chains, m, generations, dtype),
-                samples_work, torch_mod.get_num_threads())
-            add(f"torch_normal_floor_{dtype}", "normal_floor", dtype,
-                lambda dtype=dtype: _peers.torch_normal_floor(torch_mod, seed, chains, m, generations, dtype),
-                samples_work, torch_mod.get_num_threads())
+            for threads in sorted({1, torch_mod.get_num_threads()}):
+                add(f"torch_vectorised_{dtype}_{threads}t", "torch_samples", dtype,
+                    lambda dtype=dtype, t=threads: _peers.torch_samples(torch_mod, seed, chains, m, generations,
+                                                                        dtype, t),
+                    samples_work, threads)
+                add(f"torch_normal_floor_{dtype}_{threads}t", "normal_floor", dtype,
+                    lambda dtype=dtype, t=threads: _peers.torch_normal_floor(torch_mod, seed, chains, m, generations,
+                                                                             dtype, t),
+                    samples_work, threads)
         with _x64(dtype):
             engine_floor = jax.jit(lambda k, dtype=dtype: fast_normals(k, (chains, m), dtype))
             jax_normal = jax.jit(lambda k, dtype=dtype: jax.random.normal(k, (chains, m), dtype))
