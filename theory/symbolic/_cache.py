@@ -3,8 +3,9 @@
 A derivation (e.g. the numeric transition matrix of :mod:`theory.numeric._exact`) is stored as the
 :func:`sympy.srepr` text of its result in ``$XDG_CACHE_HOME/collapse-theory/`` (``~/.cache/collapse-theory/`` when
 ``XDG_CACHE_HOME`` is unset), in a file whose name carries a key made of the package version, the SymPy version and a
-SHA-256 of the source files of :mod:`theory.symbolic` (so any edit of the derivation code, or another SymPy, gives a
-new key and a fresh derivation). Each entry also stores the SHA-256 of its text and the key; an entry that cannot be
+SHA-256 of the source files that derive or read the cached results (:mod:`theory.symbolic`,
+``theory/numeric/_exact.py``, ``theory/cli/_cmd_closed_form.py``), so any edit of that code, or another SymPy, gives
+a new key and a fresh derivation. Each entry also stores the SHA-256 of its text and the key; an entry that cannot be
 read, whose checksum or key does not match, that does not evaluate to SymPy objects of the expected shape (the
 caller's ``check``), is ignored and recomputed, and the fresh result rewritten (atomically: a temporary file, then
 :func:`os.replace`). Writing is best effort: an unwritable cache directory only costs the derivation time.
@@ -25,7 +26,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-_SOURCE_DIR = pathlib.Path(__file__).resolve().parent
+_PACKAGE = pathlib.Path(__file__).resolve().parents[1]
+_SOURCES = ("symbolic/*.py", "numeric/_exact.py", "cli/_cmd_closed_form.py")
+"""The files whose code produces or consumes cached derivations: any edit to them gives a new key."""
 
 
 def enabled() -> bool:
@@ -41,12 +44,12 @@ def directory() -> pathlib.Path:
 
 @lru_cache(maxsize=None)
 def key() -> str:
-    """Package version, SymPy version and the SHA-256 of every source file of :mod:`theory.symbolic`."""
+    """Package version, SymPy version and the SHA-256 of the source files in :data:`_SOURCES`."""
     from .. import __version__
 
     digest = hashlib.sha256()
-    for path in sorted(_SOURCE_DIR.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(p for pattern in _SOURCES for p in _PACKAGE.glob(pattern)):
+        digest.update(str(path.relative_to(_PACKAGE)).encode())
         digest.update(path.read_bytes())
     return f"{__version__}-sympy{sp.__version__}-{digest.hexdigest()[:16]}"
 
@@ -73,7 +76,7 @@ def _load(path: pathlib.Path, check: Callable[[object], bool]):
         return None
 
 
-def _store(path: pathlib.Path, value) -> None:
+def _store(path: pathlib.Path, name: str, value) -> None:
     text = sp.srepr(value)
     entry = {"key": key(), "sha256": hashlib.sha256(text.encode()).hexdigest(), "srepr": text}
     try:
@@ -81,6 +84,9 @@ def _store(path: pathlib.Path, value) -> None:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
             json.dump(entry, f)
         os.replace(f.name, path)
+        for stale in path.parent.glob(f"{name}-*.json"):  # entries of older keys: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:  # read-only home, full disk: the cache is an optimisation only
         try:
             os.unlink(f.name)
@@ -100,5 +106,5 @@ def cached(name: str, compute: Callable[[], object], check: Callable[[object], b
     value = _load(path, check) if path.exists() else None
     if value is None:
         value = compute()
-        _store(path, value)
+        _store(path, name, value)
     return value
