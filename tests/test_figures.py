@@ -246,3 +246,20 @@ def test_compilation_cache_is_opt_out_and_off_until_called(tmp_path, monkeypatch
     blocked.write_text("")
     assert enable_compilation_cache(blocked / "sub") is None  # cannot be created: stays off, no error
     assert jax.config.jax_compilation_cache_dir == before
+
+
+def test_style_uses_matplotlib_own_fonts():
+    # pinned fonts: a system copy of DejaVu (another version) must never be picked, regular or mathtext italic
+    from pathlib import Path
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    from theory.figures._style import style
+
+    bundled = (Path(matplotlib.get_data_path()) / "fonts" / "ttf").resolve()
+    with style():
+        for props in ({"family": "DejaVu Sans"}, {"family": "DejaVu Sans", "style": "italic"}):
+            path = Path(font_manager.findfont(font_manager.FontProperties(**props), fallback_to_default=False))
+            assert path.resolve().parent == bundled
+        assert matplotlib.rcParams["text.hinting"] == "no_hinting"

@@ -117,3 +117,47 @@ def test_chain_is_reproducible_and_starts_at_the_real_data_fit():
     assert np.array_equal(np.asarray(ia), np.asarray(ib))
     assert np.allclose(np.asarray(a.weights).sum(axis=1), 1.0)
     assert float(l2_distance_squared(jax.tree.map(lambda t: t[0], a), jax.tree.map(lambda t: t[0], a))) < 1e-12
+
+
+def _reference_em(x, gmm, iterations, reg_covar=1e-6):
+    """Textbook EM (scikit-learn's order and M-step: centred covariances), in NumPy, for comparison."""
+    from scipy.stats import multivariate_normal
+
+    w, m, c = (np.array(a, dtype=float) for a in gmm)
+    x = np.asarray(x, dtype=float)
+    for _ in range(iterations):
+        logs = np.stack([np.log(w[k]) + multivariate_normal(m[k], c[k]).logpdf(x) for k in range(2)])
+        resp = np.exp(logs - np.logaddexp(logs[0], logs[1]))
+        nk = resp.sum(axis=1) + 10 * np.finfo(float).eps
+        m = resp @ x / nk[:, None]
+        c = np.stack([(resp[k][:, None] * (x - m[k])).T @ (x - m[k]) / nk[k] + reg_covar * np.eye(2)
+                      for k in range(2)])
+        w = nk / x.shape[0]
+    return w, m, c
+
+
+def test_one_pass_em_matches_textbook_em():
+    # the fitted parameters after a few iterations agree with a direct implementation to rounding error
+    real = real_distribution("two_gaussians")
+    x = sample(jax.random.key(21), real, 3000)
+    init = split_init(x)
+    fitted, used = fit_em(x, init, tol=0.0, max_iter=7)
+    assert int(used) == 7
+    w, m, c = _reference_em(x, init, 7)
+    assert np.allclose(np.asarray(fitted.weights), w, rtol=0, atol=1e-11)
+    assert np.allclose(np.asarray(fitted.means), m, rtol=0, atol=1e-11)
+    assert np.allclose(np.asarray(fitted.covariances), c, rtol=0, atol=1e-11)
+
+
+def test_chain_does_not_depend_on_its_segments(monkeypatch):
+    from theory.figures import _gmm_em
+
+    real = real_distribution("two_gaussians")
+    whole, iw = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12)
+    monkeypatch.setattr(_gmm_em, "MAX_SEGMENT", 4)
+    assert _gmm_em.segment_length(12) == 4
+    done = []
+    parts, ip = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12, callback=done.append)
+    assert done == [4, 8, 12]
+    assert np.array_equal(np.asarray(iw), np.asarray(ip))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(whole, parts))

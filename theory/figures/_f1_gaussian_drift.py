@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._gaussian_common import SAMPLE_SIZES, exact_rms, rms_summary, z_scores
+from ._gaussian_common import SAMPLE_SIZES, exact_rms, rms_summary, sample_size_colours, z_scores
 from ._io import array
 
 NAME = "f1_gaussian_drift"
@@ -75,13 +75,6 @@ def compute(key, *, quick: bool) -> dict:
         "simulation_mode": "sufficient",
         "learners": results,
     }
-
-
-def sample_size_colours(count: int):
-    """A sequential, colour-blind-safe colour per M (viridis from dark to green-yellow, never the pale end)."""
-    import matplotlib
-
-    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.85, count)]
 
 
 #: The heavy-tail caveat drawn on the unbiased learner's panels.

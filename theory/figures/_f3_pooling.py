@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._gaussian_common import SAMPLE_SIZES, exact_rms, rms_summary
+from ._gaussian_common import SAMPLE_SIZES, exact_rms, rms_summary, sample_size_colours
 from ._io import array
 
 NAME = "f3_pooling"
@@ -140,7 +140,8 @@ def plot(data: dict):
     fig, axes = plt.subplots(2, 2, figsize=(7.6, 5.8), sharex=True, sharey="row")
     gens = np.arange(data["generations"] + 1)
     shown = gens >= 1
-    colour_of = {m["sample_size"]: f"C{i}" for i, m in enumerate(data["replace_exact"])}
+    sizes = [m["sample_size"] for m in data["replace_exact"]]
+    colour_of = dict(zip(sizes, sample_size_colours(len(sizes))))
     titles = {"a_subsample_pool": "(a) fit M points drawn from the pool", "b_whole_pool": "(b) fit the whole pool"}
     for c, variant in enumerate(("a_subsample_pool", "b_whole_pool")):
         for r, which in enumerate(("mean", "sd")):
@@ -156,7 +157,7 @@ def plot(data: dict):
                     stats = run[f"{which}_error"]
                     rms, se = array(stats["rms"]), array(stats["rms_se"])
                     ax.fill_between(gens[shown], (rms - 2 * se)[shown], (rms + 2 * se)[shown], color=colour,
-                                    alpha=0.45, lw=0)
+                                    alpha=0.6, lw=0)
             ax.set_xscale("log")
             ax.set_yscale("log")
             symbol = "\\mu" if which == "mean" else "\\sigma"
@@ -166,7 +167,7 @@ def plot(data: dict):
             else:
                 ax.set_xlabel("generation n")
     for m, colour in colour_of.items():
-        axes[0, 1].fill_between([], [], color=colour, alpha=0.45, lw=0, label=f"M = {m:.0e}".replace("e+0", "e"))
+        axes[0, 1].fill_between([], [], color=colour, alpha=0.6, lw=0, label=f"M = {m:.0e}".replace("e+0", "e"))
     axes[0, 1].plot([], [], color="0.4", lw=0.5, label="one run")
     axes[0, 1].plot([], [], "--", color="0.4", lw=0.7, label="replace, exact RMS")
     fig.legend(*axes[0, 1].get_legend_handles_labels(), loc="outside lower center", ncol=9, fontsize=6)

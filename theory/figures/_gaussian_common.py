@@ -65,3 +65,10 @@ def z_scores(estimate, standard_error, exact) -> np.ndarray:
     estimate, standard_error, exact = (np.asarray(a, dtype=np.float64) for a in (estimate, standard_error, exact))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(standard_error > 0, (estimate - exact) / standard_error, np.nan)
+
+
+def sample_size_colours(count: int):
+    """A sequential, colour-blind-safe colour per M (viridis from dark to green-yellow, never the pale end)."""
+    import matplotlib
+
+    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.85, count)]
