@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ._args import integer, seed_argument
+from ._args import integer, sample_size, seed_argument
 
 NAME = "bench"
 HELP = "like-for-like throughput of samples/sufficient modes against NumPy, PyTorch and the bare generators"
@@ -17,14 +17,14 @@ DESCRIPTION = (
     "standard_gamma; 1 and 2 threads), PyTorch when installed; and against the bare generators (NumPy, torch, "
     "the engine's own stream, jax.random.normal; NumPy's normal+gamma pair for sufficient mode). Reports wall "
     "time and process CPU time (all threads) of each, its thread count, float32 and float64, and the targets "
-    "of issue 8 as ratios with met true/false. On CPU the engine also runs with one JAX device per core. "
+    "of the project (issue 8 of its tracker) as ratios with met true/false. On CPU the engine also runs with one JAX device per core. "
     "Takes about 2-3 minutes; --tiny is a smoke test of a few seconds."
 )
 USES_JAX = True
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--sample-size", "-M", type=integer("sample-size", 2), default=100,
+    parser.add_argument("--sample-size", "-M", type=sample_size, default=100,
                         help="samples per generation M (default 100); sufficient mode also runs at M = 1e7")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed")
