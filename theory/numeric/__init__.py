@@ -1,9 +1,12 @@
-"""Exact numeric evaluation of the chain's moments (high precision, then float64), expansions, schedules and
-collapse times."""
+"""Exact numeric evaluation of the chain's moments (float64 where a proved error bound is below the tolerance,
+high precision elsewhere), expansions, schedules (as runs of equal sample sizes) and collapse times.
+
+SciPy is imported only when a collapse time or a median is computed, so the moment path stays light."""
 
 from ._collapse_time import collapse_time as collapse_time
 from ._collapse_time import median_sd_ratio as median_sd_ratio
 from ._collapse_time import sd_ratio_cdf as sd_ratio_cdf
+from ._exact import EXTRA_QUANTITIES as EXTRA_QUANTITIES
 from ._exact import QUANTITIES as QUANTITIES
 from ._exact import exact_state as exact_state
 from ._exact import exact_values as exact_values

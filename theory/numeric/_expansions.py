@@ -64,7 +64,7 @@ def leading_order(chain: GaussianChain, generations) -> dict:
     a = float(coef["w2_sq_mean"])
     b, c = (float(x) for x in coef["w2_sq_var"])
     sigma = np.float64(chain.sigma)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf (S_1^2 - S_2 beyond float64) is nan
         return {
             "generations": gens,
             "w2_sq_mean": a * sigma**2 * s1,
@@ -87,7 +87,7 @@ def published_expansions(chain: GaussianChain, generations) -> dict:
     s1, s2 = _sums(chain, gens)
     m_n = _size_at(chain, gens)  # needs M_n: for a schedule, n + 1 sizes
     sigma = np.float64(chain.sigma)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         s1_through_n, s2_through_n = s1 + 1 / m_n, s2 + 1 / m_n**2
         ordered_pairs = s1_through_n**2 - s2_through_n
         return {

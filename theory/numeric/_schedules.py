@@ -10,6 +10,7 @@ needs ``M_i`` to grow superlinearly (``M_i ~ i`` gives a harmonic, logarithmical
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -30,6 +31,14 @@ def _inverse(m: int, power: int) -> float:
         return 0.0
 
 
+def _times(count: int, value: float) -> float:
+    """``count * value`` for a Python int ``count`` of any size (``inf`` when the product overflows float64)."""
+    try:
+        return float(count) * value
+    except OverflowError:
+        return math.inf if value else 0.0
+
+
 def partial_sums(runs, generations) -> tuple[np.ndarray, np.ndarray]:
     """``sum_{i<n} 1/M_i`` and ``sum_{i<n} 1/M_i^2`` at each ``n`` from runs ``[(M, count), ...]`` (O(#runs))."""
     order = sorted(range(len(generations)), key=lambda k: generations[k])
@@ -41,11 +50,11 @@ def partial_sums(runs, generations) -> tuple[np.ndarray, np.ndarray]:
         g = generations[order[k]]
         if g <= pos + count or m is None:
             step = g - pos  # within the current run (m is None only when g == pos: the schedule is exhausted)
-            first[order[k]] = s1 + step * _inverse(m, 1) if step else s1
-            second[order[k]] = s2 + step * _inverse(m, 2) if step else s2
+            first[order[k]] = s1 + _times(step, _inverse(m, 1)) if step else s1
+            second[order[k]] = s2 + _times(step, _inverse(m, 2)) if step else s2
             k += 1
             continue
-        s1, s2, pos = s1 + count * _inverse(m, 1), s2 + count * _inverse(m, 2), pos + count
+        s1, s2, pos = s1 + _times(count, _inverse(m, 1)), s2 + _times(count, _inverse(m, 2)), pos + count
         m, count = next(runs, (None, 0))
     return first, second
 
