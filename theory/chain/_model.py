@@ -39,7 +39,7 @@ class GaussianChain:
     ----------
     sample_size:
         ``M``: the number of samples each generation is fitted to. One of
-        an integer ``>= 2`` (constant ``M``); a SymPy symbol (symbolic ``M``, for closed forms);
+        an integer ``>= 2`` of any size (constant ``M``; kept as a Python ``int``, so ``10**20`` is exact); a SymPy symbol (symbolic ``M``, for closed forms);
         a sequence ``[M_0, M_1, ...]`` (a schedule; generation ``i + 1`` is fitted to ``M_i`` samples, so
         ``n`` generations need ``n`` entries); or a function ``i -> M_i``.
     learner:

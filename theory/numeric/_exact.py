@@ -11,20 +11,25 @@ a schedule O(#runs log n).
 Two evaluations:
 
 * **float64 with a proved bound** (the default path). ``T(M)`` is evaluated in mpmath and rounded once to float64
-  (relative error ``<= u = 2**-53`` per entry); the walk is then done in float64. Every entry of ``T`` is
-  ``>= 0`` except the constant ``E log R^2`` of the ``L`` row, and the ``L`` entry of every product only sums
-  terms of that one sign, so no product or sum in the walk cancels: each computed matrix or state entry ``x^`` obeys
-  ``|x^ - x| <= e |x|`` with ``e`` tracked alongside (a product adds ``e_A + e_B + gamma_10``,
-  ``gamma_k = k u/(1 - k u)``; ``n`` rounded factors of ``T`` contribute ``n u``), as long as nothing underflows
-  (checked: every entry that is non-zero in exact arithmetic must stay above ``2**-900``). The reported quantities
-  are polynomials in the state, ``sum_i c_i prod_j s_j^k_ij``, which *can* cancel (``Var sigma_n^2 = m4 - m2^2``
-  loses ``log10(M/n)`` digits); each is evaluated as a sum of terms ``t_i`` with the bound
-  ``|err| <= sum_i |t_i| ((deg_i + 1)(e + u) + (#terms) u)`` (to first order, times a safety factor 1.01) and
-  accepted only when that bound is below ``tolerance * |value|`` (default ``1e-12``). Every other value, and
-  every value at a generation where the state is not safe, is recomputed in mpmath.
+  (each entry within ``u = 2**-53`` relative). The walk is then done in float64, each matrix or state ``P^``
+  carrying an entrywise bound ``B_P >= |P^ - P|``: a product obeys ``|PQ - fl(P^Q^)| <= B_P |Q^| + |P^| B_Q +
+  B_P B_Q + gamma_k |P^||Q^|`` (``gamma_k = k u/(1 - k u)``, ``k`` the terms of each inner product), computed
+  alongside (the bound's own rounding is covered by a factor ``1 + 40u``). A state is only used if nothing that is
+  non-zero in exact arithmetic fell below ``2**-900`` (no underflow) and nothing overflowed. The walk is done twice:
+  in the state ``E X^a V^b`` and in the shifted state ``E Y^a V^b``, ``Y = X - 1`` (its recursion derived the same
+  way, :func:`_derive_shifted_rows`), because the outputs cancel in the first while ``X ~ 1`` (``Var sigma_n^2 =
+  m4 - m2^2`` loses ``log10(M/n)`` digits) and in the second once ``X`` has collapsed. Each output is a polynomial
+  ``sum_i c_i prod_j s_j^e_ij`` in the state; with ``|s^_j - s_j| <= b_j`` its error is at most
+  ``sum_i |t_i| (sum_j e_j b_j/|s^_j| (1 + 1e-3) + (deg_i + 1) u) + (#terms) u sum_i |t_i|`` (first order, valid as
+  every ``b_j/|s^_j| <= 1e-4`` is required), times 1.01, plus ``2 (p + 1) u`` for the factor ``sigma^p``. A value
+  is taken from whichever basis proves it within ``tolerance`` (relative, default ``1e-12``); the bound grows
+  about ``6u`` per generation, so generations beyond ``tolerance/(16u)`` (about 560 at the default, 5.6e5 at
+  ``tolerance=1e-9``) go straight to mpmath, as does every value no basis proves.
 * **mpmath** at ``40 + 2 log10(M)`` digits: cancellation costs about ``2 log10(M/n)`` digits, so the result is
   correctly rounded to float64 (relative error ~1e-16) whenever it is representable, for ``n`` up to 1e6 and
   ``M`` up to 1e9 and beyond (``tolerance=0`` uses it for every value).
+
+``tests/test_exact.py`` compares the two over a grid of ``M``, ``n``, learners and ``A``.
 """
 
 from __future__ import annotations
