@@ -258,3 +258,21 @@ def test_chi_square_product_moments(sizes, learner, a):
         assert values["variance_var"][n_] == pytest.approx(prod[4] - prod[2] ** 2, rel=1e-10)
         assert values["log_variance_mean"][n_] == pytest.approx(log_mean, rel=1e-12)
         assert values["mean_sq_error"][n_] == pytest.approx(mse, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float64_path_on_random_schedules(seed):
+    """Schedules mixing sizes 2..1e6 (with A > 1 the per-step E log R^2 changes sign between sizes, so the L entry
+    sums terms of both signs): float64 path within 1e-12 of mpmath."""
+    import random
+
+    rng = random.Random(seed)
+    sizes = tuple(m for m in (rng.choice([2, 3, 5, 10, 100, 1000, 10**6]) for _ in range(rng.randint(2, 30)))
+                  for _ in range(rng.randint(1, 20)))
+    chain = GaussianChain(sizes, learner=rng.choice(["unbiased", "mle"]), variance_scale=rng.choice([1.0, 0.8, 1.5]),
+                          sigma=rng.choice([1.0, 0.3, 7.0]))
+    gens = sorted({rng.randint(0, len(sizes)) for _ in range(6)} | {len(sizes)})
+    fast, exact = exact_values(chain, gens), exact_values(chain, gens, tolerance=0)
+    for q in (*QUANTITIES, "sd_sq_error"):
+        for x, y in zip(fast[q], exact[q]):
+            assert x == y if (y == 0 or not math.isfinite(y)) else abs(x / y - 1) <= 1e-12, (q, x, y)
