@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import numbers
 import time
 from collections.abc import Callable, Sequence

@@ -35,7 +35,6 @@ Two evaluations:
 from __future__ import annotations
 
 import math
-import time
 from functools import lru_cache
 
 import mpmath

@@ -13,7 +13,6 @@ Published claims about the 1-D Gaussian chain with ``A = 1`` (../shared/REFERENC
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from .._errors import ParameterError
 from ..chain import GaussianChain, check_generations
