@@ -126,6 +126,7 @@ def test_cached_transition_equals_fresh_derivation(tmp_path, monkeypatch):
     from theory.numeric import _exact
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("COLLAPSE_THEORY_NO_CACHE", raising=False)
     fresh = _exact._derive_transition_rows("mle")
     _exact.transition_rows.cache_clear()
     try:
@@ -135,3 +136,4 @@ def test_cached_transition_equals_fresh_derivation(tmp_path, monkeypatch):
     finally:
         _exact.transition_rows.cache_clear()
     assert first == fresh and second == fresh
+    assert list((tmp_path / "collapse-theory").glob("transition_mle-*.json"))  # it was written, then read
