@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._normals import log64, normal_pair, stream_key, uniforms
+from ._normals import log64, normal_pair, reciprocal, stream_key, uniforms
 
 # (the whole-array loop re-proposes for every element still without a draw; the block loop only for those)
 
@@ -87,7 +87,7 @@ def _log1p_cubic(t, direct=True):
     ``t``, nothing cancels. The series (to ``s**15``) is used for ``|t| < 1/4`` (``|s| < 1/7``, truncation
     below 1e-14 relative); beyond, the direct formula (``log(1 + t)`` is accurate there) loses a few bits.
     """
-    s = t / (2 + t)
+    s = t * reciprocal(2 + t) if t.dtype == jnp.float64 else t / (2 + t)
     s2 = s * s
     series = 1 / 15
     for k in (13, 11, 9, 7, 5, 3):
@@ -144,13 +144,16 @@ def sufficient_draws(words, chain, params, dtype):
             else:
                 value = jnp.where(done, value, proposal)
                 done = done | accept
-        return z, done, value
+        # one output, so one loop: XLA CPU has no multi-output loop fusion, and gives each output its own loop
+        # (each re-hashing its counters); NaN marks an element without a draw (a proposal is never NaN)
+        return jax.lax.complex(z, jnp.where(done, value, jnp.nan).astype(dtype))
 
     # A Box-Muller normal is at most RADIUS_MAX in size, so when c RADIUS_MAX < 1/4 every |t| < 1/4 and the
     # log1p branch of the acceptance test is never taken: the pass without it gives the same values (up to
     # the compiler's rounding choices), faster (every M above about 170 in float32, 270 in float64).
-    z, done, value = jax.lax.cond(c * RADIUS_MAX[dtype.name] < 0.24, lambda: first_pass(False),
-                                  lambda: first_pass(True))
+    packed = jax.lax.cond(c * RADIUS_MAX[dtype.name] < 0.24, lambda: first_pass(False), lambda: first_pass(True))
+    z, value = jnp.real(packed), jnp.imag(packed)
+    done = ~jnp.isnan(value)
 
     def propose(ch, attempt):
         slot = straggler_slot + per_attempt * attempt
