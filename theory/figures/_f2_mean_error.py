@@ -28,15 +28,25 @@ SIGMA = 1.0
 MU = 0.0
 
 
-@functools.partial(jax.jit, static_argnames=("n", "chunk"))
-def _chunk_means(key, *, n: int, chunk: int):
-    return MU + SIGMA * jnp.mean(jax.random.normal(key, (chunk, n), dtype=jnp.float64), axis=1)
+#: Normals drawn per compiled call; every N shares the one compiled program (N is not a static argument).
+BLOCK = 1 << 20
 
 
-def _sample_means(key, n: int, repeats: int, chunk: int) -> jnp.ndarray:
-    """Sample means of ``repeats`` samples of size ``n``, drawn sample by sample in chunks of repeats."""
-    parts = [_chunk_means(jax.random.fold_in(key, i), n=n, chunk=chunk) for i in range(-(-repeats // chunk))]
-    return jnp.concatenate(parts)[:repeats]
+@functools.partial(jax.jit, static_argnames=("block",))
+def _block_means(key, n, *, block: int):
+    """Means of consecutive runs of ``n`` draws in a block of ``block`` standard normals (the first
+    ``block // n`` entries are complete samples; the rest are to be ignored)."""
+    z = jax.random.normal(key, (block,), dtype=jnp.float64)
+    sums = jax.ops.segment_sum(z, jnp.arange(block) // n, num_segments=block, indices_are_sorted=True)
+    return MU + SIGMA * sums / n
+
+
+def _sample_means(key, n: int, repeats: int) -> np.ndarray:
+    """Sample means of ``repeats`` samples of size ``n`` (n <= BLOCK), drawn sample by sample."""
+    per_block = BLOCK // n
+    parts = [np.asarray(_block_means(jax.random.fold_in(key, i), n, block=BLOCK))[:per_block]
+             for i in range(-(-repeats // per_block))]
+    return np.concatenate(parts)[:repeats]
 
 
 def compute(key, *, quick: bool) -> dict:
@@ -47,8 +57,7 @@ def compute(key, *, quick: bool) -> dict:
     for i, n in enumerate(SAMPLE_SIZES):
         k = jax.random.fold_in(key, i)
         if n <= sample_limit:
-            chunk = max(1, min(repeats, 2_000_000 // n))
-            means = _sample_means(k, n, repeats, chunk)
+            means = _sample_means(k, n, repeats)
             modes.append("samples")
         else:
             means = MU + SIGMA / math.sqrt(n) * jax.random.normal(k, (repeats,), dtype=jnp.float64)

@@ -64,7 +64,6 @@ def _resample_counts(key, p, sample_size: int):
     return jnp.diff(below, axis=1, prepend=0).astype(p.dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("sample_size", "chains", "generations"))
 def _wright_fisher(key, p0, *, sample_size: int, chains: int, generations: int):
     """Wright-Fisher resampling of ``chains`` chains from ``p0``: each generation draws M points from the
     current frequencies and refits the frequencies as counts / M (:func:`_resample_counts`).
@@ -87,10 +86,9 @@ def compute(key, *, quick: bool) -> dict:
     centres, a, b = distributions(m)
     out = {}
     for name, p, k in (("A", a, jax.random.fold_in(key, 0)), ("B", b, jax.random.fold_in(key, 1))):
-        diversity, surviving, one_run = _wright_fisher(k, jnp.asarray(p), sample_size=m, chains=chains,
-                                                       generations=generations)
-        diversity, surviving, one_run = map(np.asarray, (diversity, surviving, one_run))
-        first = np.asarray(_first_generation_survival(jax.random.fold_in(key, 10 + ord(name)), jnp.asarray(p), m, chains))
+        (diversity, surviving, one_run), first = jax.device_get(_simulate(
+            k, jax.random.fold_in(key, 10 + ord(name)), jnp.asarray(p), sample_size=m, chains=chains,
+            generations=generations))
         d0 = float(np.sum(p * (1 - p)))
         gens = np.arange(1, generations + 1)
         div_mean = diversity.mean(axis=1)
@@ -135,11 +133,17 @@ def compute(key, *, quick: bool) -> dict:
     }
 
 
-@functools.partial(jax.jit, static_argnames=("m", "chains"))
 def _first_generation_survival(key, p, m, chains):
     """Indicator (chains, bins) that bin k has a count > 0 after one resampling of M draws."""
     counts = _resample_counts(key, jnp.broadcast_to(p, (chains, p.shape[0])), m)
     return (counts > 0).astype(p.dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("sample_size", "chains", "generations"))
+def _simulate(key_chain, key_first, p0, *, sample_size: int, chains: int, generations: int):
+    """The Wright-Fisher chains and the first-generation survival indicators, in one compiled program."""
+    return (_wright_fisher(key_chain, p0, sample_size=sample_size, chains=chains, generations=generations),
+            _first_generation_survival(key_first, p0, sample_size, chains))
 
 
 def plot(data: dict):
