@@ -2,4 +2,5 @@
 
 from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
+from ._model import check_chain as check_chain
 from ._model import check_generations as check_generations

@@ -225,3 +225,10 @@ def _check_whole(name: str, value, minimum: int) -> int:
             raise ParameterError(name, f"an integer >= {minimum}", value)
         return int(value)
     return check_integer(name, value, minimum=minimum)
+
+
+def check_chain(chain, name: str = "chain") -> GaussianChain:
+    """Return ``chain`` if it is a :class:`GaussianChain`; raise :class:`~theory.ParameterError` otherwise."""
+    if not isinstance(chain, GaussianChain):
+        raise ParameterError(name, "a theory.GaussianChain", chain)
+    return chain

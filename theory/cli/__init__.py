@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from .._errors import ParameterError
@@ -36,6 +37,12 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse takes '-1e100' for an option (its default pattern has no exponent); read it as a number, so
+        # that the value's own check names the rule ('sigma: must be a finite number > 0')
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.I)
+
     def error(self, message: str) -> None:  # one line on stderr, exit 2 (main returns 2, so callers in-process see it)
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise _UsageError(message)

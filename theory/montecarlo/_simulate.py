@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 import os
 import sys
@@ -17,6 +18,9 @@ from ._sharding import chain_mesh, select_devices, to_host
 from ._summary import PER_CHAIN, SimulationResult, merge_moments, overflow_notes, summarise
 
 MODES = ("sufficient", "samples")
+
+#: Largest ``M_i`` the Monte Carlo accepts per dtype: ``(M - 1)/2`` and ``1/sqrt(M)`` stay finite and normal.
+_LARGEST_SAMPLE_SIZE = {"float32": 1e30, "float64": 1e300}
 
 #: Default bound on the random numbers in flight per device and chunk (samples mode): 2**24 (64 MiB in float32).
 DEFAULT_CHUNK_ELEMENTS = 2**24
@@ -219,6 +223,10 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
 
     # ---- memory plan: tiles of the sample axis, chunks of tiles, blocks of chains
     max_m = int(sample_sizes.max()) if n_max else 2
+    largest = _LARGEST_SAMPLE_SIZE[jnp.dtype(dtype).name]
+    if max_m > largest:  # the per-step constants (M - 1)/2, 1/sqrt(M) must be finite and normal in the dtype
+        raise ParameterError("sample_size", f"at most {largest:.0e} in {jnp.dtype(dtype).name} Monte Carlo "
+                             "(the exact values have no such limit)", format(decimal.Decimal(max_m), ".3e"))
     if mode == "samples":
         if max_m > np.iinfo(np.int32).max:
             raise ParameterError("sample_size", f"at most {np.iinfo(np.int32).max} in samples mode", max_m)

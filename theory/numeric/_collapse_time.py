@@ -35,7 +35,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError, check_integer
-from ..chain import GaussianChain
+from ..chain import GaussianChain, check_chain
 
 
 class _Lazy:
@@ -243,6 +243,7 @@ class _Steps:
     """The chain's sample sizes, computed lazily (a callable is called once per generation, in doubling chunks)."""
 
     def __init__(self, chain: GaussianChain):
+        check_chain(chain)
         if chain.is_symbolic:
             raise ParameterError("chain", "numeric (no SymPy symbols) for the exact distribution", chain)
         self.chain = chain

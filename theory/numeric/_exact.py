@@ -42,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError
-from ..chain import GaussianChain, check_generations
+from ..chain import GaussianChain, check_chain, check_generations
 from ..symbolic._recursion import SIGMA_POWER, STATE, STATE_SYMBOLS
 
 QUANTITIES: tuple[str, ...] = tuple(SIGMA_POWER)
@@ -332,6 +332,7 @@ def _states_float(learner, runs, a, targets, shifted: bool):
 
 # ---------------------------------------------------------------------------------------------- public functions
 def _runs(chain: GaussianChain, top: int, max_seconds: float):
+    check_chain(chain)
     if chain.is_symbolic:
         raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
     runs = chain.sample_size_runs(top, max_seconds=max_seconds)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ParameterError
-from ..chain import GaussianChain, check_generations
+from ..chain import GaussianChain, check_chain, check_generations
 from ..symbolic._expansions import coefficients
 from ._exact import exact_values
 from ._schedules import partial_sums
 
 
 def _check_unit_scale(chain: GaussianChain) -> None:
+    check_chain(chain)
     if chain.is_symbolic or float(chain.variance_scale) != 1.0:
         raise ParameterError(
             "variance_scale", "1 for leading-order expansions in 1/M (with A != 1 the drift is O(1))",
@@ -99,7 +100,8 @@ def published_expansions(chain: GaussianChain, generations) -> dict:
 
 def expansion_error(chain: GaussianChain, generations) -> dict:
     """Relative error ``expansion/exact - 1`` of every expansion (ours and the published ones)."""
-    gens = [g for g in check_generations(generations)]
+    check_chain(chain)
+    gens = check_generations(generations)
     if min(gens) < 1:
         raise ParameterError("generations", "integers >= 1 (at n = 0 both sides are 0)", generations)
     exact = exact_values(chain, gens)
@@ -136,6 +138,7 @@ def accuracy_limit(chain: GaussianChain, expansion: str, *, tolerance: float = 0
     >>> accuracy_limit(GaussianChain(1000), "w2_sq_mean_leading_order")
     (250, 0.25)
     """
+    check_chain(chain)
     if not 0 < tolerance < 1:
         raise ParameterError("tolerance", "a number in (0, 1)", tolerance)
     keys = [k for k in expansion_error(chain, [1]) if k != "generations"]

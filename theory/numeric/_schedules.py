@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError, check_integer
-from ..chain import GaussianChain, check_generations
+from ..chain import GaussianChain, check_chain, check_generations
 
 _EXAMINED = 10  # the first values of M_i are checked to be numbers >= 2
 _MAX_SECONDS = 600.0  # a function schedule whose calls are estimated to take longer is refused
@@ -74,7 +74,7 @@ def drift_partial_sums(chain: GaussianChain, generations) -> dict:
     >>> d["inverse_sample_size_sum"].tolist(), d["inverse_sample_size_sq_sum"].tolist()
     ([0.0, 0.5, 1.0], [0.0, 0.25, 0.375])
     """
-    if chain.is_symbolic:
+    if check_chain(chain).is_symbolic:
         raise ParameterError("chain", "numeric (no SymPy symbols) for drift_partial_sums", chain)
     gens = check_generations(generations)
     first, second = partial_sums(chain.sample_size_runs(max(gens), max_seconds=_MAX_SECONDS), gens)
