@@ -413,16 +413,42 @@ def test_float32_unbiased_at_large_m():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_block_straggler_loop_equals_whole_array_loop(dtype):
-    # 16384 elements take the block loop, 16001 the whole-array loop: the same draws (a = 1: 5% stragglers)
-    from theory.montecarlo._gamma import BLOCK, BLOCKED_MIN, gamma_parameters, sufficient_draws
-    from theory.montecarlo._normals import stream_key
+@pytest.mark.parametrize("shape", [1.0, 49.5])
+def test_block_straggler_loop_equals_whole_array_loop_and_plain_marsaglia_tsang(dtype, shape):
+    # 16384 elements take the block loop, 16001 the whole-array loop: the same draws (a = 1: 5% stragglers, the
+    # first pass with the exact test; a = 49.5, M = 100: the first pass with the log-free squeeze, whose
+    # undecided elements are decided by the exact test on the straggler path). Both equal plain Marsaglia-Tsang
+    # on the same counters: the exact test on every proposal, proposal after proposal until the first acceptance.
+    import jax.numpy as jnp
+
+    from theory.montecarlo._gamma import BLOCK, BLOCKED_MIN, _proposal, _slots, gamma_parameters, sufficient_draws
+    from theory.montecarlo._normals import normal_pair, stream_key, uniforms
 
     assert 16384 >= BLOCKED_MIN and 16384 % BLOCK == 0 and 16001 % BLOCK != 0
-    d_hi, d_lo, c, inv_shape, boost, _ = gamma_parameters(np.asarray(1.0), dtype)
-    params = tuple(jax.numpy.asarray(p) for p in (d_hi, d_lo, c, inv_shape, boost))
+    d_hi, d_lo, c, inv_shape, boost, _ = gamma_parameters(np.asarray(shape), dtype)
+    params = tuple(jnp.asarray(p) for p in (d_hi, d_lo, c, inv_shape, boost))
+    assert (float(c) < 0.06) == (shape > 2)  # the two first passes
     words = stream_key(jax.random.key(12))
-    blocked = sufficient_draws(words, jax.numpy.arange(16384, dtype=jax.numpy.uint32), params, dtype)
-    whole = sufficient_draws(words, jax.numpy.arange(16001, dtype=jax.numpy.uint32), params, dtype)
+    blocked = sufficient_draws(words, jnp.arange(16384, dtype=jnp.uint32), params, dtype)
+    whole = sufficient_draws(words, jnp.arange(16001, dtype=jnp.uint32), params, dtype)
     for b, w in zip(blocked, whole):
         np.testing.assert_array_equal(np.asarray(b)[:16001], np.asarray(w))
+
+    chain = jnp.arange(16384, dtype=jnp.uint32)
+    pair_slots, uniform_slots, straggler_slot, per_attempt = _slots(dtype)
+    z, x = normal_pair(words, pair_slots[0], chain, dtype)
+    u = uniforms(words, uniform_slots[0], chain, dtype)[0]
+    accept, value = (np.asarray(a) for a in _proposal(x, u, d_hi, d_lo, c))
+    value = np.where(accept, value, np.nan)
+    assert 0 < np.isnan(value).sum() < 0.1 * value.size  # the straggler path is exercised
+    attempt = 0
+    while np.isnan(value).any():
+        slot = np.uint32(straggler_slot + per_attempt * attempt)
+        x = normal_pair(words, slot, chain, dtype)[0]
+        u = uniforms(words, slot + np.uint32(per_attempt - 1), chain, dtype)[0]
+        accept, proposal = (np.asarray(a) for a in _proposal(x, u, d_hi, d_lo, c))
+        value = np.where(np.isnan(value) & accept, proposal, value)
+        attempt += 1
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(np.asarray(blocked[0]), np.asarray(z), rtol=rtol)
+    np.testing.assert_allclose(np.asarray(blocked[1]), value, rtol=rtol, atol=rtol)

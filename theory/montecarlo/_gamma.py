@@ -11,16 +11,22 @@ uniform); the draw is ``G = d v``. For ``a < 1`` (``M = 2``) the boost ``Gamma(a
 applied in log space (``+ log U / a``), so tiny draws never underflow; the boost uniform is drawn only on
 steps with ``a < 1`` (``lax.cond``).
 
-**One fused pass, then a loop over the stragglers only.** Every element makes :data:`PROPOSALS` proposal(s)
-in the first pass (fused with the normal of ``zbar``: one Box-Muller pair gives ``zbar`` and the first
-proposal's ``x``); only the elements that rejected them all (0.05% at ``M = 100``, none in practice at
-``M = 10**7``, at most 5% at ``a = 1``) make more, in a ``lax.while_loop`` that gathers, per round, up to
-``1/32`` of the blocks of :data:`BLOCK` elements holding such an element, proposes again for those elements
-only and scatters back (arrays smaller than :data:`BLOCKED_MIN` or not a multiple of the block loop over the
-whole array instead). Each element counts its own attempts and its ``k``-th extra proposal uses its own
-``k``-th counters, so the draws do not depend on the array's size, its blocking or the rounds (tested): this
-is exactly Marsaglia-Tsang, proposal after proposal until the first acceptance. Measured here: three
-proposals in one pass cost 25 ns per chain-step (float32), two 20, one plus the block loop 15-18.
+**One fused pass, then a loop over the stragglers only.** Every element makes one proposal in the first
+(fused) pass (with the normal of ``zbar``: one Box-Muller pair gives ``zbar`` and the proposal's ``x``). Where
+``c < 0.06`` (``M`` above about 64) that pass uses no logarithm: Marsaglia and Tsang's squeeze idea, here
+``u - 1 < d y`` (which implies the exact test ``log u < d y``, since ``log u <= u - 1``) with ``|c x| < 0.24``
+(:func:`_squeeze`); the few elements it leaves undecided (the rejections, about ``(d y)**2/2`` more, and
+``|x| >= 4``: 0.05% at ``M = 100``) have that same proposal decided by the exact test on the straggler path.
+Where ``c >= 0.06`` the first pass applies the exact test itself. Elements rejected (0.05% at ``M = 100``,
+none in practice at ``M = 10**7``, at most 5% at ``a = 1``) make more proposals, in a ``lax.while_loop`` that
+gathers, per round, up to ``1/32`` of the blocks of :data:`BLOCK` elements holding such an element, proposes
+again for those elements only and scatters back (arrays smaller than :data:`BLOCKED_MIN` or not a multiple of
+the block loop over the whole array instead). Each element counts its own attempts and its ``k``-th extra
+proposal uses its own ``k``-th counters, so the draws do not depend on the array's size, its blocking or the
+rounds, and equal plain Marsaglia-Tsang (the exact test on every proposal) on the same counters (tested). The
+first pass writes one complex array (``zbar``, the draw; NaN: rejected, inf: undecided) so that XLA CPU, which
+gives each output of a computation its own loop, keeps it one loop; its divisions are Newton reciprocals
+(:func:`._normals.reciprocal`), as a division used twice also splits the loop.
 
 **Exact in float32 at large ``M``** (``M = 10**7``: ``d = 5 10**6``, where float32's spacing is 0.5): the
 sampler returns only the small random part ``log(G/d) = 3 log1p(c x)`` (plus the boost term); the constant
@@ -48,10 +54,6 @@ from ._normals import log64, normal_pair, reciprocal, stream_key, uniforms
 
 # (the whole-array loop re-proposes for every element still without a draw; the block loop only for those)
 
-#: Proposals per element in the first (fused) pass.
-PROPOSALS = 1
-#: Bound on |x| for a Box-Muller normal: sqrt(-2 log u) at the smallest u (2**-33 in float32, 2**-54 in float64).
-RADIUS_MAX = {"float32": 6.8, "float64": 8.7}
 #: Block of elements of the straggler loop (arrays of at least BLOCKED_MIN elements, a multiple of BLOCK).
 BLOCK = 64
 BLOCKED_MIN = 8192
@@ -109,6 +111,21 @@ def _proposal(x, u, d_hi, d_lo, c, direct=True):
     return accept, 3 * (cubic + t - t * t / 2)
 
 
+def _squeeze(x, u, d_hi, d_lo, c):
+    """``(sure, 3 log1p(c x))`` for the first proposal without a logarithm: ``sure`` where ``|c x| < 0.24``
+    and ``u - 1 < d y`` (``y`` as in :func:`_proposal`). Since ``log u <= u - 1``, such a proposal passes the
+    exact test ``log u < d y``; the others (Marsaglia-Tsang's rejections and about ``(d y)**2/2`` more) are
+    decided by the exact test later, on the straggler path, with the same ``x`` and ``u``.
+    """
+    t = c * x
+    small = jnp.abs(t) < 0.24
+    t = jnp.where(small, t, 0)
+    cubic = _log1p_cubic(t, direct=False)
+    y = 3 * cubic - t * t * t
+    sure = small & (u - 1 < d_hi * y + d_lo * y)
+    return sure, 3 * (cubic + t - t * t / 2)
+
+
 def _slots(dtype):
     """Counter slots: (normal pairs of the first pass, uniforms of the first pass, first straggler slot,
     slots per straggler attempt)."""
@@ -126,54 +143,51 @@ def sufficient_draws(words, chain, params, dtype):
     dtype = jnp.dtype(dtype)
     d_hi, d_lo, c, inv_shape, boost = params
     pair_slots, uniform_slots, straggler_slot, per_attempt = _slots(dtype)
-    n_pairs = -(-(1 + PROPOSALS) // 2)  # Box-Muller pairs for zbar and the first-pass proposals
 
-    def first_pass(direct):
-        normals_ = []
-        for s in pair_slots[:n_pairs]:
-            normals_ += list(normal_pair(words, s, chain, dtype))
-        us = []
-        for s in uniform_slots:
-            us += list(uniforms(words, s, chain, dtype))
-        z, xs = normals_[0], normals_[1 : 1 + PROPOSALS]
-        done = value = None
-        for x, u in zip(xs, us[:PROPOSALS]):
-            accept, proposal = _proposal(x, u, d_hi, d_lo, c, direct)
-            if done is None:
-                done, value = accept, proposal
-            else:
-                value = jnp.where(done, value, proposal)
-                done = done | accept
+    def first_pass(squeeze):
+        z, x = normal_pair(words, pair_slots[0], chain, dtype)
+        u = uniforms(words, uniform_slots[0], chain, dtype)[0]
+        if squeeze:  # +inf: the exact test decides later (see _squeeze)
+            sure, value = _squeeze(x, u, d_hi, d_lo, c)
+            value = jnp.where(sure, value, jnp.inf)
+        else:  # NaN: rejected
+            accept, value = _proposal(x, u, d_hi, d_lo, c)
+            value = jnp.where(accept, value, jnp.nan)
         # one output, so one loop: XLA CPU has no multi-output loop fusion, and gives each output its own loop
-        # (each re-hashing its counters); NaN marks an element without a draw (a proposal is never NaN)
-        return jax.lax.complex(z, jnp.where(done, value, jnp.nan).astype(dtype))
+        # (each re-hashing its counters); draws are finite, so NaN and inf are free as markers
+        return jax.lax.complex(z, value.astype(dtype))
 
-    # A Box-Muller normal is at most RADIUS_MAX in size, so when c RADIUS_MAX < 1/4 every |t| < 1/4 and the
-    # log1p branch of the acceptance test is never taken: the pass without it gives the same values (up to
-    # the compiler's rounding choices), faster (every M above about 170 in float32, 270 in float64).
-    packed = jax.lax.cond(c * RADIUS_MAX[dtype.name] < 0.24, lambda: first_pass(False), lambda: first_pass(True))
+    # The squeeze pass needs no logarithm (on the straggler path, about (d y)**2/2 of the elements and the
+    # elements with |c x| >= 0.24 have their first proposal decided by the exact test): used where c < 0.06,
+    # i.e. |x| >= 4 sends at most 6e-5 of the elements to the straggler path (M above about 64).
+    packed = jax.lax.cond(c < 0.06, lambda: first_pass(True), lambda: first_pass(False))
     z, value = jnp.real(packed), jnp.imag(packed)
-    done = ~jnp.isnan(value)
 
-    def propose(ch, attempt):
-        slot = straggler_slot + per_attempt * attempt
-        x = normal_pair(words, slot, ch, dtype)[0]
-        u = uniforms(words, slot + np.uint32(per_attempt - 1), ch, dtype)[0]
-        return _proposal(x, u, d_hi, d_lo, c)
+    def propose(ch, attempt, redo):
+        """The element's next proposal (NaN where rejected): its first proposal again, with the exact test,
+        where ``redo``, else its ``attempt``-th straggler proposal."""
+        slot = jnp.where(redo, np.uint32(pair_slots[0]), straggler_slot + per_attempt * attempt)
+        z0, z1 = normal_pair(words, slot, ch, dtype)
+        x = jnp.where(redo, z1, z0)
+        u_slot = jnp.where(redo, np.uint32(uniform_slots[0]), slot + np.uint32(per_attempt - 1))
+        u = uniforms(words, u_slot, ch, dtype)[0]
+        accept, proposal = _proposal(x, u, d_hi, d_lo, c)
+        return jnp.where(accept, proposal, jnp.nan).astype(dtype)
 
     size = chain.shape[0] if chain.ndim == 1 else 0
     if size >= BLOCKED_MIN and size % BLOCK == 0:
-        value = _stragglers_by_block(done, value, chain, propose)
+        value = _stragglers_by_block(value, chain, propose)
     else:
+        value = jax.lax.cond(jnp.any(jnp.isinf(value)),
+                             lambda v: jnp.where(jnp.isinf(v), propose(chain, np.uint32(0), True), v),
+                             lambda v: v, value)
 
         def more(state):  # every element still without a draw makes its next attempt
-            done, value, attempt = state
-            accept, proposal = propose(chain, attempt)
-            return done | accept, jnp.where(done, value, proposal), attempt + 1
+            value, attempt = state
+            return jnp.where(jnp.isnan(value), propose(chain, attempt, False), value), attempt + 1
 
-        _, value, _ = jax.lax.while_loop(
-            lambda s: ~jnp.all(s[0]), more, (done, value, jnp.asarray(0, jnp.uint32))
-        )
+        value, _ = jax.lax.while_loop(lambda s: jnp.any(jnp.isnan(s[0])), more,
+                                      (value, jnp.asarray(0, jnp.uint32)))
 
     def boosted(v):  # the boost uniform: the last uniform slot's last draw, drawn only when a < 1
         u = uniforms(words, uniform_slots[-1], chain, dtype)[-1]
@@ -183,38 +197,43 @@ def sufficient_draws(words, chain, params, dtype):
     return z, value
 
 
-def _stragglers_by_block(done, value, chain, propose):
+def _stragglers_by_block(value, chain, propose):
     """The straggler loop on blocks of :data:`BLOCK` elements: each round gathers up to ``size/32`` blocks that
-    hold an element without a draw, lets those elements make their next attempt, and scatters back.
+    hold an element without a draw (``NaN``), lets those elements make their next attempt, and scatters back.
 
     Each element counts its own attempts, so its ``k``-th straggler proposal uses its own ``k``-th counters
-    whichever round processes it: the draws equal those of the whole-array loop (tested).
+    whichever round processes it: the draws equal those of the whole-array loop (tested). The whole array is
+    read once (a block needs a round when its sum is NaN: draws are finite); the rounds touch only the
+    gathered blocks and a flag per block, and there are none when every element has its draw.
     """
-    size = done.shape[0]
+    size = value.shape[0]
     n_blocks = size // BLOCK
     per_round = max(16, n_blocks // 32)
     shape2 = (n_blocks, BLOCK)
-    state = (done.reshape(shape2), value.reshape(shape2), jnp.zeros(shape2, jnp.uint32))
+    value2 = value.reshape(shape2)
     chain2 = chain.reshape(shape2)
+    need = ~jnp.isfinite(jnp.sum(value2, axis=1))
 
     def body(st):
-        done2, value2, attempts2 = st
-        need = ~jnp.all(done2, axis=1)
+        value2, attempts2, need = st
         rows = jnp.nonzero(need, size=per_round, fill_value=n_blocks)[0]  # out of range: dropped below
 
         def take(x, fill):
             return jnp.take(x, rows, axis=0, mode="fill", fill_value=fill)
 
-        d, v, a, ch = take(done2, True), take(value2, 0), take(attempts2, 0), take(chain2, 0)
-        accept, proposal = propose(ch, a)
-        v = jnp.where(d, v, proposal)
-        a = jnp.where(d, a, a + np.uint32(1))
-        d = d | accept
-        return (done2.at[rows].set(d, mode="drop"), value2.at[rows].set(v, mode="drop"),
-                attempts2.at[rows].set(a, mode="drop"))
+        v, a, ch = take(value2, 0), take(attempts2, 0), take(chain2, 0)
+        redo = jnp.isinf(v)  # first proposal, exact test
+        todo = jnp.isnan(v)  # next straggler proposal
+        v = jnp.where(redo | todo, propose(ch, a, redo), v)
+        a = jnp.where(todo, a + np.uint32(1), a)
+        return (value2.at[rows].set(v, mode="drop"), attempts2.at[rows].set(a, mode="drop"),
+                need.at[rows].set(~jnp.isfinite(jnp.sum(v, axis=1)), mode="drop"))
 
-    _, value2, _ = jax.lax.while_loop(lambda st: ~jnp.all(st[0]), body, state)
-    return value2.reshape(size)
+    def loop(value2):
+        state = (value2, jnp.zeros(shape2, jnp.uint32), need)
+        return jax.lax.while_loop(lambda st: jnp.any(st[2]), body, state)[0]
+
+    return jax.lax.cond(jnp.any(need), loop, lambda v: v, value2).reshape(size)
 
 
 def log_gamma(key, a, shape, dtype) -> jax.Array:
