@@ -21,7 +21,9 @@ Where ``c >= 0.06`` the first pass applies the exact test itself. Elements rejec
 none in practice at ``M = 10**7``, at most 5% at ``a = 1``) make more proposals, in a ``lax.while_loop`` that
 gathers, per round, up to ``1/32`` of the blocks of :data:`BLOCK` elements holding such an element, proposes
 again for those elements only and scatters back (arrays smaller than :data:`BLOCKED_MIN` or not a multiple of
-the block loop over the whole array instead). Each element counts its own attempts and its ``k``-th extra
+the block loop over the whole array instead). Where the squeeze pass ran, stragglers are rare, and each round
+takes instead the first straggler of up to ``size/1024`` such blocks and runs it to its acceptance
+(:func:`_stragglers_one_per_block`). Each element counts its own attempts and its ``k``-th extra
 proposal uses its own ``k``-th counters, so the draws do not depend on the array's size, its blocking or the
 rounds, and equal plain Marsaglia-Tsang (the exact test on every proposal) on the same counters (tested). The
 first pass writes one complex array (``zbar``, the draw; NaN: rejected, inf: undecided) so that XLA CPU, which
@@ -176,7 +178,8 @@ def sufficient_draws(words, chain, params, dtype):
 
     size = chain.shape[0] if chain.ndim == 1 else 0
     if size >= BLOCKED_MIN and size % BLOCK == 0:
-        value = _stragglers_by_block(value, chain, propose)
+        value = jax.lax.cond(c < 0.06, lambda v: _stragglers_one_per_block(v, chain, propose),
+                             lambda v: _stragglers_by_block(v, chain, propose), value)
     else:
         value = jax.lax.cond(jnp.any(jnp.isinf(value)),
                              lambda v: jnp.where(jnp.isinf(v), propose(chain, np.uint32(0), True), v),
@@ -222,8 +225,8 @@ def _stragglers_by_block(value, chain, propose):
             return jnp.take(x, rows, axis=0, mode="fill", fill_value=fill)
 
         v, a, ch = take(value2, 0), take(attempts2, 0), take(chain2, 0)
-        redo = jnp.isinf(v)  # first proposal, exact test
-        todo = jnp.isnan(v)  # next straggler proposal
+        redo = jnp.isinf(v)  # undecided: the first proposal, exact test
+        todo = jnp.isnan(v)  # rejected: the next straggler proposal
         v = jnp.where(redo | todo, propose(ch, a, redo), v)
         a = jnp.where(todo, a + np.uint32(1), a)
         return (value2.at[rows].set(v, mode="drop"), attempts2.at[rows].set(a, mode="drop"),
@@ -232,6 +235,45 @@ def _stragglers_by_block(value, chain, propose):
     def loop(value2):
         state = (value2, jnp.zeros(shape2, jnp.uint32), need)
         return jax.lax.while_loop(lambda st: jnp.any(st[2]), body, state)[0]
+
+    return jax.lax.cond(jnp.any(need), loop, lambda v: v, value2).reshape(size)
+
+
+def _stragglers_one_per_block(value, chain, propose):
+    """The straggler loop where stragglers are rare (the squeeze pass: 0.06% of the elements at ``M = 100``):
+    each round takes up to ``size/1024`` blocks of :data:`BLOCK` elements that hold an element without a draw,
+    and in each the first such element only, and runs those elements to their acceptance (undecided: the
+    first proposal with the exact test; then straggler proposals 0, 1, ... until one is accepted). An element
+    is done within one round, so its ``k``-th straggler proposal is its own ``k``-th, as in the other loops:
+    the same draws. Per round this touches a flag per block and the gathered blocks, not the whole array.
+    """
+    size = value.shape[0]
+    n_blocks = size // BLOCK
+    per_round = max(16, n_blocks // 16)
+    value2 = value.reshape(n_blocks, BLOCK)
+    need = ~jnp.isfinite(jnp.sum(value2, axis=1))
+
+    def body(st):
+        value2, need = st
+        rows = jnp.nonzero(need, size=per_round, fill_value=n_blocks)[0]  # out of range: dropped below
+        block = jnp.take(value2, rows, axis=0, mode="fill", fill_value=0)
+        col = jnp.argmax(~jnp.isfinite(block), axis=1)  # the first element without a draw (0 in full rows)
+        lane = jnp.arange(per_round)
+        v = block[lane, col]
+        ch = jnp.take(chain, jnp.minimum(rows, n_blocks - 1) * BLOCK + col)
+        v = jnp.where(jnp.isinf(v), propose(ch, np.uint32(0), True), v)
+
+        def more(s):
+            v, attempt = s
+            return jnp.where(jnp.isnan(v), propose(ch, attempt, False), v), attempt + np.uint32(1)
+
+        v, _ = jax.lax.while_loop(lambda s: jnp.any(jnp.isnan(s[0])), more, (v, np.uint32(0)))
+        block = block.at[lane, col].set(v)
+        return (value2.at[rows].set(block, mode="drop"),
+                need.at[rows].set(~jnp.isfinite(jnp.sum(block, axis=1)), mode="drop"))
+
+    def loop(value2):
+        return jax.lax.while_loop(lambda st: jnp.any(st[1]), body, (value2, need))[0]
 
     return jax.lax.cond(jnp.any(need), loop, lambda v: v, value2).reshape(size)
 
