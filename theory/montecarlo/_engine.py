@@ -94,11 +94,17 @@ def tile_size(max_sample_size: int) -> int:
     return size + size % 2  # even: a counter gives two float32 draws
 
 
-def _sum(x):
-    # two-level summation: error ~ sqrt(K) eps instead of K eps for K chains (matters in float32)
-    if x.shape[0] >= 4096 and x.shape[0] % 64 == 0:
-        return x.reshape(-1, 64).sum(axis=1).sum()
-    return x.sum()
+def _sums(xs):
+    """Sums of the equal-shaped 1-D arrays ``xs``, in one pass (a variadic reduction: XLA CPU would otherwise
+    make a loop, and re-evaluate the shared terms, per sum). Two-level: error ~ sqrt(K) eps instead of K eps
+    for K chains (matters in float32)."""
+    n = xs[0].shape[0]
+    if n >= 4096 and n % 64 == 0:
+        xs = [x.reshape(-1, 64) for x in xs]
+        zeros = tuple(jnp.zeros((), x.dtype) for x in xs)
+        rows = jax.lax.reduce(tuple(xs), zeros, lambda a, b: tuple(ai + bi for ai, bi in zip(a, b)), (1,))
+        return [r.sum() for r in rows]
+    return [x.sum() for x in xs]
 
 
 def _block_moments(state: ChainState, valid, count, mu0, sigma0, log_variance0):
@@ -111,13 +117,14 @@ def _block_moments(state: ChainState, valid, count, mu0, sigma0, log_variance0):
         state.log_variance - log_variance0,
         error**2 + (sd - sigma0) ** 2,
     )
-    rows = []
-    for x in values:
-        mean = _sum(jnp.where(valid, x, 0)) / count
+    means = [m / count for m in _sums([jnp.where(valid, x, 0) for x in values])]
+    centred = []
+    for x, mean in zip(values, means):
         d = jnp.where(valid, x - mean, 0)
         d2 = d * d
-        rows.append(jnp.stack([count, mean, _sum(d2), _sum(d2 * d), _sum(d2 * d2)]))
-    return jnp.stack(rows)
+        centred += [d2, d2 * d, d2 * d2]
+    sums = _sums(centred)
+    return jnp.stack([jnp.stack([count, mean, *sums[3 * i : 3 * i + 3]]) for i, mean in enumerate(means)])
 
 
 def _record(carry: Carry, slot, valid, count, constants) -> Carry:
