@@ -59,3 +59,16 @@ def test_needs_epsilon_or_median(capsys):
     assert status == 2 and err.count("\n") == 1
     status, _, err = _run(["collapse-time", "-M", "100", "--epsilon", "0.5", "--median", "3"], capsys)
     assert status == 2 and err.count("\n") == 1
+
+
+def test_median_beyond_float64_is_reported_not_crashing(capsys):
+    """At n = 1e40 (M = 100) log(sigma_n^2) ~ -1e38: the median underflows; with A > 1 it overflows. Both are
+    named, never printed as a number (and the CF inversion, which breaks down there, is not attempted)."""
+    assert median_sd_ratio(GaussianChain(100), 10**40) == 0.0
+    assert median_sd_ratio(GaussianChain(100, variance_scale=1.0102), 10**16) == float("inf")
+    status, out, err = _run(["collapse-time", "-M", "100", "--median", "1e40", "1", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and err == "" and data["median_sd_ratio"][0] is None and "underflow" in data["note"]
+    assert 0 < data["median_sd_ratio"][1] < 1
+    status, out, _ = _run(["collapse-time", "-M", "100", "-A", "1.0102", "--median", "1e16"], capsys)
+    assert status == 0 and "overflow" in out.splitlines()[-1]

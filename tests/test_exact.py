@@ -202,12 +202,9 @@ def test_constant_m_memory_is_independent_of_n():
 
 
 def test_runs_of_a_long_schedule_cost_like_constant():
-    """A tuple of 10^5 equal entries is one run: the same values as constant M, in about the same time."""
-    import time
-
-    start = time.perf_counter()
+    """A tuple of 10^5 equal entries is one run (O(log n) products, not 10^5 steps): the same values as constant M."""
+    assert GaussianChain((100,) * 10**5).sample_size_runs(10**5) == [(100, 10**5)]
     sched = exact_values(GaussianChain((100,) * 10**5), [10**5])
-    assert time.perf_counter() - start < 30  # one run: O(log n) products, not 10^5 steps
     const = exact_values(GaussianChain(100), [10**5])
     for q in QUANTITIES:
         assert sched[q][0] == const[q][0]

@@ -46,7 +46,9 @@ def check_integer(name: str, value: object, *, minimum: int) -> int:
         value = value.item()
     if not _is_real_number(value):
         raise ParameterError(name, allowed, value)
-    if not math.isfinite(value) or value != int(value) or int(value) < minimum:
+    if not isinstance(value, int) and (not math.isfinite(value) or value != int(value)):  # ints of any size
+        raise ParameterError(name, allowed, value)
+    if int(value) < minimum:
         raise ParameterError(name, allowed, value)
     return int(value)
 

@@ -15,24 +15,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Environment variable that turns the cache off (any value but "", "0", "false", "no", "off").
-NO_CACHE_ENV = "COLLAPSE_THEORY_NO_CACHE"
+from ._user_cache import NO_CACHE_ENV as NO_CACHE_ENV  # re-exported: the one switch for every cache
+from ._user_cache import disabled, root
 
 #: Programs that compile faster than this are not written to disk (reading a file costs a few milliseconds).
 MIN_COMPILE_TIME_SECS = 0.1
 
 
 def cache_disabled_by_environment() -> bool:
-    """True when ``COLLAPSE_THEORY_NO_CACHE`` asks for no persistent cache."""
-    value = os.environ.get(NO_CACHE_ENV, "").strip().lower()
-    return value not in ("", "0", "false", "no", "off")
+    """True when ``COLLAPSE_THEORY_NO_CACHE`` asks for no cache (:func:`theory._user_cache.disabled`)."""
+    return disabled()
 
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/collapse-theory/jax``, or ``~/.cache/collapse-theory/jax``."""
-    base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / "collapse-theory" / "jax"
+    return root() / "jax"
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | None:

@@ -8,6 +8,7 @@ exits 2). Numbers are read the same way in every command: ``1e3`` and ``1000`` a
 from __future__ import annotations
 
 import argparse
+import decimal
 import math
 
 
@@ -31,9 +32,15 @@ def integer(name: str, minimum: int, maximum: int | None = None):
         try:
             value = int(text)
         except ValueError:
-            number = _float(name, text, allowed)
-            if not math.isfinite(number) or number != int(number):
+            # exact decimal reading: '1e23' is 10**23 (through float it would be 99999999999999991611392)
+            try:
+                number = decimal.Decimal(text.strip())
+            except decimal.InvalidOperation:
                 _fail(name, allowed, text)
+            if not number.is_finite() or number != number.to_integral_value():
+                _fail(name, allowed, text)
+            if number.adjusted() > 308:  # as float notation always did: beyond float64, write the digits out
+                _fail(name, f"{allowed} (in float notation at most 1e308; write larger integers in full)", text)
             value = int(number)
         if value < minimum or (maximum is not None and value > maximum):
             _fail(name, allowed, text)
@@ -82,15 +89,15 @@ def probability(name: str):
     return parse
 
 
+_seed = integer("seed", 0, 2**63 - 1)
+
+
 def seed_argument(text: str) -> int:
-    """Type of every ``--seed``: an integer in ``[0, 2**63)``, what ``jax.random.key`` accepts."""
+    """Type of every ``--seed``: an integer in ``[0, 2**63)``, what ``jax.random.key`` accepts (``1e3`` too)."""
     try:
-        value = int(text)
-    except ValueError:
+        return _seed(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"seed: must be an integer in [0, 2**63), got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"seed: must be an integer in [0, 2**63), got {text!r}")
-    return value
 
 
 #: ``--sample-size/-M``: an integer >= 2 (``1e3`` accepted).

@@ -18,7 +18,7 @@ DESCRIPTION = (
     "the engine's own stream, jax.random.normal; NumPy's normal+gamma pair for sufficient mode). Reports wall "
     "time and process CPU time (all threads) of each, its thread count, float32 and float64, and the targets "
     "of the project (issue 8 of its tracker) as ratios with met true/false. On CPU the engine also runs with one JAX device per core. "
-    "Takes about 2-3 minutes; --tiny is a smoke test of a few seconds."
+    "Takes about a minute on an idle 2-core CPU (longer under load); --tiny is a smoke test of a few seconds."
 )
 USES_JAX = True
 

@@ -49,13 +49,21 @@ def run(args) -> int:
     head = {"sample_size": args.sample_size, "learner": args.learner, "variance_scale": chain.variance_scale}
     if args.median is not None:
         medians = [median_sd_ratio(chain, n) for n in args.median]
+        # 0.0 at n > 0 and inf are values beyond float64 (median_sd_ratio), reported as such, never as numbers
+        beyond = ["underflow" if v == 0.0 and n > 0 else "overflow" if v == float("inf") else None
+                  for n, v in zip(args.median, medians)]
         if args.json:
-            _dump({**head, "generations": list(args.median), "median_sd_ratio": medians})
+            out = {**head, "generations": list(args.median),
+                   "median_sd_ratio": [None if b else v for v, b in zip(medians, beyond)]}
+            if any(beyond):
+                out["note"] = ("null: the median lies beyond float64 (" + ", ".join(
+                    f"n = {n}: {b}" for n, b in zip(args.median, beyond) if b) + ")")
+            _dump(out)
             return 0
         print(f"# median of sigma_n/sigma (exact): M={args.sample_size} learner={args.learner} A={args.variance_scale:g}")
         print(f"{'n':>12s} {'median sigma_n/sigma':>22s}")
-        for n, value in zip(args.median, medians):
-            print(f"{n:12d} {value:22.15g}")
+        for n, value, b in zip(args.median, medians, beyond):
+            print(f"{n:12d} {b or format(value, '22.15g'):>22s}")
         return 0
 
     times = [collapse_time(chain, eps, max_generations=args.max_generations) for eps in args.epsilon]

@@ -93,7 +93,6 @@ def plot(data: dict):
 
     n = array(data["sample_sizes"])
     mean, std = array(data["abs_error_mean"]), array(data["abs_error_std"])
-    exact, exact_std = array(data["exact_mean"]), array(data["exact_std"])
     fig, (ax, axz) = plt.subplots(2, 1, figsize=(4.6, 4.4), sharex=True, height_ratios=(3, 1))
     grid = np.geomspace(n[0], n[-1], 200)
     s = data["sigma"]

@@ -25,6 +25,7 @@ Outside ``mu_n +- s_n`` the answer to "is ``P(Y_n <= x) > 1/2``?" is exact by Ca
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 import time
@@ -244,6 +245,9 @@ class _Steps:
 
     def __init__(self, chain: GaussianChain):
         check_chain(chain)
+        if chain.is_constant and not chain.is_symbolic and chain.sample_size > 1e300:
+            raise ParameterError("sample_size", "at most 1e300 for the exact law of sigma_n (float64 polygammas)",
+                                 format(decimal.Decimal(chain.sample_size), ".3e"))
         if chain.is_symbolic:
             raise ParameterError("chain", "numeric (no SymPy symbols) for the exact distribution", chain)
         self.chain = chain
@@ -336,11 +340,17 @@ def sd_ratio_cdf(chain: GaussianChain, n: int, ratio: float, *, return_error: bo
     return result if return_error else result[0]
 
 
+#: log of the smallest positive (subnormal) and of the largest finite float64.
+_LOG_SMALLEST = math.log(5e-324)
+_LOG_LARGEST = math.log(np.finfo(float).max)
+
+
 def median_sd_ratio(chain: GaussianChain, n: int) -> float:
     """The median of ``sigma_n / sigma``, by root-finding on the exact CDF of ``log(sigma_n^2/sigma^2)``.
 
     The root is bracketed by ``mu_n +- s_n`` (the median of any distribution lies within one standard deviation
-    of its mean) and found to ``xtol = 1e-13`` in ``log sigma_n^2``.
+    of its mean) and found to ``xtol = 1e-13`` in ``log sigma_n^2``. Where the whole bracket lies beyond float64,
+    the result is ``0.0`` (the true median underflows) or ``inf`` (it overflows).
 
     Examples
     --------
@@ -358,6 +368,12 @@ def median_sd_ratio(chain: GaussianChain, n: int) -> float:
     if law.sd == 0.0:
         return math.exp(law.mean / 2.0)
     lo, hi = law.mean - law.sd, law.mean + law.sd
+    # the median lies in [lo, hi]: where all of it is beyond float64, say so without inverting the CF (at such n
+    # the inversion itself breaks down: n = 1e40 at M = 100 has |mean| ~ 1e38)
+    if hi / 2.0 < _LOG_SMALLEST:
+        return 0.0  # true value below the smallest float64 (underflow), not exactly 0
+    if lo / 2.0 > _LOG_LARGEST:
+        return math.inf  # true value above the largest float64 (overflow)
     root = optimize.brentq(lambda x: law.cdf(x)[0] - 0.5, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)
     return math.exp(root / 2.0)
 

@@ -26,20 +26,22 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .._user_cache import disabled as _caches_disabled
+from .._user_cache import root as _caches_root
+
 _PACKAGE = pathlib.Path(__file__).resolve().parents[1]
 _SOURCES = ("symbolic/*.py", "numeric/_exact.py", "cli/_cmd_closed_form.py")
 """The files whose code produces or consumes cached derivations: any edit to them gives a new key."""
 
 
 def enabled() -> bool:
-    """False when ``COLLAPSE_THEORY_NO_CACHE`` is set to anything but ``""`` or ``"0"``."""
-    return os.environ.get("COLLAPSE_THEORY_NO_CACHE", "") in ("", "0")
+    """False when ``COLLAPSE_THEORY_NO_CACHE`` turns the caches off (:func:`theory._user_cache.disabled`)."""
+    return not _caches_disabled()
 
 
 def directory() -> pathlib.Path:
-    """``$XDG_CACHE_HOME/collapse-theory`` or ``~/.cache/collapse-theory``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return pathlib.Path(base) / "collapse-theory"
+    """``$XDG_CACHE_HOME/collapse-theory`` or ``~/.cache/collapse-theory`` (:func:`theory._user_cache.root`)."""
+    return _caches_root()
 
 
 @lru_cache(maxsize=None)

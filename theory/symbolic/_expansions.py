@@ -20,7 +20,7 @@ from functools import lru_cache
 import sympy as sp
 
 from ._one_step import OneStep, gamma_ratio_symbol, one_step
-from ._recursion import INITIAL, SIGMA_POWER, STATE, STATE_SYMBOLS, outputs, transition
+from ._recursion import INITIAL, STATE, STATE_SYMBOLS, outputs, transition
 from ._symbols import M
 
 _t, _e0, _e1, _x = sp.symbols("t e_0 e_1 x", positive=True)

@@ -14,9 +14,9 @@ import sys
 import sympy as sp
 
 from ._closed_form import derive
-from ._one_step import gamma_ratio_symbol, gamma_ratio_value
-from ._recursion import INITIAL, MEANING, STATE_SYMBOLS, outputs
-from ._symbols import A, M, n, sigma
+from ._one_step import gamma_ratio_value
+from ._recursion import INITIAL, STATE_SYMBOLS, outputs
+from ._symbols import A, M, sigma
 
 CASES = (
     ("unbiased", sp.S.One, "unbiased learner (divisor $M-1$), $A = 1$ (the paper's theory)"),
