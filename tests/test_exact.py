@@ -77,7 +77,8 @@ def test_step_moments_by_quadrature(m, learner, a):
 
 @pytest.mark.parametrize(
     "sizes,learner,a",
-    [((3, 5), "unbiased", 1.0), pytest.param((5, 3), "mle", 1.3, marks=pytest.mark.slow)],  # ~25 s each
+    # ~25 s each: slow; the default run checks the same values against the recursion and scipy's chi-square moments
+    [pytest.param((3, 5), "unbiased", 1.0, marks=pytest.mark.slow), pytest.param((5, 3), "mle", 1.3, marks=pytest.mark.slow)],
 )
 def test_two_generations_by_quadrature(sizes, learner, a):
     """E W2^2 and Var W2^2 at n = 2 with a schedule, by a double integral over both chi-square draws.
