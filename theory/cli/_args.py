@@ -50,43 +50,32 @@ def integer(name: str, minimum: int, maximum: int | None = None):
     return parse
 
 
-def positive(name: str):
-    """A finite number > 0."""
+def _checked_float(name: str, allowed: str, accept):
+    """A float for which ``accept(value)`` holds; otherwise one line saying what is ``allowed``."""
 
     def parse(text: str) -> float:
-        value = _float(name, text, "a finite number > 0")
-        if not math.isfinite(value) or value <= 0:
-            _fail(name, "a finite number > 0", text)
+        value = _float(name, text, allowed)
+        if not accept(value):
+            _fail(name, allowed, text)
         return value
 
     parse.__name__ = name
     return parse
+
+
+def positive(name: str):
+    """A finite number > 0."""
+    return _checked_float(name, "a finite number > 0", lambda v: math.isfinite(v) and v > 0)
 
 
 def finite(name: str):
     """A finite real number."""
-
-    def parse(text: str) -> float:
-        value = _float(name, text, "a finite real number")
-        if not math.isfinite(value):
-            _fail(name, "a finite real number", text)
-        return value
-
-    parse.__name__ = name
-    return parse
+    return _checked_float(name, "a finite real number", math.isfinite)
 
 
 def probability(name: str):
     """A number in the open interval (0, 1)."""
-
-    def parse(text: str) -> float:
-        value = _float(name, text, "a probability in (0, 1)")
-        if not 0 < value < 1:
-            _fail(name, "a probability in (0, 1)", text)
-        return value
-
-    parse.__name__ = name
-    return parse
+    return _checked_float(name, "a probability in (0, 1)", lambda v: 0 < v < 1)
 
 
 _seed = integer("seed", 0, 2**63 - 1)

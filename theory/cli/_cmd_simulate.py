@@ -54,7 +54,7 @@ def _exact(chain, generations, quantities) -> dict:
     """``{quantity: [value]}`` from theory.exact_values (``inf`` where it overflows float64, ``None`` where absent)."""
     import numpy as np
 
-    from .. import exact_values
+    from ..numeric import exact_values
 
     with np.errstate(all="ignore"):
         values = exact_values(chain, list(generations))

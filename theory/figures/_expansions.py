@@ -49,7 +49,7 @@ def _first_exceeding(ratio_over_m, relative_error):
 def compute(key, *, quick: bool) -> dict:
     import jax
 
-    from .. import exact_values, leading_order, published_expansions
+    from ..numeric import exact_values, leading_order, published_expansions
     from ..chain import GaussianChain
     from ..montecarlo import simulate
 

@@ -41,16 +41,13 @@ def rms_summary(deviations: np.ndarray) -> dict[str, np.ndarray]:
 
 def exact_rms(chain, generations) -> dict[str, np.ndarray]:
     """Exact ``sqrt(E(mu_n - mu)^2)`` and ``sqrt(E(sigma_n - sigma)^2)`` and the mean squares behind them."""
-    from .. import exact_values
+    from ..numeric import exact_values
 
     ex = exact_values(chain, list(generations))
-    sigma = float(chain.sigma)
     mean_sq = np.asarray(ex["mean_sq_error"], dtype=np.float64)
-    if "sd_sq_error" in ex:  # E(sigma_n - sigma)^2 computed without cancellation
-        sd_sq = np.asarray(ex["sd_sq_error"], dtype=np.float64)
-    else:  # cancels catastrophically when 1 - E sigma_n / sigma is near machine epsilon (M ~ 1e7, small n)
-        sd_sq = np.asarray(ex["variance_mean"], dtype=np.float64) - 2 * sigma * np.asarray(ex["sd_mean"]) + sigma**2
-    sd_sq = np.maximum(sd_sq, 0.0)  # rounding at n = 0
+    # E(sigma_n - sigma)^2 as exact_values computes it, without the cancellation of
+    # E sigma_n^2 - 2 sigma E sigma_n + sigma^2 when 1 - E sigma_n / sigma is near machine epsilon (M ~ 1e7, small n)
+    sd_sq = np.maximum(np.asarray(ex["sd_sq_error"], dtype=np.float64), 0.0)  # rounding at n = 0
     return {
         "mean_rms": np.sqrt(mean_sq),
         "mean_square": mean_sq,

@@ -159,28 +159,15 @@ def transition_rows(learner: str, shifted: bool = False) -> list:
 
 
 @lru_cache(maxsize=None)
-def output_expressions() -> list:
-    """The reported quantities (:data:`QUANTITIES`, then :data:`EXTRA_QUANTITIES`) as polynomials in the state."""
+def output_expressions(shifted: bool = False) -> list:
+    """The reported quantities (:data:`QUANTITIES`, then :data:`EXTRA_QUANTITIES`) as polynomials in the state;
+    with ``shifted``, in the shifted basis ``Y = X - 1`` (no cancellation of the 1s while ``X ~ 1``)."""
     from ..symbolic._cache import cached
 
     state = [STATE_SYMBOLS[s] for s in STATE]
     return cached(
-        "outputs",
-        _derive_outputs,
-        lambda v: isinstance(v, list) and len(v) == len(QUANTITIES) + len(EXTRA_QUANTITIES)
-        and all(_allowed(e, state) for e in v),
-    )
-
-
-@lru_cache(maxsize=None)
-def shifted_output_expressions() -> list:
-    """:func:`output_expressions` in the shifted basis ``Y = X - 1`` (no cancellation of the 1s while ``X ~ 1``)."""
-    from ..symbolic._cache import cached
-
-    state = [STATE_SYMBOLS[s] for s in STATE]
-    return cached(
-        "outputs_shifted",
-        _derive_shifted_outputs,
+        "outputs_shifted" if shifted else "outputs",
+        _derive_shifted_outputs if shifted else _derive_outputs,
         lambda v: isinstance(v, list) and len(v) == len(QUANTITIES) + len(EXTRA_QUANTITIES)
         and all(_allowed(e, state) for e in v),
     )
@@ -205,7 +192,7 @@ def _output_terms(shifted: bool = False):
     """Each output as ``(coefficients, exponents)``: ``value = sum_i c_i prod_j s_j^{e_ij}``."""
     state = [STATE_SYMBOLS[s] for s in STATE]
     terms = []
-    for expr in (shifted_output_expressions() if shifted else output_expressions()):
+    for expr in output_expressions(shifted):
         poly = sp.Poly(sp.expand(expr), *state)
         exps, coefs = zip(*poly.terms()) if not poly.is_zero else (((0,) * len(state),), (0,))
         terms.append((np.array([float(c) for c in coefs]), np.array(exps, dtype=np.int64)))
