@@ -120,6 +120,8 @@ CLI_CASES = [
     (["simulate", "-M", "10", "-n", "1", "-A", "nan"], "variance_scale"),
     (["simulate", "-M", "10", "-n", "1", "--sigma", "0"], "sigma"),
     (["simulate", "-M", "10", "-n", "1", "--sigma", "inf"], "sigma"),
+    (["simulate", "-M", "10", "-n", "1", "--sigma", "1e-30", "--dtype", "float32"], "sigma"),  # sigma**2 underflows
+    (["simulate", "-M", "10", "-n", "1", "--sigma", "1e200"], "sigma"),  # sigma**2 overflows float64
     (["simulate", "-M", "10", "-n", "1", "--mu", "nan"], "mu"),
     (["simulate", "-M", "10", "-n", "1", "--mu", "-inf"], "mu"),
     (["simulate", "-M", "10", "-n", "1", "--mu", "x"], "mu"),

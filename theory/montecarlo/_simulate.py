@@ -173,6 +173,11 @@ def simulate(
     if mode not in MODES:
         raise ParameterError("mode", "'sufficient' or 'samples'", mode)
     dtype = _check_dtype(dtype)
+    info = np.finfo(dtype.name)
+    lo, hi = math.sqrt(float(info.tiny)), math.sqrt(float(info.max))
+    if not lo <= float(chain.sigma) <= hi:  # sigma**2 (the reported variances) must be a normal number of the dtype
+        raise ParameterError("sigma", f"between {lo:.2g} and {hi:.2g} in {dtype.name} Monte Carlo (sigma**2 must not "
+                             "underflow or overflow; the exact values have no such limit)", float(chain.sigma))
     max_chunk_elements = check_integer("max_chunk_elements", max_chunk_elements, minimum=1)
     if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
         raise ParameterError("max_seconds", "a number > 0 or None", max_seconds)
