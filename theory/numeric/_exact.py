@@ -62,21 +62,27 @@ MAX_SECONDS = 600.0
 
 
 # ---------------------------------------------------------------------------------------------- derived expressions
+def _affine_rows(expressions: list) -> list:
+    """The matrix of the affine map ``state -> expressions`` (each linear in the state plus a constant), with the
+    homogeneous row ``(0, ..., 0, 1)`` appended: row ``i`` is the coefficients of ``expressions[i]``, then its constant."""
+    state = [STATE_SYMBOLS[x] for x in STATE]
+    rows = []
+    for expr in expressions:
+        expr = sp.expand(expr)
+        row = [expr.coeff(x) for x in state]
+        row.append(sp.expand(expr - sum(c * x for c, x in zip(row, state))))
+        rows.append(row)
+    rows.append([sp.S.Zero] * len(STATE) + [sp.S.One])
+    return rows
+
+
 def _derive_transition_rows(learner: str) -> list:
     from ..symbolic._one_step import one_step
     from ..symbolic._recursion import transition
     from ..symbolic._symbols import A, M
 
     step = transition(one_step(M, learner, A))
-    state = [STATE_SYMBOLS[s] for s in STATE]
-    rows = []
-    for name in STATE:
-        expr = sp.expand(step[name])
-        row = [expr.coeff(x) for x in state]
-        row.append(sp.expand(expr - sum(c * x for c, x in zip(row, state))))
-        rows.append(row)
-    rows.append([sp.S.Zero] * len(STATE) + [sp.S.One])
-    return rows
+    return _affine_rows([step[name] for name in STATE])
 
 
 def _derive_outputs() -> list:
@@ -104,7 +110,6 @@ def _derive_shifted_rows(learner: str) -> list:
     y, v, r = sp.symbols("Y V R")
     meaning = {"m1": y, "m2": y**2, "m3": y**3, "m4": y**4, "q": v, "u1": v * y, "u2": v * y**2, "w": v**2}
     by_powers = {sp.Poly(mono, y, v).monoms()[0]: STATE_SYMBOLS[name] for name, mono in meaning.items()}
-    state = [STATE_SYMBOLS[x] for x in STATE]
     rows = []
     for name in STATE:
         if name == "L":
@@ -115,12 +120,8 @@ def _derive_shifted_rows(learner: str) -> list:
             for (a, b, c), coeff in sp.Poly(sp.expand(nxt), y, v, r).terms():
                 moment = sp.S.One if (a, b) == (0, 0) else by_powers[(a, b)]
                 expr += coeff * moment * (one.ratio[c] if c else sp.S.One)
-        expr = sp.expand(expr)
-        row = [expr.coeff(x) for x in state]
-        row.append(sp.expand(expr - sum(c * x for c, x in zip(row, state))))
-        rows.append(row)
-    rows.append([sp.S.Zero] * len(STATE) + [sp.S.One])
-    return rows
+        rows.append(expr)
+    return _affine_rows(rows)
 
 
 def _derive_shifted_outputs() -> list:
