@@ -4,3 +4,6 @@ from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
 from ._model import check_chain as check_chain
 from ._model import check_generations as check_generations
+from ._workflow import REPLACE as REPLACE
+from ._workflow import WORKFLOWS as WORKFLOWS
+from ._workflow import Workflow as Workflow

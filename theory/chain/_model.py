@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError, check_finite, check_integer, check_positive
+from ._workflow import REPLACE, Workflow
 
 Learner = Literal["unbiased", "mle"]
 LEARNERS: tuple[str, ...] = ("unbiased", "mle")
@@ -49,6 +50,10 @@ class GaussianChain:
         ``sigma > 0``, standard deviation of generation 0. Number or SymPy symbol.
     mu:
         mean of generation 0 (it enters no result but the simulated means).
+    workflow:
+        what each generation is fitted to: a :class:`~theory.chain.Workflow` or its spelling (``"replace"``, the
+        default and the paper's chain; ``"mix:0.1"``, ``"mix-fixed:0.1"``, ``"accumulate"``,
+        ``"accumulate-subsample:100"``). See :mod:`theory.chain._workflow`.
 
     Examples
     --------
@@ -71,10 +76,13 @@ class GaussianChain:
     variance_scale: float | sp.Expr = 1
     sigma: float | sp.Expr = 1
     mu: float = 0.0
+    workflow: Workflow = REPLACE
 
     def __post_init__(self) -> None:
         if self.learner not in LEARNERS:
             raise ParameterError("learner", "'unbiased' or 'mle'", self.learner)
+        if not isinstance(self.workflow, Workflow):
+            object.__setattr__(self, "workflow", Workflow.parse(self.workflow))
         size = self.sample_size
         if callable(size) and not isinstance(size, sp.Basic):
             pass  # checked entry by entry in sample_size_at
@@ -91,6 +99,23 @@ class GaussianChain:
             if not _is_symbolic(value):
                 check_positive(name, value)
         check_finite("mu", self.mu)
+        if not self.workflow.is_replace:
+            if self.is_symbolic and not isinstance(self.sample_size, (int, tuple)):
+                pass  # symbolic M: the symbolic module assumes what the workflow needs
+            elif isinstance(self.sample_size, int):
+                self.workflow.check_sizes([self.sample_size])
+            elif isinstance(self.sample_size, tuple):
+                self.workflow.check_sizes(self.sample_size)
+
+    def check_workflow(self, generations: int) -> None:
+        """Check the workflow against ``M_0 .. M_{n-1}`` (for a schedule function, which is only known when called):
+        raises :class:`~theory.ParameterError` as :meth:`Workflow.check_sizes`."""
+        if self.workflow.is_replace or generations <= 0:
+            return
+        if isinstance(self.sample_size, int):
+            self.workflow.check_sizes([self.sample_size])
+        else:
+            self.workflow.check_sizes(self.sample_size_at(i) for i in range(generations))
 
     # ------------------------------------------------------------------ sample sizes
     @property

@@ -7,6 +7,7 @@ import math
 import sys
 
 from .._errors import ParameterError
+from ..quantities import REGISTRY
 from ._args import generation, positive, sample_size
 
 NAME = "closed-form"
@@ -20,15 +21,7 @@ DESCRIPTION = (
     "published leading-order expansions of E W2^2 and Var W2^2 and the toolkit's own, derived one."
 )
 
-_LABELS = {
-    "mean_sq_error": "E(mu_n-mu)^2",
-    "variance_mean": "E sigma_n^2",
-    "variance_var": "Var sigma_n^2",
-    "sd_mean": "E sigma_n",
-    "log_variance_mean": "E log(s_n^2/s^2)",
-    "w2_sq_mean": "E W2^2",
-    "w2_sq_var": "Var W2^2",
-}
+_LABELS = {q.name: q.text for q in REGISTRY.values()}
 
 
 def add_arguments(parser) -> None:

@@ -27,24 +27,12 @@ import dataclasses
 
 import numpy as np
 
-from ..symbolic._recursion import SIGMA_POWER as _SIGMA_POWER
-
-#: The per-chain values reduced at each reported generation, in the order kept on device.
-PER_CHAIN = ("mean_sq_error", "variance", "sd", "log_variance", "w2_sq")
-
-#: The quantities reported, under the keys of :func:`theory.exact_values` (one definition for both).
-QUANTITIES = tuple(_SIGMA_POWER)
+from ..quantities import PER_CHAIN as PER_CHAIN
+from ..quantities import QUANTITIES as QUANTITIES
+from ..quantities import REGISTRY
 
 # quantity -> (per-chain value, statistic): "mean" of the value or its "var" across chains
-_SOURCE = {
-    "mean_sq_error": ("mean_sq_error", "mean"),
-    "variance_mean": ("variance", "mean"),
-    "variance_var": ("variance", "var"),
-    "sd_mean": ("sd", "mean"),
-    "log_variance_mean": ("log_variance", "mean"),
-    "w2_sq_mean": ("w2_sq", "mean"),
-    "w2_sq_var": ("w2_sq", "var"),
-}
+_SOURCE = {q.name: (q.per_chain, q.statistic) for q in REGISTRY.values()}
 
 
 def merge_moments(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:

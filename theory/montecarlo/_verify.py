@@ -28,8 +28,8 @@ from scipy.stats import norm
 
 from .._errors import ParameterError, check_integer, check_positive
 from ..chain import GaussianChain
+from ..quantities import SIGMA_POWER
 from ._simulate import simulate
-from ..symbolic._recursion import SIGMA_POWER
 from ._summary import QUANTITIES
 
 #: Family-wise false-failure budget of a verify run.

@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from ..quantities import SIGMA_POWER as _SIGMA_POWER
 from ._one_step import OneStep
 
 # Random quantities of one generation (plain symbols: the derivation works on polynomials in them).
@@ -112,13 +113,5 @@ def outputs(one: OneStep) -> dict:
     }
 
 
-SIGMA_POWER = {
-    "mean_sq_error": 2,
-    "variance_mean": 2,
-    "variance_var": 4,
-    "sd_mean": 1,
-    "log_variance_mean": 0,
-    "w2_sq_mean": 2,
-    "w2_sq_var": 4,
-}
-"""Each output scales as ``sigma**power``."""
+#: Each output scales as ``sigma**power`` (from the one registry, :mod:`theory.quantities`).
+SIGMA_POWER = _SIGMA_POWER
