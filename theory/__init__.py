@@ -21,7 +21,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 #: public name -> submodule that defines it (loaded on first access)
 _LAZY: dict[str, str] = {
     "LEARNERS": "chain",
+    "WORKFLOWS": "chain",
     "GaussianChain": "chain",
+    "Workflow": "chain",
     "Decomposition": "decomposition",
     "decompose": "decomposition",
     "QUANTITIES": "numeric",
@@ -48,7 +50,7 @@ __all__ = ["ParameterError", "__version__", *_LAZY]
 
 
 #: subpackages, importable as attributes too (``theory.montecarlo`` after ``import theory``)
-_SUBPACKAGES = ("chain", "cli", "decomposition", "figures", "montecarlo", "numeric", "symbolic")
+_SUBPACKAGES = ("chain", "cli", "decomposition", "figures", "montecarlo", "numeric", "quantities", "symbolic")
 
 
 def __getattr__(name: str):
@@ -68,7 +70,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .chain import LEARNERS as LEARNERS
+    from .chain import WORKFLOWS as WORKFLOWS
     from .chain import GaussianChain as GaussianChain
+    from .chain import Workflow as Workflow
     from .decomposition import Decomposition as Decomposition
     from .decomposition import decompose as decompose
     from .montecarlo import MODES as MODES
