@@ -93,3 +93,59 @@ def seed_argument(text: str) -> int:
 sample_size = integer("sample_size", 2)
 #: ``--generations/-n``: an integer >= 0.
 generation = integer("generations", 0)
+
+
+# ----------------------------------------------------------------------------------------------- workflows
+#: What ``--help`` says about ``--workflow`` (the same text in every command).
+WORKFLOW_HELP = (
+    "what generation i+1 is fitted to: replace = M samples of model i; mix:LAMBDA = "
+    "round(LAMBDA M) fresh real points from D_0 (new every generation) + the rest samples of model i; "
+    "mix-fixed:LAMBDA = the same with one set of real points drawn once and reused; accumulate = all data so far "
+    "(M_0 real points + every generation's M samples); accumulate-subsample:K = K points drawn without replacement "
+    "from that pool (2 <= K <= M_0)"
+)
+REAL_WEIGHT_HELP = ("with mix/mix-fixed: total weight w in (0, 1) of the real points in the fit (He, Xu & Cheng's "
+                    "weighted fit; default: the plain fit, w = R/M)")
+
+
+def workflow(text: str):
+    """Type of every ``--workflow``: a :class:`theory.chain.Workflow` from ``Workflow.parse`` (its message)."""
+    from .._errors import ParameterError
+    from ..chain import Workflow
+
+    try:
+        return Workflow.parse(text)
+    except ParameterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def real_weight(text: str) -> float:
+    """Type of every ``--real-weight``: a number in the open interval (0, 1)."""
+    return _checked_float("real_weight", "a number in (0, 1) (the total weight of the real points)",
+                          lambda v: 0 < v < 1)(text)
+
+
+def add_workflow_arguments(parser, *, many: bool = False, help_extra: str = "") -> None:
+    """``--workflow`` (several with ``many``) and ``--real-weight``, the same in every command; :func:`workflow_of`
+    combines them."""
+    parser.add_argument("--workflow", type=workflow, default=None, metavar="WORKFLOW", nargs="+" if many else None,
+                        help=WORKFLOW_HELP + (help_extra or " (default replace)"))
+    parser.add_argument("--real-weight", type=real_weight, default=None, metavar="W", help=REAL_WEIGHT_HELP)
+
+
+def workflow_of(args, wf=None):
+    """The :class:`theory.chain.Workflow` of parsed ``args`` (replace by default; ``wf`` instead of
+    ``args.workflow`` when given); ``--real-weight`` without a mix workflow is a :class:`theory.ParameterError`
+    naming ``real_weight``."""
+    from .._errors import ParameterError
+    from ..chain import REPLACE, Workflow
+
+    if wf is None:
+        wf = args.workflow if args.workflow is not None else REPLACE
+    weight = getattr(args, "real_weight", None)
+    if weight is None:
+        return wf
+    if wf.kind not in ("mix", "mix-fixed"):
+        raise ParameterError("real_weight", f"given only with --workflow mix:LAMBDA or mix-fixed:LAMBDA (the "
+                             f"workflow is {wf})", weight)
+    return Workflow.parse(wf, real_weight=weight)

@@ -8,7 +8,7 @@ import sys
 
 from .._errors import ParameterError
 from ..quantities import REGISTRY
-from ._args import generation, positive, sample_size
+from ._args import add_workflow_arguments, generation, positive, sample_size, workflow_of
 
 NAME = "closed-form"
 HELP = "exact E(mu_n-mu)^2, E sigma_n^2, Var sigma_n^2, E sigma_n, E log sigma_n^2, E W2^2, Var W2^2"
@@ -18,7 +18,13 @@ DESCRIPTION = (
     "(variance divisor M-1 for --learner unbiased, M for mle), its variance multiplied by A. Values come from the "
     "machine-checked recursion (see proofs/), evaluated in float64 where a proved error bound is below 1e-12 "
     "relative and in high precision (mpmath) elsewhere. With A = 1 the table also shows the "
-    "published leading-order expansions of E W2^2 and Var W2^2 and the toolkit's own, derived one."
+    "published leading-order expansions of E W2^2 and Var W2^2 and the toolkit's own, derived one. "
+    "--workflow chooses what each generation is trained on (replace, the default, is the chain above; mix, "
+    "mix-fixed, accumulate and accumulate-subsample are defined under --workflow). Under a workflow other than "
+    "replace a quantity with no exact value (no closed recursion: E sigma_n, hence E W2^2, under mixing or "
+    "accumulation) is shown as '-' (null in --json) with a note saying why, and exact bounds where they are "
+    "known (from the exact second and fourth moments); the published expansions are for replace only. "
+    "--limits adds the limits n -> infinity (constant M) with their rate of approach."
 )
 
 _LABELS = {q.name: q.text for q in REGISTRY.values()}
@@ -36,10 +42,16 @@ def add_arguments(parser) -> None:
                         help="multiplier A > 0 of every fitted variance (default 1: no approximation bias)")
     parser.add_argument("--sigma", type=positive("sigma"), default=1.0, metavar="S",
                         help="standard deviation of generation 0 (default 1; mu does not enter)")
+    add_workflow_arguments(parser)
+    parser.add_argument("--limits", action="store_true",
+                        help="also the limits n -> infinity for constant M (fixed points of mix, the bounded "
+                        "limits of accumulate) and their rate of approach ('limits' in --json)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="one JSON object: 'generations' and a list per quantity; a value whose true result "
-                     "overflows float64 is null and listed under 'overflow'")
+                     "overflows float64 is null and listed under 'overflow'; a value with no exact value under "
+                     "the workflow is null with the reason under 'notes' and its exact bounds, if known, under "
+                     "'bounds' as {'lower': [...], 'upper': [...]}")
     out.add_argument("--latex", action="store_true",
                      help="the symbolic closed forms (in n, M, sigma; A as given) as LaTeX")
 
@@ -48,7 +60,9 @@ def _finite_or_none(x: float):
     return float(x) if math.isfinite(x) else None
 
 
-def _cell(x: float, width: int, digits: int) -> str:
+def _cell(x, width: int, digits: int) -> str:
+    if x is None:
+        return f"{'-':>{width}s}"
     return f"{x:{width}.{digits}g}" if math.isfinite(x) else f"{'overflow':>{width}s}"
 
 
@@ -56,36 +70,107 @@ _OVERFLOW_NOTE = ("null: the true value is beyond the float64 range (about 1.8e3
                   "wrongly (e.g. Var W2^2 grows like ((M+1)/(M-1))^n, and sigma^4 scales the variances)")
 
 
+def _column(values, q, count):
+    """``values[q]`` as a list of floats, or ``[None] * count`` where the workflow has no exact value (None)."""
+    v = values.get(q)
+    return [None] * count if v is None else [float(x) for x in v]
+
+
+def _json_number(x):
+    """A limit or rate as JSON: a float (null for none or a non-finite one), a string for anything symbolic."""
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return x if math.isfinite(x) else None
+
+
+def _limits(chain) -> dict:
+    """:func:`theory.numeric.workflow_limits` as plain JSON-ready values (SymPy expressions as text)."""
+    from ..numeric import QUANTITIES, workflow_limits
+
+    if not chain.is_constant:
+        raise ParameterError("limits", "used with one sample size M (the limits are for constant M)",
+                             "a schedule")
+    raw = workflow_limits(chain)
+    out = {q: _json_number(raw.get(q)) for q in QUANTITIES}
+    rate = raw.get("rate")
+    out["rate"] = ({k: _json_number(v) for k, v in rate.items()} if isinstance(rate, dict) else _json_number(rate))
+    expressions = raw.get("expressions") or {}
+    out["expressions"] = ({k: (None if v is None else str(v)) for k, v in expressions.items()}
+                          if isinstance(expressions, dict) else str(expressions))
+    out["notes"] = dict(raw.get("notes") or {})
+    return out
+
+
 def run(args) -> int:
     from ..chain import GaussianChain
     from ..numeric import QUANTITIES, exact_values, leading_order, published_expansions
 
     m, gens = args.sample_size, list(args.generations)
-    chain = GaussianChain(m, learner=args.learner, variance_scale=args.variance_scale, sigma=args.sigma)
+    wf = workflow_of(args)
+    chain = GaussianChain(m, learner=args.learner, variance_scale=args.variance_scale, sigma=args.sigma,
+                          workflow=wf)
 
     if args.latex:
+        if not wf.is_replace:
+            raise ParameterError("workflow", "replace with --latex (the other workflows' closed forms and limits "
+                                 "are derived in proofs/workflows.md)", str(wf))
         return _print_latex(chain)
+    limits = _limits(chain) if args.limits else None
     values = exact_values(chain, gens)
-    overflow = {q: [g for g, x in zip(gens, values[q]) if not math.isfinite(x)] for q in QUANTITIES}
+    notes = dict(values.get("notes") or {})
+    bounds = {q: ([float(x) for x in lo], [float(x) for x in hi])
+              for q, (lo, hi) in (values.get("bounds") or {}).items()}
+    columns = {q: _column(values, q, len(gens)) for q in QUANTITIES}
+    overflow = {q: [g for g, x in zip(gens, columns[q]) if x is not None and not math.isfinite(x)]
+                for q in QUANTITIES}
     overflow = {q: v for q, v in overflow.items() if v}
     if args.json:
         out = {"sample_size": m, "learner": args.learner, "variance_scale": chain.variance_scale,
-               "sigma": chain.sigma, "generations": gens}
-        out.update({q: [_finite_or_none(x) for x in values[q]] for q in QUANTITIES})
+               "sigma": chain.sigma, "workflow": str(wf), "generations": gens}
+        out.update({q: [None if x is None else _finite_or_none(x) for x in columns[q]] for q in QUANTITIES})
         if overflow:
             out["overflow"] = overflow
             out["overflow_note"] = _OVERFLOW_NOTE
+        if not wf.is_replace or notes:
+            out["notes"] = notes
+        if bounds:
+            out["bounds"] = {q: {"lower": [_finite_or_none(x) for x in lo], "upper": [_finite_or_none(x) for x in hi]}
+                             for q, (lo, hi) in bounds.items()}
+        if limits is not None:
+            out["limits"] = limits
         json.dump(out, sys.stdout)
         sys.stdout.write("\n")
         return 0
 
-    print(f"# exact moments: M={m} learner={args.learner} A={chain.variance_scale:g} sigma={chain.sigma:g}")
+    print(f"# exact moments: M={m} learner={args.learner} A={chain.variance_scale:g} sigma={chain.sigma:g} "
+          f"workflow={wf}")
     print(f"{'n':>8s} " + " ".join(f"{_LABELS[q]:>17s}" for q in QUANTITIES))
     for i, g in enumerate(gens):
-        print(f"{g:8d} " + " ".join(_cell(values[q][i], 17, 10) for q in QUANTITIES))
+        print(f"{g:8d} " + " ".join(_cell(columns[q][i], 17, 10) for q in QUANTITIES))
     if overflow:
         print("# overflow: the true value exceeds the float64 range (about 1.8e308)")
-    if chain.variance_scale == 1.0:
+    for q, note in notes.items():
+        print(f"# {_LABELS.get(q, q)} ({q}): - = no exact value: {note}")
+    for q, (lo, hi) in bounds.items():
+        print(f"# exact bounds on {_LABELS.get(q, q)} ({q}): "
+              + "; ".join(f"n={g}: [{a:.10g}, {b:.10g}]" for g, a, b in zip(gens, lo, hi)))
+    if limits is not None:
+        print(f"# limits n -> infinity (M={m} constant):")
+        for q in QUANTITIES:
+            text = "-" if limits[q] is None else (limits[q] if isinstance(limits[q], str) else f"{limits[q]:.10g}")
+            expr = limits["expressions"].get(q) if isinstance(limits["expressions"], dict) else None
+            print(f"#   {_LABELS[q]:>17s} -> {text}" + (f"  = {expr}" if expr else ""))
+        if limits["rate"] is not None:
+            rate = limits["rate"]
+            rate_text = (", ".join(f"{k}: {v}" for k, v in rate.items()) if isinstance(rate, dict) else str(rate))
+            print(f"#   rate of approach: {rate_text}")
+        for q, note in limits["notes"].items():
+            print(f"#   {q}: {note}")
+    if chain.variance_scale == 1.0 and wf.is_replace:
         ours = leading_order(chain, gens)
         paper = published_expansions(chain, gens)
         print()

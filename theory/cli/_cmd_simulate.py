@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from ._args import finite, generation, integer, positive, sample_size, seed_argument
+from ._args import add_workflow_arguments, finite, generation, integer, positive, sample_size, seed_argument, workflow_of
 
 NAME = "simulate"
 USES_JAX = True
@@ -21,7 +21,10 @@ DESCRIPTION = (
     "--json gives every quantity and its _se, plus 'exact' and 'z' per quantity (null where none). Values that "
     "overflow are reported as 'overflow' (null in --json, with the reason under 'notes'). Requests that would "
     "take more than a day (--max-seconds) even at an optimistic speed are refused with the estimate. Ctrl-C stops "
-    "a run within about a second (exit status 130)."
+    "a run within about a second (exit status 130). --workflow picks what each generation is trained on (see its "
+    "help); the exact value and z are shown only where the workflow has an exact value (E sigma_n and E W2^2 "
+    "under mixing or accumulation have none: '-', with the reason; the Monte Carlo is then the value). "
+    "accumulate-subsample runs in samples mode (no sufficient statistics describe a subsample of the pool)."
 )
 
 
@@ -31,9 +34,9 @@ def add_arguments(parser) -> None:
                         help="generations n >= 0 to report")
     parser.add_argument("--chains", "-K", type=integer("chains", 2), default=10_000,
                         help="independent chains (>= 2, default 10000)")
-    parser.add_argument("--mode", choices=("samples", "sufficient"), default="sufficient",
-                        help="samples: draw the M points and fit them; sufficient (default): draw the fitted "
-                        "statistics from their exact law")
+    parser.add_argument("--mode", choices=("samples", "sufficient"), default=None,
+                        help="samples: draw the M points and fit them; sufficient (default, except samples for "
+                        "accumulate-subsample): draw the fitted statistics from their exact law")
     parser.add_argument("--learner", choices=("unbiased", "mle"), default="unbiased", help="variance divisor M-1 or M")
     parser.add_argument("--variance-scale", "-A", type=positive("variance_scale"), default=1.0,
                         help="multiplier A of every fitted variance (> 0, default 1)")
@@ -45,20 +48,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
     parser.add_argument("--max-seconds", type=positive("max_seconds"), default=86_400.0,
                         help="refuse runs whose optimistic time estimate exceeds this (default 86400: a day)")
+    add_workflow_arguments(parser)
     parser.add_argument("--no-exact", action="store_true", help="do not compute the exact values (MC only)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _exact(chain, generations, quantities) -> dict:
-    """``{quantity: [value]}`` from theory.exact_values (``inf`` where it overflows float64, ``None`` where absent)."""
+def _exact(chain, generations, quantities) -> tuple[dict, dict]:
+    """``{quantity: [value]}`` from theory.exact_values (``inf`` where it overflows float64, ``None`` where the
+    workflow has no exact value) and its ``notes`` (why not)."""
     import numpy as np
 
     from ..numeric import exact_values
 
     with np.errstate(all="ignore"):
         values = exact_values(chain, list(generations))
-    return {q: [float(v) for v in values[q]] if q in values else [None] * len(generations) for q in quantities}
+    exact = {q: [float(v) for v in values[q]] if values.get(q) is not None else [None] * len(generations)
+             for q in quantities}
+    return exact, dict(values.get("notes") or {})
 
 
 def _z(mc, se, exact):
@@ -77,13 +84,16 @@ def run(args) -> int:
     from ..montecarlo._sharding import select_devices
 
     select_devices(args.device)  # a clear error for an unknown or absent device before anything runs
+    wf = workflow_of(args)
     chain = GaussianChain(args.sample_size, learner=args.learner, variance_scale=args.variance_scale,
-                          sigma=args.sigma, mu=args.mu)
+                          sigma=args.sigma, mu=args.mu, workflow=wf)
+    mode = args.mode or ("samples" if wf.kind == "accumulate-subsample" else "sufficient")
     exact = {q: [None] * len(args.generations) for q in QUANTITIES}
+    exact_notes = {}
     if not args.no_exact:  # before the run: a bad chain or an overflow is reported without waiting for it
-        exact = _exact(chain, args.generations, QUANTITIES)
+        exact, exact_notes = _exact(chain, args.generations, QUANTITIES)
     result = simulate(
-        jax.random.key(args.seed), chain, chains=args.chains, generations=args.generations, mode=args.mode,
+        jax.random.key(args.seed), chain, chains=args.chains, generations=args.generations, mode=mode,
         dtype=args.dtype, device=args.device, progress=False if args.quiet else None, max_seconds=args.max_seconds,
     )
     data = result.to_dict()
@@ -92,18 +102,20 @@ def run(args) -> int:
     overflowed = sorted(q for q in QUANTITIES if any(v is not None and not math.isfinite(v) for v in exact[q]))
     if args.json:
         out = {"sample_size": args.sample_size, "learner": args.learner, "variance_scale": args.variance_scale,
-               "sigma": args.sigma, "mu": args.mu, "chains": args.chains, "mode": args.mode, "seed": args.seed,
+               "sigma": args.sigma, "mu": args.mu, "chains": args.chains, "mode": mode, "seed": args.seed, "workflow": str(wf),
                "dtype": result.dtype, "devices": result.devices}
         out.update(data)
         out["exact"] = exact_json
         out["z"] = z
         for q in overflowed:
             out["notes"][f"exact.{q}"] = "overflow: the exact value exceeds float64 (null)"
+        for q, note in exact_notes.items():
+            out["notes"][f"exact.{q}"] = f"no exact value under workflow {wf} (null): {note}"
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
     print(f"# M={args.sample_size} learner={args.learner} A={args.variance_scale:g} sigma={args.sigma:g} "
-          f"mu={args.mu:g} chains={args.chains} mode={args.mode} seed={args.seed} "
+          f"mu={args.mu:g} workflow={wf} chains={args.chains} mode={mode} seed={args.seed} "
           f"({result.dtype}, {result.devices} device(s))")
     print("# each cell: MC mean ± standard error [exact value, z = (MC - exact)/SE]")
     for j, n in enumerate(result.generations):
@@ -115,6 +127,8 @@ def run(args) -> int:
             exact_text = "-" if e is None else (f"{e:.6g}" if math.isfinite(e) else "overflow")
             z_text = "-" if zz is None else f"{zz:+.2f}"
             print(f"  {q:18s} {mc_text:>13s} ± {se_text:<9s} exact {exact_text:>13s}  z {z_text:>6s}")
+    for q, note in exact_notes.items():
+        print(f"# {q}: exact '-': no exact value under workflow {wf}: {note}")
     if result.notes:
         print("# " + "; ".join(f"{k}: {v}" for k, v in sorted(result.notes.items()) if not k.endswith("_se")))
     return 0
