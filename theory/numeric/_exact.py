@@ -391,6 +391,12 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     gens = check_generations(generations)
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
         raise ParameterError("tolerance", "a number in [0, 1)", tolerance)
+    if not check_chain(chain).workflow.is_replace:
+        if chain.is_symbolic:
+            raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
+        from ._workflow_exact import workflow_exact_values
+
+        return workflow_exact_values(chain, gens, max_seconds=max_seconds)
     runs = _runs(chain, max(gens), max_seconds)
     dps = working_precision(max((m for m, _ in runs), default=2))
     keys = QUANTITIES + tuple(EXTRA_QUANTITIES)

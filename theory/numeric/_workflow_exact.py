@@ -1,0 +1,251 @@
+"""Exact moments of the non-replace workflows (``mix``, ``mix-fixed``, ``accumulate``, ``accumulate-subsample``).
+
+The moment system of each workflow is derived and closed in :mod:`theory.symbolic._workflow_moments` (from the
+one-step laws, sympy.stats moments); here its affine transition ``E b(i+1) = T_i E b(i) + c_i`` is lambdified and
+walked in :mod:`mpmath`:
+
+* ``mix`` and ``mix-fixed``: ``T`` depends on ``(M_i, R_i, w_i, A)`` only, so each run of equal ``M`` is crossed
+  with binary powers of its matrix (:func:`theory.numeric._exact._walk`): O(#runs log n) products of matrices of
+  size 6 (``mix``) or 20 (``mix-fixed``).
+* ``accumulate`` and ``accumulate-subsample``: ``T_i`` depends on the pool size ``N_{i-1}`` (non-autonomous), so
+  the walk is one matrix-vector step per generation: O(n) (the sparse step costs about 1-2 ms on one core for
+  ``accumulate``'s 19 monomials, a fifth of that for ``accumulate-subsample``'s 5).
+
+Precision: mpmath at ``WORKING_DIGITS + 2 * (decimal digits of the largest pool or M)`` digits. The only
+cancellation is ``Var sigma_n^2 = E v^2 - (E v)^2`` (relative variance ``>= 1/(n M)``-ish, so at most
+``log10(n M)`` digits lost) and the rounding of an n-step walk costs ``log10(n)`` digits, so every float64 result
+is correctly rounded; ``tests/test_workflow_exact.py`` checks it against 60 more digits.
+
+Quantities with no exact value (``sd_mean``, ``log_variance_mean``, ``w2_sq_mean``, ``w2_sq_var``,
+``sd_sq_error``): under mixing or pooling ``sigma_{n+1}^2`` is ``sigma_n^2`` times a chi-square plus terms from the
+other groups (real points, the pool, the between-group term), not a chi-square multiple of ``sigma_n^2``, so
+``E sigma_n`` (the square root) and ``E log sigma_n^2`` have no finite polynomial moment system; they are ``None``
+with a note, and ``E sigma_n`` and ``E W_2^2`` get exact bounds from the exact second and fourth moments
+(:func:`workflow_bounds`).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .._errors import ParameterError
+from ..quantities import SIGMA_POWER
+
+WORKING_DIGITS = 30
+
+_NO_SQRT = ("under {workflow} sigma_{{n+1}}^2 is not a chi-square multiple of sigma_n^2 (the {other} add terms "
+            "that do not scale with it), so E sigma_n, a square root, has no finite polynomial moment system")
+NOTES = {
+    "sd_mean": "no exact value: " + _NO_SQRT + "; exact bounds in 'bounds' (Jensen above: sqrt(E sigma_n^2); "
+               "Hoelder below: (E sigma_n^2)^(3/2)/(E sigma_n^4)^(1/2)); the Monte Carlo gives the value",
+    "log_variance_mean": "no exact value: " + _NO_SQRT.replace("E sigma_n, a square root", "E log sigma_n^2")
+                         + "; the Monte Carlo gives the value",
+    "w2_sq_mean": "no exact value: E W2^2 = E(mu_n-mu)^2 + E sigma_n^2 - 2 sigma E sigma_n + sigma^2 needs "
+                  "E sigma_n (see sd_mean); exact bounds in 'bounds' from those of E sigma_n",
+    "w2_sq_var": "no exact value: Var W2^2 needs E sigma_n and E sigma_n^3 (see sd_mean); the Monte Carlo gives it",
+    "sd_sq_error": "no exact value: E(sigma_n-sigma)^2 needs E sigma_n (see sd_mean); exact bounds in 'bounds'",
+}
+SUBSAMPLE_NOTE = ("no exact value: the fourth moments of a without-replacement subsample depend on the pool's third "
+                  "and fourth central moments, which the second-order state (pool mean and scatter, model mean and "
+                  "variance) does not carry; only E(mu_n-mu)^2 and E sigma_n^2 are exact")
+
+
+def _notes(kind: str) -> dict:
+    groups = {"mix": "real points and the between-group term", "mix-fixed": "fixed real points and the "
+              "between-group term", "accumulate": "the pool's earlier points",
+              "accumulate-subsample": "the pool's earlier points"}[kind]
+    notes = {k: v.format(workflow=kind, other=groups) for k, v in NOTES.items()}
+    if kind == "accumulate-subsample":
+        notes["variance_var"] = SUBSAMPLE_NOTE
+        notes["sd_mean"] += " (the Hoelder lower bound needs E sigma_n^4: the lower bound is 0 here)"
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------- the derived system
+@lru_cache(maxsize=None)
+def _system(kind: str, learner: str):
+    """``(basis, {shape: (entries, constants)}, initial)`` with each entry ``(i, j, f)`` and ``f`` lambdified."""
+    from ..symbolic._workflow_moments import PARAMETERS, SHAPES, workflow_system
+
+    derived = workflow_system(kind, learner)
+    params = PARAMETERS[kind]
+    shapes = {}
+    for shape in SHAPES[kind]:
+        rows, constants = derived[shape]
+        entries = [(i, j, sp.lambdify(params, x, modules="mpmath"))
+                   for i, row in enumerate(rows) for j, x in enumerate(row) if x != 0]
+        consts = [(i, sp.lambdify(params, c, modules="mpmath")) for i, c in enumerate(constants) if c != 0]
+        shapes[shape] = (entries, consts)
+    from ..symbolic._workflow_moments import R
+
+    initial = [sp.lambdify((R,), x, modules="mpmath") for x in derived["initial"]]
+    return tuple(derived["basis"]), shapes, initial
+
+
+def _affine(kind, learner, shape, params):
+    """The affine step as an mpmath matrix of size ``b + 1`` (last coordinate the constant 1)."""
+    basis, shapes, _ = _system(kind, learner)
+    entries, consts = shapes[shape]
+    size = len(basis)
+    t = mpmath.zeros(size + 1, size + 1)
+    for i, j, f in entries:
+        t[i, j] = f(*params)
+    for i, f in consts:
+        t[i, size] = f(*params)
+    t[size, size] = 1
+    return t
+
+
+def _sparse_step(kind, learner, shape, params, vector):
+    """One step ``T x + c`` without building the matrix (pooling workflows)."""
+    _, shapes, _ = _system(kind, learner)
+    entries, consts = shapes[shape]
+    out = [mpmath.mpf(0)] * len(vector)
+    for i, j, f in entries:
+        out[i] += f(*params) * vector[j]
+    for i, f in consts:
+        out[i] += f(*params)
+    return out
+
+
+def _mix_shape(r: int, m: int) -> str:
+    return "real" if r == m else ("synthetic" if r == 0 else "both")
+
+
+def _weight(workflow, m: int, r: int):
+    if workflow.real_weight is not None:
+        return mpmath.mpf(workflow.real_weight)
+    return mpmath.mpf(r) / m
+
+
+def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: float = 600.0) -> dict:
+    """``{generation: {monomial: E monomial}}`` (mpmath numbers, sigma units) for a non-replace chain."""
+    from ._exact import _walk
+
+    workflow = chain.workflow
+    kind, learner = workflow.kind, chain.learner
+    gens = sorted(set(generations))
+    top = max(gens)
+    chain.check_workflow(top)
+    runs = chain.sample_size_runs(top, max_seconds=max_seconds) if top else []
+    largest = sum(m * c for m, c in runs) if workflow.pools else max((m for m, _ in runs), default=2)
+    if dps is None:
+        dps = WORKING_DIGITS + 2 * len(str(int(max(largest, top, 2))))
+    basis, _, initial = _system(kind, learner)
+    with mpmath.workdps(dps):
+        scale = mpmath.mpf(str(sp.N(chain.variance_scale, dps))) if isinstance(chain.variance_scale, sp.Basic) \
+            else mpmath.mpf(float(chain.variance_scale))
+        r0 = workflow.real_count(runs[0][0]) if runs else 1
+        start = [f(max(r0, 1)) for f in initial]
+        if workflow.pools:
+            states = _walk_pool(kind, learner, workflow, runs, gens, scale, start)
+        else:
+            def matrix(m):
+                r = workflow.real_count(m)
+                return _affine(kind, learner, _mix_shape(r, m), (m, r, _weight(workflow, m, r), scale))
+
+            walked = _walk(runs, gens, matrix, lambda p, q: p * q, lambda p, s: p * s,
+                           mpmath.matrix(list(start) + [1]))
+            states = {g: list(walked[g])[: len(basis)] for g in gens}
+        return {g: dict(zip(basis, states[g])) for g in gens}, dps
+
+
+def _walk_pool(kind, learner, workflow, runs, gens, scale, start):
+    out, pool, i, state = {}, 0, 0, list(start)
+    targets = set(gens)
+    if 0 in targets:
+        out[0] = list(state)
+    k = workflow.subsample
+    for m, count in runs:
+        for _ in range(count):
+            params = (pool, m, scale) if kind == "accumulate" else (pool, m, scale, k)
+            state = _sparse_step(kind, learner, "pool", params, state)
+            pool += m
+            i += 1
+            if i in targets:
+                out[i] = list(state)
+        if i >= max(gens):
+            break
+    return out
+
+
+def _float(x, power: int, sigma: float) -> float:
+    value = x * mpmath.mpf(sigma) ** power
+    if abs(value) >= mpmath.mpf("1.7976931348623157e308"):
+        return math.copysign(math.inf, value)
+    return float(value)
+
+
+def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps: int | None = None) -> dict:
+    """:func:`theory.exact_values` for a non-replace workflow (see the module doc): the exact keys as float64
+    arrays, the others ``None`` with ``"notes"``, and ``"bounds"`` ``{key: (lower, upper)}``."""
+    from ..symbolic._workflow_moments import d, v
+
+    from ._exact import EXTRA_QUANTITIES, QUANTITIES
+
+    gens = list(generations)
+    top = max(gens)
+    runs = chain.sample_size_runs(top, max_seconds=max_seconds) if top else []
+    steps = sum(c for _, c in runs)
+    if chain.workflow.pools:
+        estimate = 2e-3 * steps if chain.workflow.kind == "accumulate" else 5e-4 * steps
+        if estimate > max_seconds:
+            raise ParameterError(
+                "generations", f"a request estimated under {max_seconds:g} s (refused: {steps} generations of "
+                f"{chain.workflow.kind} take about {estimate:.3g} s, one step each)", top)
+    states, used = workflow_states(chain, gens, dps=dps, max_seconds=max_seconds)
+    sigma = float(chain.sigma)
+    notes = _notes(chain.workflow.kind)
+    out: dict = {"generations": gens}
+    for q in QUANTITIES + tuple(EXTRA_QUANTITIES):
+        out[q] = None
+    with mpmath.workdps(used):
+        msq = [states[g][d**2] for g in gens]
+        var = [states[g][v] for g in gens]
+        fourth = [states[g][v**2] for g in gens] if v**2 in states[gens[0]] else None
+        out["mean_sq_error"] = np.array([_float(x, 2, sigma) for x in msq])
+        out["variance_mean"] = np.array([_float(x, 2, sigma) for x in var])
+        if fourth is not None:
+            out["variance_var"] = np.array([_float(f - m * m, 4, sigma) for f, m in zip(fourth, var)])
+        bounds = workflow_bounds(msq, var, fourth, sigma)
+    out["notes"] = {k: notes[k] for k in notes if out.get(k) is None}
+    out["bounds"] = bounds
+    assert set(SIGMA_POWER) <= set(out)
+    return out
+
+
+def workflow_bounds(msq, var, fourth, sigma: float) -> dict:
+    """Exact bounds (float64, rounded outward by one ulp) on ``E sigma_n``, ``E W2^2`` and ``E(sigma_n-sigma)^2``
+    from ``E d^2``, ``E v``, ``E v^2`` (sigma units; mpmath numbers):
+
+    * ``E sigma_n <= sqrt(E sigma_n^2)`` (Jensen); ``E sigma_n >= (E sigma_n^2)^(3/2) / (E sigma_n^4)^(1/2)``
+      (Hoelder: ``E X^2 = E X^(2/3) X^(4/3) <= (E X)^(2/3) (E X^4)^(1/3)``), ``0`` without the fourth moment;
+    * ``E W2^2 = E(mu_n-mu)^2 + E sigma_n^2 - 2 sigma E sigma_n + sigma^2`` and ``E(sigma_n-sigma)^2 =
+      E sigma_n^2 - 2 sigma E sigma_n + sigma^2`` are decreasing in ``E sigma_n``: the bounds swap.
+    """
+    lo_sd, hi_sd, lo_w2, hi_w2, lo_sq, hi_sq = ([] for _ in range(6))
+    for k, (m, x) in enumerate(zip(msq, var)):
+        upper = mpmath.sqrt(x)
+        lower = x ** mpmath.mpf(1.5) / mpmath.sqrt(fourth[k]) if fourth is not None else mpmath.mpf(0)
+        lower = min(lower, upper)
+        lo_sd.append(lower * sigma)
+        hi_sd.append(upper * sigma)
+        lo_sq.append((x - 2 * upper + 1) * sigma**2)
+        hi_sq.append((x - 2 * lower + 1) * sigma**2)
+        lo_w2.append((m + x - 2 * upper + 1) * sigma**2)
+        hi_w2.append((m + x - 2 * lower + 1) * sigma**2)
+
+    def down(values):
+        return np.nextafter(np.array([float(y) for y in values]), -np.inf)
+
+    def up(values):
+        return np.nextafter(np.array([float(y) for y in values]), np.inf)
+
+    return {"sd_mean": (np.maximum(down(lo_sd), 0.0), up(hi_sd)),
+            "w2_sq_mean": (np.maximum(down(lo_w2), 0.0), up(hi_w2)),
+            "sd_sq_error": (np.maximum(down(lo_sq), 0.0), up(hi_sq))}
