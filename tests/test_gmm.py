@@ -1,4 +1,4 @@
-"""The JAX EM for the 2-D GMM chain (theory/figures/_gmm_em.py): closed-form L2 distance, sampling, EM.
+"""The JAX EM for the 2-D GMM chain (theory/montecarlo/_gmm.py): closed-form L2 distance, sampling, EM.
 
 Statistical checks assert on z-scores with a false-failure budget of 1e-4 per test (two-sided normal bound,
 Bonferroni over the comparisons in the test); deterministic checks (quadrature, monotonicity) on floating-point
@@ -15,8 +15,16 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from theory.figures._gmm_em import GMM, fit_em, gmm_chain, l2_distance_squared, log_density, sample, split_init
 from theory.figures._gmm_setups import real_distribution
+from theory.montecarlo._gmm import (
+    GMM,
+    fit_em,
+    gmm_chain,
+    l2_distance_squared,
+    log_density,
+    sample,
+    split_init,
+)
 
 BUDGET = 1e-4
 
@@ -150,12 +158,12 @@ def test_one_pass_em_matches_textbook_em():
 
 
 def test_chain_does_not_depend_on_its_segments(monkeypatch):
-    from theory.figures import _gmm_em
+    from theory.montecarlo import _gmm
 
     real = real_distribution("two_gaussians")
     whole, iw = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12)
-    monkeypatch.setattr(_gmm_em, "MAX_SEGMENT", 4)
-    assert _gmm_em.segment_length(12) == 4
+    monkeypatch.setattr(_gmm, "MAX_SEGMENT", 4)
+    assert _gmm.segment_length(12) == 4
     done = []
     parts, ip = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12, callback=done.append)
     assert done == [4, 8, 12]

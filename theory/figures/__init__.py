@@ -1,14 +1,19 @@
 """The paper's figures, remade with the exact theory drawn over the simulations (``collapse-theory figures``).
 
 One module per figure (``_f1_gaussian_drift``, ``_f2_mean_error``, ``_f3_pooling``, ``_f4_gmm_scatter``,
-``_f5_gmm_distance``, ``_f6_discrete``, ``_expansions``); each computes its numbers from an explicit PRNG key,
-saves them with the seed, sizes, standard errors and package versions, then plots from the saved file in the
-committed style (``collapse.mplstyle``), as byte-reproducible PDF and PNG.
+``_f5_gmm_distance``, ``_f6_discrete``, ``_expansions``, ``_decomposition``, ``_workflows``); each computes its numbers
+from an explicit PRNG key by calling the library (:mod:`theory.numeric`, :mod:`theory.montecarlo`,
+:mod:`theory.decomposition`: the figures hold no simulation of their own), saves them with the seed, sizes,
+standard errors and package versions, then plots from the saved file in the committed style
+(``collapse.mplstyle``), as byte-reproducible PDF and PNG. This is the top layer: nothing in the library imports it.
+
+``GMM``, ``fit_em`` and ``l2_distance_squared`` are re-exported from :mod:`theory.montecarlo._gmm`, where the GMM
+chain lives.
 """
 
-from ._gmm_em import GMM as GMM
-from ._gmm_em import fit_em as fit_em
-from ._gmm_em import l2_distance_squared as l2_distance_squared
+from ..montecarlo._gmm import GMM as GMM
+from ..montecarlo._gmm import fit_em as fit_em
+from ..montecarlo._gmm import l2_distance_squared as l2_distance_squared
 from ._make import FIGURES as FIGURES
 from ._make import default_output_dir as default_output_dir
 from ._make import make_figure as make_figure

@@ -1,7 +1,8 @@
 """F4: scatter snapshots of the recursive GMM chain (2 components, full covariance, EM, N = 1000 a generation).
 
 Generation 0 shows the real data D_0; generation n shows D_n, the N points drawn from G_{n-1}, the GMM fitted
-at the previous generation; the ellipses are the 2-sigma contours of G_n fitted to the points shown.
+at the previous generation; the ellipses are the 2-sigma contours of G_n fitted to the points shown. The chain
+is :func:`theory.montecarlo._gmm.gmm_chain`; this module only picks the snapshots and plots.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._gmm_em import chain_data, gmm_chain
+from ..montecarlo._gmm import chain_data, gmm_chain
 from ._gmm_setups import SETUP_LABELS, SETUPS, real_distribution
 from ._io import array
 

@@ -1,8 +1,9 @@
 """F5: squared L2 distance int (G_0 - G_n)^2 between the generation-0 and generation-n GMMs, log y.
 
 G_0 is the GMM fitted to the real data D_0, G_n the one fitted at generation n; the distance is the closed
-form for Gaussian mixtures (:func:`theory.figures._gmm_em.l2_distance_squared`). One run per sample size N, for
-both set-ups; the smaller N is, the faster the fitted mixture wanders from G_0.
+form for Gaussian mixtures (:func:`theory.montecarlo._gmm.l2_distance_squared`). One run per sample size N, for
+both set-ups; the smaller N is, the faster the fitted mixture wanders from G_0. The chains are run by
+:func:`theory.montecarlo._gmm.run_gmm_chains`; this module only chooses the sizes and plots.
 """
 
 from __future__ import annotations
@@ -10,16 +11,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._gmm_em import gmm_chain, l2_distance_squared
+from ..montecarlo._gmm import run_gmm_chains
 from ._gmm_setups import SETUP_LABELS, SETUPS, real_distribution
 from ._io import array
-
-
-@jax.jit
-def _distances_to_first(models):
-    """``int (G_0 - G_n)^2`` for every generation n of a chain (one compiled program per chain length)."""
-    first = jax.tree.map(lambda a: a[0], models)
-    return jax.vmap(l2_distance_squared, in_axes=(None, 0))(first, models)
 
 NAME = "f5_gmm_distance"
 TITLE = "Squared L2 distance between the generation-0 and generation-n GMMs, for sample sizes N"
@@ -31,48 +25,12 @@ QUICK_SAMPLE_SIZES = (500, 5_000)
 QUICK_GENERATIONS = 100
 
 
-class _Stopped(Exception):
-    """Raised inside a worker thread when the main thread was interrupted."""
-
-
-def _run_chains(jobs, workers: int = 2):
-    """Run ``jobs`` (key, real, sample size, generations) in ``workers`` threads: the compiled segments release
-    the GIL, so two chains use two cores. Results come back in the order of ``jobs``; the numbers do not depend
-    on the scheduling. On Ctrl-C every chain stops at its next segment boundary (seconds) before re-raising."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    stop = threading.Event()
-    x64 = bool(jax.config.jax_enable_x64)  # a thread-local setting (jax.enable_x64): carry it to the workers
-
-    def check(_done):
-        if stop.is_set():
-            raise _Stopped
-
-    def run(job):
-        key, real, sample_size, generations = job
-        with jax.enable_x64(x64):
-            models, iterations = gmm_chain(key, real, sample_size=sample_size, generations=generations,
-                                           callback=check)
-            return jax.device_get((models, iterations, _distances_to_first(models)))
-
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        futures = [pool.submit(run, job) for job in jobs]
-        return [future.result() for future in futures]
-    except BaseException:
-        stop.set()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def compute(key, *, quick: bool) -> dict:
     sizes = QUICK_SAMPLE_SIZES if quick else SAMPLE_SIZES
     generations = QUICK_GENERATIONS if quick else GENERATIONS
     # largest sample sizes first, so that the two workers finish together
     jobs = sorted(((i, j, n) for i in range(len(SETUPS)) for j, n in enumerate(sizes)), key=lambda t: -t[2])
-    results = _run_chains([(jax.random.fold_in(key, 100 * i + j), real_distribution(SETUPS[i]), n, generations)
+    results = run_gmm_chains([(jax.random.fold_in(key, 100 * i + j), real_distribution(SETUPS[i]), n, generations)
                            for i, j, n in jobs])
     by_job = {(i, j): result for (i, j, _), result in zip(jobs, results)}
     out = {}

@@ -5,18 +5,19 @@ the tails below it. One generation of resampling (M draws, refit = empirical fre
 loses a bin with probability (1 - p_k)^M exactly, so both lose their tails and become (nearly) the same
 distribution; over generations the chain is absorbed at a single bin. Exact facts drawn over the simulation:
 P(bin k survives one generation) = 1 - (1 - p_k)^M, and the Gini-Simpson diversity
-E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{0,k}(1 - p_{0,k}).
+E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{0,k}(1 - p_{0,k}). The chains are
+:func:`theory.montecarlo._categorical.categorical_chain`; this module sets up A and B, summarises and plots.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..montecarlo._categorical import categorical_chain
 from ._io import array
 
 NAME = "f6_discrete"
@@ -46,39 +47,6 @@ def distributions(sample_size: int = SAMPLE_SIZE) -> tuple[np.ndarray, np.ndarra
     return centres, a, b
 
 
-def _resample_counts(key, p, sample_size: int):
-    """Counts of ``sample_size`` draws from the frequencies ``p (chains, bins)``, one multinomial per chain.
-
-    Exact in distribution without drawing a bin per point: the normalised partial sums of ``M + 1`` i.i.d.
-    exponentials are the order statistics of ``M`` uniforms on (0, 1), and the number of them at most the
-    cumulative probability of bin ``k`` is the number of draws in bins ``0..k`` (inverse CDF).
-    """
-    chains, bins = p.shape
-    exponentials = jax.random.exponential(key, (chains, sample_size + 1), dtype=p.dtype)
-    spacings = jax.lax.associative_scan(jnp.add, exponentials, axis=1)  # cumsum, faster on CPU
-    uniforms = spacings[:, :sample_size] / spacings[:, sample_size:]  # sorted, in (0, 1)
-    cdf = jnp.cumsum(p, axis=1)
-    cdf = cdf / cdf[:, -1:]
-    below = jax.vmap(functools.partial(jnp.searchsorted, side="right"))(uniforms, cdf)  # draws in bins 0..k
-    below = below.at[:, -1].set(sample_size)
-    return jnp.diff(below, axis=1, prepend=0).astype(p.dtype)
-
-
-def _wright_fisher(key, p0, *, sample_size: int, chains: int, generations: int):
-    """Wright-Fisher resampling of ``chains`` chains from ``p0``: each generation draws M points from the
-    current frequencies and refits the frequencies as counts / M (:func:`_resample_counts`).
-
-    Returns per generation: Gini-Simpson diversity (generations, chains), surviving bins (generations, chains),
-    and chain 0's frequencies (generations, bins).
-    """
-    def step(p, k):
-        p_new = _resample_counts(k, p, sample_size) / sample_size
-        return p_new, (jnp.sum(p_new * (1 - p_new), axis=-1), jnp.sum(p_new > 0, axis=-1), p_new[0])
-
-    p = jnp.broadcast_to(p0, (chains, p0.shape[0]))
-    return jax.lax.scan(step, p, jax.random.split(key, generations))[1]
-
-
 def compute(key, *, quick: bool) -> dict:
     m = SAMPLE_SIZE
     chains = 200 if quick else 2000
@@ -86,7 +54,7 @@ def compute(key, *, quick: bool) -> dict:
     centres, a, b = distributions(m)
     out = {}
     for name, p, k in (("A", a, jax.random.fold_in(key, 0)), ("B", b, jax.random.fold_in(key, 1))):
-        (diversity, surviving, one_run), first = jax.device_get(_simulate(
+        (diversity, surviving, one_run), first = jax.device_get(categorical_chain(
             k, jax.random.fold_in(key, 10 + ord(name)), jnp.asarray(p), sample_size=m, chains=chains,
             generations=generations))
         d0 = float(np.sum(p * (1 - p)))
@@ -131,19 +99,6 @@ def compute(key, *, quick: bool) -> dict:
         "total_variation_generation_0": tv0,
         "distributions": out,
     }
-
-
-def _first_generation_survival(key, p, m, chains):
-    """Indicator (chains, bins) that bin k has a count > 0 after one resampling of M draws."""
-    counts = _resample_counts(key, jnp.broadcast_to(p, (chains, p.shape[0])), m)
-    return (counts > 0).astype(p.dtype)
-
-
-@functools.partial(jax.jit, static_argnames=("sample_size", "chains", "generations"))
-def _simulate(key_chain, key_first, p0, *, sample_size: int, chains: int, generations: int):
-    """The Wright-Fisher chains and the first-generation survival indicators, in one compiled program."""
-    return (_wright_fisher(key_chain, p0, sample_size=sample_size, chains=chains, generations=generations),
-            _first_generation_survival(key_first, p0, sample_size, chains))
 
 
 def plot(data: dict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._gmm_em import GMM
+from ..montecarlo._gmm import GMM
 
 SETUPS = ("blob", "two_gaussians")
 SETUP_LABELS = {

@@ -18,6 +18,7 @@ import jax
 
 from .._errors import ParameterError
 from . import (
+    _decomposition,
     _expansions,
     _f1_gaussian_drift,
     _f2_mean_error,
@@ -26,7 +27,6 @@ from . import (
     _f5_gmm_distance,
     _f6_discrete,
 )
-from ..decomposition import _figure as _decomposition_figure
 from ._io import load_data, save_data
 from ._style import save_figure, style
 
@@ -39,7 +39,7 @@ FIGURE_MODULES = (
     _f5_gmm_distance,
     _f6_discrete,
     _expansions,
-    _decomposition_figure,
+    _decomposition,
 )
 FIGURES: dict[str, object] = {m.NAME: m for m in FIGURE_MODULES}
 

@@ -8,8 +8,8 @@ walked in :mod:`mpmath`:
   with binary powers of its matrix (:func:`theory.numeric._exact._walk`): O(#runs log n) products of matrices of
   size 6 (``mix``) or 20 (``mix-fixed``).
 * ``accumulate`` and ``accumulate-subsample``: ``T_i`` depends on the pool size ``N_{i-1}`` (non-autonomous), so
-  the walk is one matrix-vector step per generation: O(n) (the sparse step costs about 1-2 ms on one core for
-  ``accumulate``'s 19 monomials, a fifth of that for ``accumulate-subsample``'s 5).
+  the walk is one sparse matrix-vector step per generation: O(n), about 0.1-0.25 ms a step on one core (5
+  monomials each; ``n = 10^4`` in about 1-2.5 s).
 
 Precision: mpmath at ``WORKING_DIGITS + 2 * (decimal digits of the largest pool or M)`` digits. The only
 cancellation is ``Var sigma_n^2 = E v^2 - (E v)^2`` (relative variance ``>= 1/(n M)``-ish, so at most
@@ -70,46 +70,50 @@ def _notes(kind: str) -> dict:
 @lru_cache(maxsize=None)
 def _system(kind: str, learner: str):
     """``(basis, {shape: (entries, constants)}, initial)`` with each entry ``(i, j, f)`` and ``f`` lambdified."""
-    from ..symbolic._workflow_moments import PARAMETERS, SHAPES, workflow_system
+    from ..symbolic._workflow_moments import PARAMETERS, SHAPES, A, N, workflow_system
 
     derived = workflow_system(kind, learner)
     params = PARAMETERS[kind]
     shapes = {}
     for shape in SHAPES[kind]:
         rows, constants = derived[shape]
-        entries = [(i, j, sp.lambdify(params, x, modules="mpmath"))
-                   for i, row in enumerate(rows) for j, x in enumerate(row) if x != 0]
-        consts = [(i, sp.lambdify(params, c, modules="mpmath")) for i, c in enumerate(constants) if c != 0]
-        shapes[shape] = (entries, consts)
-    from ..symbolic._workflow_moments import R
+        where = [(i, j) for i, row in enumerate(rows) for j, x in enumerate(row) if x != 0]
+        const_where = [i for i, c in enumerate(constants) if c != 0]
+        values = sp.lambdify(params, [rows[i][j] for i, j in where] + [constants[i] for i in const_where],
+                             modules="mpmath", cse=True)
+        shapes[shape] = (where, const_where, values)
+    from ..symbolic._workflow_moments import R, M
 
-    initial = [sp.lambdify((R,), x, modules="mpmath") for x in derived["initial"]]
-    return tuple(derived["basis"]), shapes, initial
+    initial = sp.lambdify((R, M), derived["initial"], modules="mpmath")
+    outputs = sp.lambdify((N, A), derived["outputs"], modules="mpmath")
+    return tuple(derived["basis"]), shapes, initial, outputs
 
 
 def _affine(kind, learner, shape, params):
     """The affine step as an mpmath matrix of size ``b + 1`` (last coordinate the constant 1)."""
-    basis, shapes, _ = _system(kind, learner)
-    entries, consts = shapes[shape]
+    basis, shapes, _, _ = _system(kind, learner)
+    where, const_where, values = shapes[shape]
     size = len(basis)
+    numbers = values(*params)
     t = mpmath.zeros(size + 1, size + 1)
-    for i, j, f in entries:
-        t[i, j] = f(*params)
-    for i, f in consts:
-        t[i, size] = f(*params)
+    for (i, j), x in zip(where, numbers):
+        t[i, j] = x
+    for i, x in zip(const_where, numbers[len(where):]):
+        t[i, size] = x
     t[size, size] = 1
     return t
 
 
 def _sparse_step(kind, learner, shape, params, vector):
     """One step ``T x + c`` without building the matrix (pooling workflows)."""
-    _, shapes, _ = _system(kind, learner)
-    entries, consts = shapes[shape]
+    _, shapes, _, _ = _system(kind, learner)
+    where, const_where, values = shapes[shape]
+    numbers = values(*params)
     out = [mpmath.mpf(0)] * len(vector)
-    for i, j, f in entries:
-        out[i] += f(*params) * vector[j]
-    for i, f in consts:
-        out[i] += f(*params)
+    for (i, j), x in zip(where, numbers):
+        out[i] += x * vector[j]
+    for i, x in zip(const_where, numbers[len(where):]):
+        out[i] += x
     return out
 
 
@@ -123,8 +127,9 @@ def _weight(workflow, m: int, r: int):
     return mpmath.mpf(r) / m
 
 
-def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: float = 600.0) -> dict:
-    """``{generation: {monomial: E monomial}}`` (mpmath numbers, sigma units) for a non-replace chain."""
+def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: float = 600.0):
+    """``({generation: (E d^2, E v, E v^2 or None)}, digits)``: mpmath numbers in sigma units, for a non-replace
+    chain, computed at ``digits`` decimal digits."""
     from ._exact import _walk
 
     workflow = chain.workflow
@@ -136,12 +141,12 @@ def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: 
     largest = sum(m * c for m, c in runs) if workflow.pools else max((m for m, _ in runs), default=2)
     if dps is None:
         dps = WORKING_DIGITS + 2 * len(str(int(max(largest, top, 2))))
-    basis, _, initial = _system(kind, learner)
+    basis, _, initial, outputs = _system(kind, learner)
     with mpmath.workdps(dps):
         scale = mpmath.mpf(str(sp.N(chain.variance_scale, dps))) if isinstance(chain.variance_scale, sp.Basic) \
             else mpmath.mpf(float(chain.variance_scale))
-        r0 = workflow.real_count(runs[0][0]) if runs else 1
-        start = [f(max(r0, 1)) for f in initial]
+        m0 = runs[0][0] if runs else 2
+        start = initial(max(workflow.real_count(m0), 1), m0)
         if workflow.pools:
             states = _walk_pool(kind, learner, workflow, runs, gens, scale, start)
         else:
@@ -151,26 +156,40 @@ def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: 
 
             walked = _walk(runs, gens, matrix, lambda p, q: p * q, lambda p, s: p * s,
                            mpmath.matrix(list(start) + [1]))
-            states = {g: list(walked[g])[: len(basis)] for g in gens}
-        return {g: dict(zip(basis, states[g])) for g in gens}, dps
+            states = {g: (list(walked[g])[: len(basis)], 0) for g in gens}
+        out = {}
+        for g in gens:
+            if g == 0 and kind == "accumulate":  # the walk starts at generation 1 (the first pool)
+                values = [mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(1)]
+            else:
+                vector, pool = states[g]
+                values = [mpmath.fsum(c * x for c, x in zip(row, vector)) for row in outputs(pool, scale)]
+            out[g] = (values[0], values[1], values[2] if len(values) > 2 else None)
+        return out, dps
 
 
 def _walk_pool(kind, learner, workflow, runs, gens, scale, start):
-    out, pool, i, state = {}, 0, 0, list(start)
+    """``{generation: (state, N_{n-1})}``: one step per generation (the transition depends on the pool size)."""
     targets = set(gens)
-    if 0 in targets:
-        out[0] = list(state)
     k = workflow.subsample
-    for m, count in runs:
+    out = {}
+    if kind == "accumulate":  # the state starts at generation 1: the pool of the M_0 real points
+        sizes = ((m, c) for m, c in runs)
+        first, rest = runs[0] if runs else (2, 0), runs[1:]
+        pool, i, state = first[0], 1, list(start)
+        sizes = ([(first[0], first[1] - 1)] if first[1] > 1 else []) + list(rest)
+    else:
+        pool, i, state, sizes = 0, 0, list(start), list(runs)
+    if i in targets:
+        out[i] = (list(state), pool)
+    for m, count in sizes:
         for _ in range(count):
             params = (pool, m, scale) if kind == "accumulate" else (pool, m, scale, k)
             state = _sparse_step(kind, learner, "pool", params, state)
             pool += m
             i += 1
             if i in targets:
-                out[i] = list(state)
-        if i >= max(gens):
-            break
+                out[i] = (list(state), pool)
     return out
 
 
@@ -184,8 +203,6 @@ def _float(x, power: int, sigma: float) -> float:
 def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps: int | None = None) -> dict:
     """:func:`theory.exact_values` for a non-replace workflow (see the module doc): the exact keys as float64
     arrays, the others ``None`` with ``"notes"``, and ``"bounds"`` ``{key: (lower, upper)}``."""
-    from ..symbolic._workflow_moments import d, v
-
     from ._exact import EXTRA_QUANTITIES, QUANTITIES
 
     gens = list(generations)
@@ -193,7 +210,7 @@ def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps
     runs = chain.sample_size_runs(top, max_seconds=max_seconds) if top else []
     steps = sum(c for _, c in runs)
     if chain.workflow.pools:
-        estimate = 2e-3 * steps if chain.workflow.kind == "accumulate" else 5e-4 * steps
+        estimate = 5e-4 * steps
         if estimate > max_seconds:
             raise ParameterError(
                 "generations", f"a request estimated under {max_seconds:g} s (refused: {steps} generations of "
@@ -205,9 +222,9 @@ def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps
     for q in QUANTITIES + tuple(EXTRA_QUANTITIES):
         out[q] = None
     with mpmath.workdps(used):
-        msq = [states[g][d**2] for g in gens]
-        var = [states[g][v] for g in gens]
-        fourth = [states[g][v**2] for g in gens] if v**2 in states[gens[0]] else None
+        msq = [states[g][0] for g in gens]
+        var = [states[g][1] for g in gens]
+        fourth = None if states[gens[0]][2] is None else [states[g][2] for g in gens]
         out["mean_sq_error"] = np.array([_float(x, 2, sigma) for x in msq])
         out["variance_mean"] = np.array([_float(x, 2, sigma) for x in var])
         if fourth is not None:

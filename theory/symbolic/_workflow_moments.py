@@ -24,10 +24,13 @@ process repeated until it closes (:func:`derive_system`). Every monomial of odd 
 * ``mix`` [``M, R, w, A``]: ``(d, v)``; ``R`` fresh real points of weight ``w`` and ``M - R`` synthetic ones.
 * ``mix-fixed`` [``M, R, w, A``]: ``(d, v, e, s)``, ``e`` the mean and ``s`` the scatter of the ``R`` real
   points, drawn once (``e ~ N(0, 1/R)``, ``s ~ ChiSquared(R - 1)``, independent of generation 0) and never changed.
-* ``accumulate`` [``N, M, A``]: ``(a, S, d, v)``: the pool's mean ``a`` and scatter ``S`` (``N`` points, ``N = 0``
-  before step 0) and the model. A step merges ``M`` samples of the model into the pool (mean and scatter of a union
-  of groups, weights ``m_g/N'``) and fits the model to the pool: ``d' = a'``, ``v' = A S'/div(N')``.
-* ``accumulate-subsample`` [``N, M, A, K``]: the same pool, then the model is fitted to ``K`` points drawn without
+* ``accumulate`` [``N, M, A``]: ``(a, S)``, the pool's mean and scatter (``N`` points); the model is the fit to
+  the pool, ``d = a``, ``v = A S/div(N)`` (:data:`MODEL`). A step merges ``M`` samples of the model into the pool
+  (mean and scatter of a union of groups). The state is that of generation ``n >= 1`` (pool ``P_{n-1}``); the
+  first pool is ``M_0`` real points (``a ~ N(0, 1/M_0)``, ``S ~ ChiSquared(M_0 - 1)``).
+* ``accumulate-subsample``: ``(a, S, d, v)``, pool and model (the model is not a function of the pool); ``N = 0``,
+  ``a = S = 0`` before step 0.
+  [``N, M, A, K``]: after the merge the model is fitted to ``K`` points drawn without
   replacement from it. Given the pool, the subsample's mean has conditional mean ``a'`` and variance ``c_1 S'`` and
   its scatter conditional mean ``c_2 S'`` (:func:`subsample_moments`, derived from the inclusion probabilities of
   a uniform ``K``-subset); the model enters the step as ``d' = a' + sqrt(c_1 S') Z``, ``v' = A c_2 S'/div(K)``,
@@ -73,7 +76,7 @@ PARAMETERS = {
     "accumulate": (N, M, A),
     "accumulate-subsample": (N, M, A, K),
 }
-STATE_VARIABLES = {"mix": (d, v), "mix-fixed": (d, v, e, s), "accumulate": (a, S, d, v),
+STATE_VARIABLES = {"mix": (d, v), "mix-fixed": (d, v, e, s), "accumulate": (a, S),
                    "accumulate-subsample": (a, S, d, v)}
 
 
@@ -193,19 +196,38 @@ def step(kind: str, learner: str, shape: str):
         return new, noise
     if kind in ("accumulate", "accumulate-subsample"):
         pool = Group(N, N / (N + M), a, S)
-        new_points = noise.sample(M, M / (N + M), d, v)
+        model = model_of(kind, learner)
+        new_points = noise.sample(M, M / (N + M), model[d], model[v])
         size, mean, scatter = merge([pool, new_points])
         new = {a: mean, S: scatter}
-        if kind == "accumulate":
-            div = size - 1 if learner == "unbiased" else size
-            new.update({d: mean, v: A * scatter / div})
-        else:
+        if kind == "accumulate-subsample":
             c1, c2 = subsample_moments()
             c1, c2 = c1.subs(N, size), c2.subs(N, size)
             div = K - 1 if learner == "unbiased" else K
             new.update({d: mean + sp.sqrt(c1 * scatter) * noise.normal(), v: A * c2 * scatter / div})
         return new, noise
     raise ValueError(kind)
+
+
+def model_of(kind: str, learner: str) -> dict:
+    """The model ``{d: ..., v: ...}`` in terms of the state (``accumulate``: the fit to the pool of ``N`` points)."""
+    if kind == "accumulate":
+        return {d: a, v: A * S / (N - 1 if learner == "unbiased" else N)}
+    return {d: d, v: v}
+
+
+def targets_of(kind: str, learner: str) -> tuple:
+    """The monomials the outputs need: ``d^2, v`` (and ``d^4, d^2 v, v^2``), written in the state."""
+    wanted = SECOND_ORDER if kind == "accumulate-subsample" else FOURTH_ORDER
+    model = model_of(kind, learner)
+    out = []
+    for mono in wanted:
+        expr = sp.expand(mono.subs(model, simultaneous=True))
+        for term in sp.Add.make_args(expr):
+            state_part = sp.Mul(*[b**p for b, p in term.as_powers_dict().items() if b in STATE_VARIABLES[kind]])
+            if state_part not in out:
+                out.append(state_part)
+    return tuple(out)
 
 
 def _odd_in_means(monomial_powers: dict) -> bool:
@@ -260,7 +282,7 @@ def derive_system(kind: str, learner: str, shape: str, targets=None) -> MomentSy
     order ``E d^4, E d^2 v, E v^2``; second order only for ``accumulate-subsample``) and add every monomial that
     appears in a conditional expectation until none is new."""
     if targets is None:
-        targets = SECOND_ORDER if kind == "accumulate-subsample" else FOURTH_ORDER
+        targets = targets_of(kind, learner)
     new, noise = step(kind, learner, shape)
     state = set(STATE_VARIABLES[kind])
     basis, expectations, queue = [], {}, list(targets)
@@ -281,9 +303,14 @@ def derive_system(kind: str, learner: str, shape: str, targets=None) -> MomentSy
 
 
 def initial_moment(kind: str, monomial: sp.Expr) -> sp.Expr:
-    """``E monomial`` at generation 0 (``d = 0``, ``v = 1``; empty pool ``a = S = 0``; for ``mix-fixed`` the real
-    points' ``e ~ N(0, 1/R)`` and ``s ~ ChiSquared(R - 1)``, independent), from sympy.stats."""
+    """``E monomial`` at the start (sympy.stats): generation 0 (``d = 0``, ``v = 1``; ``accumulate-subsample``'s
+    empty pool ``a = S = 0``; for ``mix-fixed`` the real points' ``e ~ N(0, 1/R)`` and ``s ~ ChiSquared(R - 1)``,
+    independent of generation 0), and for ``accumulate`` generation 1: the first pool of ``M`` real points,
+    ``a ~ N(0, 1/M)``, ``S ~ ChiSquared(M - 1)``, independent."""
     powers = monomial.as_powers_dict()
+    if kind == "accumulate":
+        value = E((Normal("Z", 0, 1) / sp.sqrt(M)) ** powers.get(a, 0))
+        return sp.factor(value * chi_square_moment(int(powers.get(S, 0))).subs(_nu, M - 1))
     if powers.get(d, 0) or powers.get(a, 0) or powers.get(S, 0):
         return sp.S.Zero
     value = sp.S.One
@@ -315,6 +342,18 @@ def derive_workflow(kind: str, learner: str) -> dict:
             rows.append(full)
         out[shape] = [rows, [system.constants[index[mono]] for mono in basis]]
     out["initial"] = [initial_moment(kind, mono) for mono in basis]
+    model = model_of(kind, learner)
+    wanted = (d**2, v) if kind == "accumulate-subsample" else (d**2, v, v**2)
+    outputs = []
+    for mono in wanted:  # E d^2, E v, E v^2 as combinations of the basis (coefficients in N, A)
+        expr = sp.expand(mono.subs(model, simultaneous=True))
+        vector = [sp.S.Zero] * len(basis)
+        for term in sp.Add.make_args(expr):
+            powers = term.as_powers_dict()
+            state_part = sp.Mul(*[b**p for b, p in powers.items() if b in STATE_VARIABLES[kind]])
+            vector[basis.index(state_part)] += sp.factor(term / state_part)
+        outputs.append(vector)
+    out["outputs"] = outputs
     return out
 
 
@@ -325,7 +364,7 @@ def workflow_system(kind: str, learner: str) -> dict:
     allowed = set(PARAMETERS[kind]) | set(STATE_VARIABLES[kind])
 
     def check(value) -> bool:
-        if not (isinstance(value, dict) and set(value) == {"basis", "initial", *SHAPES[kind]}):
+        if not (isinstance(value, dict) and set(value) == {"basis", "initial", "outputs", *SHAPES[kind]}):
             return False
         size = len(value["basis"])
         for shape in SHAPES[kind]:
@@ -334,6 +373,6 @@ def workflow_system(kind: str, learner: str) -> dict:
                 return False
             if not all(sp.sympify(x).free_symbols <= allowed for r in rows for x in r):
                 return False
-        return len(value["initial"]) == size
+        return len(value["initial"]) == size and all(len(o) == size for o in value["outputs"])
 
     return cached(f"workflow_{kind.replace('-', '_')}_{learner}", lambda: derive_workflow(kind, learner), check)

@@ -8,9 +8,13 @@
 * :func:`gmm_chain` runs the chain: D_0 drawn from the real distribution, G_n = EM fit to D_n, D_{n+1} drawn
   from G_n (N samples each generation). Generation 0's fit starts from a split of D_0 along its principal axis;
   later fits are warm-started from the previous generation's model (the notebook re-runs k-means each time;
-  warm starts keep 2000 generations at N = 2e5 within minutes on a CPU).
+  warm starts keep 2000 generations at N = 2e5 within minutes on a CPU). :func:`chain_data` redraws any
+  generation's data after a run; :func:`run_gmm_chains` runs several chains in threads (two cores) with
+  the distance of every generation to generation 0.
 * :func:`l2_distance_squared` is the closed form of ``int (p - q)^2`` for Gaussian mixtures, from
-  ``int N(x; a, A) N(x; b, B) dx = N(a; b, A + B)``.
+  ``int N(x; a, A) N(x; b, B) dx = N(a; b, A + B)``; :func:`distances_to_first` applies it along a chain.
+
+The figures ``f4_gmm_scatter`` and ``f5_gmm_distance`` (:mod:`theory.figures`) plot what these return.
 """
 
 from __future__ import annotations
@@ -275,3 +279,50 @@ def _gauss_overlap(a: GMM, b: GMM):
 def l2_distance_squared(p: GMM, q: GMM):
     """``int (p(x) - q(x))^2 dx`` of two Gaussian mixtures, in closed form."""
     return _gauss_overlap(p, p) + _gauss_overlap(q, q) - 2 * _gauss_overlap(p, q)
+
+
+@jax.jit
+def distances_to_first(models: GMM):
+    """``int (G_0 - G_n)^2`` for every generation n of a chain (one compiled program per chain length)."""
+    first = jax.tree.map(lambda a: a[0], models)
+    return jax.vmap(l2_distance_squared, in_axes=(None, 0))(first, models)
+
+
+class _Stopped(Exception):
+    """Raised inside a worker thread when the main thread was interrupted."""
+
+
+def run_gmm_chains(jobs, workers: int = 2):
+    """Run the chains ``jobs`` = ``[(key, real, sample_size, generations), ...]`` of :func:`gmm_chain` in
+    ``workers`` threads; return ``[(models, iterations, distances_to_first(models)), ...]`` on the host, in the
+    order of ``jobs``.
+
+    The compiled segments release the GIL, so two chains use two cores; the numbers do not depend on the
+    scheduling. On Ctrl-C every chain stops at its next segment boundary (seconds) before re-raising.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = threading.Event()
+    x64 = bool(jax.config.jax_enable_x64)  # a thread-local setting (jax.enable_x64): carry it to the workers
+
+    def check(_done):
+        if stop.is_set():
+            raise _Stopped
+
+    def run(job):
+        key, real, sample_size, generations = job
+        with jax.enable_x64(x64):
+            models, iterations = gmm_chain(key, real, sample_size=sample_size, generations=generations,
+                                           callback=check)
+            return jax.device_get((models, iterations, distances_to_first(models)))
+
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(run, job) for job in jobs]
+        return [future.result() for future in futures]
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -5,14 +5,12 @@ Left: the single-source parts ``e_S``, ``e_X``, ``e_P`` and the interaction rema
 estimates of the total (:func:`theory.decomposition.simulate_decomposition`) with 3-standard-error bars.
 Right: the Shapley attribution, stacked the same way (it adds up to the total too).
 
-The module follows the figure interface of :mod:`theory.figures._make` (``NAME``, ``TITLE``, ``REPRODUCES``,
-``compute(key, *, quick)``, ``plot(data)``) so it can be registered there; :func:`make_decomposition_figure`
-runs the same compute -> save -> plot pipeline with the shared helpers meanwhile.
+The numbers come from :mod:`theory.decomposition` (``decompose`` and ``simulate_decomposition``); this module
+only chooses the case and plots (``collapse-theory figures --only decomposition``, or
+``theory.figures.make_figure("decomposition", out)``).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -41,8 +39,7 @@ PART_STYLE = {
 def compute(key, *, quick: bool) -> dict:
     import jax
 
-    from ._decompose import decompose
-    from ._montecarlo import simulate_decomposition
+    from ..decomposition import decompose, simulate_decomposition
 
     n_max = QUICK_GENERATIONS if quick else GENERATIONS
     gens = list(range(1, n_max + 1))
@@ -97,7 +94,7 @@ def _stack(ax, x, parts: dict, styles: dict):
 def plot(data: dict):
     import matplotlib.pyplot as plt
 
-    from ..figures._io import array
+    from ._io import array
 
     d = data["decomposition"]
     x = np.asarray(d["generations"], dtype=float)
@@ -126,34 +123,3 @@ def plot(data: dict):
                  fontsize="medium")
     return fig
 
-
-def make_decomposition_figure(out: Path | None = None, *, seed: int = 0, quick: bool = False) -> list[Path]:
-    """Write ``decomposition.json``, ``.pdf``, ``.png`` into ``out`` (default ``figures/``); return the paths.
-
-    Same pipeline, key and metadata as ``collapse-theory figures`` (:func:`theory.figures.make_figure`).
-    """
-    import sys
-
-    import jax
-
-    from ..figures._io import load_data, save_data
-    from ..figures._make import check_output_dir, default_output_dir, figure_key
-    from ..figures._style import save_figure, style
-
-    out = check_output_dir(default_output_dir() if out is None else out)
-    module = sys.modules[__name__]
-    with jax.enable_x64(True):
-        data = module.compute(figure_key(seed, NAME), quick=quick)
-    data = {"figure": NAME, "title": TITLE, "reproduces": REPRODUCES, "seed": int(seed), "quick": bool(quick),
-            "jax_backend": jax.default_backend(), **data}
-    data_path = save_data(data, out / f"{NAME}.json")
-    with style():
-        paths = save_figure(plot(load_data(data_path)), out / NAME)
-    return [data_path, *paths]
-
-
-if __name__ == "__main__":  # python -m theory.decomposition._figure [--quick]
-    import sys as _sys
-
-    for p in make_decomposition_figure(quick="--quick" in _sys.argv):
-        print(p)
