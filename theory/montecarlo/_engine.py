@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _kernels
 from ._gamma import gamma_parameters, sufficient_draws
 from ._normals import draws_per_counter, normals, stream_key
 from ._summary import PER_CHAIN
@@ -61,7 +62,7 @@ class ChainState(NamedTuple):
 
 
 class Carry(NamedTuple):
-    state: ChainState
+    state: ChainState  # or a _kernels.WorkflowState (workflows other than replace)
     moments: jax.Array  # (slots, len(PER_CHAIN), 5)
     trajectories: jax.Array | None  # (slots, 2, chains) or None
 
@@ -203,14 +204,25 @@ def build_kernels(
     tiles_per_chunk: int,
     trajectories: bool,
     mesh=None,
+    workflow: str = "replace",
+    subsample: int = 0,
+    pool_width: int = 0,
 ):
     """``(init, segment)`` jitted for a block of ``chains`` chains and segments of ``length`` steps.
 
-    ``init(mu, log_variance, slot0, count, constants) -> Carry`` and
-    ``segment(carry, block_key, first_step, steps: StepInputs, count, constants) -> Carry``. With a
+    ``init(mu, log_variance, slot0, count, constants, block_key, init_inputs) -> Carry`` and
+    ``segment(carry, block_key, first_step, steps: StepInputs, count, constants, wf_steps) -> Carry``. With a
     ``mesh`` (axis ``"chains"``), the chain axis of every per-chain array is split across its devices.
+
+    ``workflow`` picks the kernel: ``"replace"`` steps a :class:`ChainState` with :func:`_samples_step` or
+    :func:`_sufficient_step` (``block_key``, ``init_inputs`` and ``wf_steps`` are ``None``); the other workflows
+    step a :class:`._kernels.WorkflowState` with :func:`._kernels.step` (``wf_steps``: the
+    :class:`._kernels.WorkflowInputs` of the segment, ``init_inputs``: the fixed real set's
+    :class:`._kernels.Group`). ``subsample`` is ``K`` and ``pool_width`` the pool's width per chain for
+    ``accumulate-subsample`` (whose ``tile`` is the even width of the new samples of a step).
     """
     dtype = jnp.dtype(dtype)
+    replace = workflow == "replace"
     if mesh is not None:
         from jax.sharding import NamedSharding
         from jax.sharding import PartitionSpec as P
@@ -225,7 +237,13 @@ def build_kernels(
             return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, P(None, "chains", None)))
 
         traj_sharding = NamedSharding(mesh, P(None, None, "chains")) if trajectories else None
-        carry_sharding = Carry(ChainState(chain_sharding, chain_sharding), replicated, traj_sharding)
+        if replace:
+            state_sharding = ChainState(chain_sharding, chain_sharding)
+        else:
+            extra = {"mix": (), "mix-fixed": (chain_sharding,) * 2, "accumulate": (chain_sharding,) * 2,
+                     "accumulate-subsample": (NamedSharding(mesh, P("chains", None)),)}[workflow]
+            state_sharding = _kernels.WorkflowState(chain_sharding, chain_sharding, extra)
+        carry_sharding = Carry(state_sharding, replicated, traj_sharding)
     else:
 
         def constrain_chains(x):
@@ -237,10 +255,14 @@ def build_kernels(
     def valid_mask(count):
         return jnp.arange(chains) < count
 
-    def init(mu, log_variance, slot0, count, constants):
-        state = ChainState(
-            constrain_chains(jnp.full((chains,), mu, dtype)), constrain_chains(jnp.full((chains,), log_variance, dtype))
-        )
+    def init(mu, log_variance, slot0, count, constants, block_key=None, init_inputs=None):
+        if replace:
+            state = ChainState(
+                constrain_chains(jnp.full((chains,), mu, dtype)), constrain_chains(jnp.full((chains,), log_variance, dtype))
+            )
+        else:
+            state = _kernels.init(workflow, mode, block_key, mu, log_variance, init_inputs, chains, dtype, tile,
+                                  tiles_per_chunk, constrain_chains, mesh, pool_width)
         moments = jnp.zeros((slots, len(PER_CHAIN), 5), dtype)
         traj = jnp.zeros((slots, 2, chains), dtype) if trajectories else None
         if traj is not None and mesh is not None:
@@ -248,15 +270,18 @@ def build_kernels(
         carry = Carry(state, moments, traj)
         return _record(carry, slot0, valid_mask(count), count.astype(dtype), constants)
 
-    def segment(carry, block_key, first_step, steps: StepInputs, count, constants):
+    def segment(carry, block_key, first_step, steps: StepInputs, count, constants, wf_steps=None):
         valid = valid_mask(count)
         count_f = count.astype(dtype)
 
         def body(c: Carry, xs):
-            offset, step = xs
+            offset, step, wf = xs
             key = jax.random.fold_in(block_key, first_step + offset)
 
             def advance(state):
+                if not replace:
+                    return _kernels.step(workflow, mode, state, key, wf, constants, chains, dtype, tile,
+                                         tiles_per_chunk, subsample, constrain_chains, mesh)
                 if mode == "sufficient":
                     new = _sufficient_step(state, key, step, dtype, constrain_chains, mesh)
                 else:
@@ -267,7 +292,7 @@ def build_kernels(
             c = _record(Carry(state, c.moments, c.trajectories), step.slot, valid, count_f, constants)
             return c, None
 
-        carry, _ = jax.lax.scan(body, carry, (jnp.arange(length, dtype=jnp.int32), steps))
+        carry, _ = jax.lax.scan(body, carry, (jnp.arange(length, dtype=jnp.int32), steps, wf_steps))
         return carry
 
     options = compiler_options(mesh)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
-from . import _engine
+from . import _engine, _kernels
 from ._sharding import chain_mesh, select_devices, to_host
 from ._summary import PER_CHAIN, SimulationResult, merge_moments, overflow_notes, summarise
 
@@ -172,6 +172,9 @@ def simulate(
     requested = check_generations(generations)
     if mode not in MODES:
         raise ParameterError("mode", "'sufficient' or 'samples'", mode)
+    if mode == "sufficient" and chain.workflow.kind == "accumulate-subsample":
+        raise ParameterError("mode", "'samples' for workflow accumulate-subsample (which pool points enter the "
+                             "subsample is not a function of the pool's sufficient statistics)", mode)
     dtype = _check_dtype(dtype)
     info = np.finfo(dtype.name)
     lo, hi = math.sqrt(float(info.tiny)), math.sqrt(float(info.max))
@@ -221,6 +224,8 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
     if 64 * n_max > limit:  # the per-step inputs (sample sizes, factors, slots) are n-long
         raise ParameterError("generations", f"at most {limit // 64} (per-step inputs of 64 bytes each must fit "
                              f"in memory_limit={limit} bytes)", n_max)
+    chain.check_workflow(n_max)
+    workflow = chain.workflow
     sample_sizes = chain.sample_sizes(n_max)
     slot_of = np.full(n_max + 1, -1, dtype=np.int64)
     slot_of[reported] = np.arange(len(reported))
@@ -231,35 +236,53 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
     if max_m > largest:  # the per-step constants (M - 1)/2, 1/sqrt(M) must be finite and normal in the dtype
         raise ParameterError("sample_size", f"at most {largest:.0e} in {jnp.dtype(dtype).name} Monte Carlo "
                              "(the exact values have no such limit)", format(decimal.Decimal(max_m), ".3e"))
+    itemsize = dtype.itemsize
+    pool_width = 0
     if mode == "samples":
         if max_m > np.iinfo(np.int32).max:
             raise ParameterError("sample_size", f"at most {np.iinfo(np.int32).max} in samples mode", max_m)
         mean_m = float(np.mean(sample_sizes)) if n_max else 2.0
         _refuse_if_absurd(chains, n_max, mean_m, n_dev, platform, max_seconds, what)
-        tile = _engine.tile_size(max_m)
-        if tile > max_chunk_elements:
-            raise ParameterError(
-                "max_chunk_elements", f"at least one tile of samples ({tile}) for sample size {max_m}", max_chunk_elements
-            )
-        per_chain = tile
-        step_work = -(-max_m // tile) * tile  # random numbers of one chain and generation
+        if workflow.kind == "accumulate-subsample":
+            # every chain keeps its pool: N_max = M_0 + ... + M_{n-1} points, plus room for one step's new samples
+            tile = max_m + max_m % 2
+            pool_width = int(np.sum(sample_sizes, dtype=object)) + tile if n_max else tile
+            per_chain = pool_width + 3 * tile
+            if 2 * per_chain * itemsize > limit or pool_width > np.iinfo(np.int32).max:
+                raise ParameterError(
+                    "generations", f"few enough that one chain's pool of accumulate-subsample fits in memory "
+                    f"(M_0 + ... + M_{{n-1}} = {pool_width - tile} points of {itemsize} bytes, twice, must fit in "
+                    f"memory_limit={limit} bytes)", n_max)
+            step_work = tile + 6 * workflow.subsample
+        else:
+            tile = _engine.tile_size(max_m)
+            if tile > max_chunk_elements:
+                raise ParameterError(
+                    "max_chunk_elements", f"at least one tile of samples ({tile}) for sample size {max_m}",
+                    max_chunk_elements
+                )
+            per_chain = tile
+            step_work = -(-max_m // tile) * tile  # random numbers of one chain and generation
+            if workflow.kind == "mix":
+                step_work *= 2  # the real and the synthetic group: each padded to whole tiles
     else:
         tile = 1
         per_chain = _SUFFICIENT_ELEMENTS_PER_CHAIN
-        step_work = SUFFICIENT_COST
+        step_work = SUFFICIENT_COST * (2 if workflow.kind == "mix" else 1)
     segment_work = SEGMENT_WORK[platform]
     # a block's generation step is at most one segment's work (a sample size of 1e7 runs a few chains at a time)
     per_device = min(-(-chains // n_dev), max(1, max_chunk_elements // per_chain), max(1, segment_work // step_work))
+    if pool_width:  # the pools of a block's chains within the memory bound too
+        per_device = max(1, min(per_device, limit // (2 * per_chain * itemsize * n_dev)))
     block = per_device * n_dev
-    if block >= 4096:
+    if block >= 4096 and not pool_width:
         multiple = 64 * n_dev
         block = -(-block // multiple) * multiple
     tiles_per_chunk = 1
-    if mode == "samples":
+    if mode == "samples" and not pool_width:
         tiles_per_chunk = max(1, min(-(-max_m // tile), max_chunk_elements // (max(1, block // n_dev) * tile)))
     n_blocks = -(-chains // block)
 
-    itemsize = dtype.itemsize
     if trajectories and 2 * len(reported) * chains * itemsize > limit:
         raise ParameterError(
             "chains",
@@ -274,6 +297,7 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
     length = max(1, min(max(1, n_max), segment_work // (max(1, block // n_dev) * step_work)))
     segments = -(-n_max // length) if n_max else 0
     steps = _engine.step_inputs(chain, sample_sizes, slot_of, segments * length, dtype)
+    wf_steps = None if workflow.is_replace else _kernels.workflow_inputs(chain, sample_sizes, segments * length, dtype)
 
     init, segment = _engine.build_kernels(
         mode=mode,
@@ -285,12 +309,22 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
         tiles_per_chunk=tiles_per_chunk,
         trajectories=bool(trajectories),
         mesh=mesh,
+        workflow=workflow.kind,
+        subsample=workflow.subsample or 0,
+        pool_width=pool_width,
     )
     sigma = float(chain.sigma)
     constants = tuple(jnp.asarray(v, dtype) for v in (chain.mu, sigma, 2 * math.log(sigma)))
     segment_steps = [
         _engine.StepInputs(*(jnp.asarray(a[s * length : (s + 1) * length]) for a in steps)) for s in range(segments)
     ]
+    if workflow.is_replace:
+        segment_wf = [()] * segments  # replace: today's calls, no workflow arguments
+        init_args = ()
+    else:
+        segment_wf = [(jax.tree.map(lambda a: jnp.asarray(a[s * length : (s + 1) * length]), wf_steps),)
+                      for s in range(segments)]
+        init_group = jax.tree.map(jnp.asarray, _kernels.init_group(chain, dtype))
 
     moments = None
     mu_traj, sd_traj = [], []
@@ -304,9 +338,13 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
             count = min(block, chains - b * block)
             count_arr = jnp.asarray(count, jnp.int32)
             block_key = jax.random.fold_in(key, b)
-            carry = init(constants[0], constants[2], jnp.asarray(slot_of[0], jnp.int32), count_arr, constants)
+            if not workflow.is_replace:
+                init_args = (block_key, init_group)
+            carry = init(constants[0], constants[2], jnp.asarray(slot_of[0], jnp.int32), count_arr, constants,
+                         *init_args)
             for s in range(segments):
-                carry = segment(carry, block_key, jnp.asarray(s * length, jnp.int32), segment_steps[s], count_arr, constants)
+                carry = segment(carry, block_key, jnp.asarray(s * length, jnp.int32), segment_steps[s], count_arr,
+                                constants, *segment_wf[s])
                 jax.block_until_ready(carry.moments)  # bounded work in flight: Ctrl-C acts within a segment
                 if bar is not None:
                     bar.update(min(length, n_max - s * length))
