@@ -1,0 +1,206 @@
+"""Exact moments of the non-replace workflows: special cases that must reduce to known chains, precision, and a
+literal simulation (drawing and fitting the points in NumPy) by z-test.
+
+False-failure budget of the z-tests: every |z| is asserted below 4.5 (two-sided 6.8e-6 each); this file runs at
+most 160 of them, so the chance that a correct implementation fails is below 1.1e-3 (the seeds are fixed, so a run
+is reproducible).
+"""
+
+import math
+import zlib
+
+import mpmath
+import numpy as np
+import pytest
+
+from theory import GaussianChain, exact_values
+from theory.numeric._workflow_exact import workflow_states
+
+KEYS = ("mean_sq_error", "variance_mean", "variance_var")
+Z_LIMIT = 4.5
+
+
+def _close(x, y, rel=1e-13):
+    np.testing.assert_allclose(np.asarray(x, float), np.asarray(y, float), rtol=rel, atol=1e-300)
+
+
+# ---------------------------------------------------------------------------------------------- reductions
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+@pytest.mark.parametrize("kind", ["mix:0", "mix-fixed:0"])
+def test_mix_without_real_points_is_replace(kind, learner):
+    gens = [0, 1, 2, 5, 50]
+    got = exact_values(GaussianChain(7, learner=learner, variance_scale=1.3, workflow=kind), gens)
+    want = exact_values(GaussianChain(7, learner=learner, variance_scale=1.3), gens, tolerance=0)
+    for q in KEYS:
+        _close(got[q], want[q])
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_mix_with_only_real_points_is_a_fresh_fit(learner):
+    m, scale = 6, 0.8
+    got = exact_values(GaussianChain(m, learner=learner, variance_scale=scale, workflow="mix:1"), [1, 2, 30])
+    div = m - 1 if learner == "unbiased" else m
+    _close(got["mean_sq_error"], [1 / m] * 3)
+    _close(got["variance_mean"], [scale * (m - 1) / div] * 3)
+    _close(got["variance_var"], [scale**2 * 2 * (m - 1) / div**2] * 3)  # Var of A chi2_{M-1}/div
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_first_step_of_the_pools_is_replace(learner):
+    replace = exact_values(GaussianChain(8, learner=learner, variance_scale=1.2), [1], tolerance=0)
+    acc = exact_values(GaussianChain(8, learner=learner, variance_scale=1.2, workflow="accumulate"), [1])
+    sub = exact_values(GaussianChain(8, learner=learner, variance_scale=1.2, workflow="accumulate-subsample:8"), [1])
+    for q in KEYS:
+        _close(acc[q], replace[q])
+    for q in KEYS[:2]:
+        _close(sub[q], replace[q])
+    # a subsample of K < M_0 real points is K i.i.d. points: replace with M = K
+    smaller = exact_values(GaussianChain(8, learner=learner, workflow="accumulate-subsample:3"), [1])
+    want = exact_values(GaussianChain(3, learner=learner), [1], tolerance=0)
+    for q in KEYS[:2]:
+        _close(smaller[q], want[q])
+
+
+def test_mix_weight_equal_to_the_plain_fraction_is_the_plain_fit():
+    from theory.chain import Workflow
+
+    plain = exact_values(GaussianChain(10, workflow="mix:0.3"), [1, 4, 20])
+
+    weighted = exact_values(GaussianChain(10, workflow=Workflow("mix", 0.3, real_weight=0.3)), [1, 4, 20])
+    for q in KEYS:
+        _close(plain[q], weighted[q])
+
+
+def test_accumulate_unbiased_variance_is_the_product():
+    # E sigma_n^2 = prod_{j=2}^{n} (1 - 1/(j (j M - 1))) (derived by hand from the pool recursion)
+    m, n = 5, 40
+    got = exact_values(GaussianChain(m, workflow="accumulate"), [n])["variance_mean"][0]
+    want = math.prod(1 - 1 / (j * (j * m - 1)) for j in range(2, n + 1))
+    assert got == pytest.approx(want, rel=1e-14)
+    mle = exact_values(GaussianChain(m, learner="mle", workflow="accumulate"), [n])["variance_mean"][0]
+    assert mle == pytest.approx(math.prod(1 - 1 / (k * k * m) for k in range(1, n + 1)), rel=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------- shape of the result
+def test_keys_notes_and_bounds():
+    v = exact_values(GaussianChain(20, workflow="mix:0.2"), [0, 1, 10])
+    for q in ("sd_mean", "log_variance_mean", "w2_sq_mean", "w2_sq_var", "sd_sq_error"):
+        assert v[q] is None and "no exact value" in v["notes"][q]
+    lo, hi = v["bounds"]["sd_mean"]
+    assert np.all(lo <= hi) and lo[0] <= 1 <= hi[0]
+    lo, hi = v["bounds"]["w2_sq_mean"]
+    assert np.all(lo <= hi) and lo[0] == 0.0
+    sub = exact_values(GaussianChain(20, workflow="accumulate-subsample:10"), [3])
+    assert sub["variance_var"] is None and "third and fourth" in sub["notes"]["variance_var"]
+
+
+def test_replace_result_is_unchanged_in_shape():
+    v = exact_values(GaussianChain(20), [1])
+    assert "notes" not in v and all(isinstance(v[q], np.ndarray) for q in KEYS)
+
+
+def test_schedule_and_sigma():
+    sched = GaussianChain([4, 4, 9, 9, 9], workflow="mix:0.5", sigma=2.0)
+    v = exact_values(sched, [5])
+    one = exact_values(GaussianChain([4, 4, 9, 9, 9], workflow="mix:0.5"), [5])
+    assert v["mean_sq_error"][0] == pytest.approx(4 * one["mean_sq_error"][0], rel=1e-15)
+    assert v["variance_var"][0] == pytest.approx(16 * one["variance_var"][0], rel=1e-15)
+    acc = exact_values(GaussianChain(lambda i: 3 + i, workflow="accumulate"), [6])
+    assert np.isfinite(acc["variance_var"][0])
+
+
+# ---------------------------------------------------------------------------------------------- precision
+@pytest.mark.parametrize("workflow", ["mix:0.3", "mix-fixed:0.25", "accumulate", "accumulate-subsample:6"])
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_float64_results_are_correctly_rounded(workflow, learner):
+    """The default working precision rounds to the same float64 as 60 more digits."""
+    chain = GaussianChain(12, learner=learner, variance_scale=1.1, workflow=workflow)
+    gens = [1, 7, 200]
+    low, dps = workflow_states(chain, gens)
+    high, _ = workflow_states(chain, gens, dps=dps + 60)
+    for g in gens:
+        for x, y in zip(low[g], high[g]):
+            if x is not None:
+                assert float(x) == float(y)
+        if low[g][2] is not None:
+            with mpmath.workdps(dps + 60):
+                assert float(low[g][2] - low[g][1] ** 2) == float(high[g][2] - high[g][1] ** 2)
+
+
+# ---------------------------------------------------------------------------------------------- literal simulation
+def _fit(x, weights, learner, scale):
+    mean = np.sum(weights * x, axis=1)
+    q = np.sum(weights * (x - mean[:, None]) ** 2, axis=1)
+    div = 1 - np.sum(weights**2) if learner == "unbiased" else 1.0
+    return mean, scale * q / div
+
+
+def simulate(workflow, m, learner, scale, generations, chains, seed, weight=None):
+    """(mu_n, sigma_n^2) for n = 1..generations by drawing and fitting the points (mu = 0, sigma = 1)."""
+    from theory.chain import Workflow
+
+    wf = Workflow.parse(workflow, real_weight=weight)
+    rng = np.random.default_rng(seed)
+    mu, var = np.zeros(chains), np.ones(chains)
+    out = []
+    if wf.kind in ("mix", "mix-fixed"):
+        r = wf.real_count(m)
+        w = wf.weight(m)
+        weights = np.concatenate([np.full(r, w / r if r else 0.0), np.full(m - r, (1 - w) / (m - r) if m > r else 0.0)])
+        fixed = rng.standard_normal((chains, r))
+        for _ in range(generations):
+            real = fixed if wf.kind == "mix-fixed" else rng.standard_normal((chains, r))
+            synth = mu[:, None] + np.sqrt(var)[:, None] * rng.standard_normal((chains, m - r))
+            mu, var = _fit(np.concatenate([real, synth], axis=1), weights, learner, scale)
+            out.append((mu, var))
+        return out
+    pool = np.empty((chains, 0))
+    for _ in range(generations):
+        new = mu[:, None] + np.sqrt(var)[:, None] * rng.standard_normal((chains, m))
+        pool = np.concatenate([pool, new], axis=1)
+        size = pool.shape[1]
+        if wf.kind == "accumulate":
+            data = pool
+        else:
+            pick = np.argsort(rng.random((chains, size)), axis=1)[:, : wf.subsample]
+            data = np.take_along_axis(pool, pick, axis=1)
+        k = data.shape[1]
+        mu, var = _fit(data, np.full(k, 1.0 / k), learner, scale)
+        out.append((mu, var))
+    return out
+
+
+def _z_scores(samples_mu, samples_var, exact, g):
+    zs = {}
+    for q, x in (("mean_sq_error", samples_mu**2), ("variance_mean", samples_var)):
+        zs[q] = (x.mean() - exact[q][g - 1]) / (x.std(ddof=1) / math.sqrt(len(x)))
+    if exact.get("variance_var") is not None:
+        c = (samples_var - samples_var.mean()) ** 2
+        n = len(c)
+        zs["variance_var"] = (c.sum() / (n - 1) - exact["variance_var"][g - 1]) / (c.std(ddof=1) / math.sqrt(n))
+    return zs
+
+
+CASES = [("mix:0.5", 4, None), ("mix:0.34", 6, 0.7), ("mix-fixed:0.5", 4, None), ("mix-fixed:0.5", 4, 0.3),
+         ("accumulate", 3, None), ("accumulate-subsample:2", 3, None), ("accumulate-subsample:3", 4, None)]
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+@pytest.mark.parametrize("workflow,m,weight", CASES)
+def test_exact_moments_match_a_literal_simulation(workflow, m, weight, learner):
+    """First three generations, 40000 chains, small M (largest departures from the replace chain)."""
+    from theory.chain import Workflow
+
+    gens = 3
+    chain = GaussianChain(m, learner=learner, variance_scale=1.15,
+                          workflow=Workflow.parse(workflow, real_weight=weight))
+    exact = exact_values(chain, list(range(1, gens + 1)))
+    seed = zlib.crc32(f"{workflow} {m} {weight} {learner}".encode())
+    sims = simulate(workflow, m, learner, 1.15, gens, 40_000, seed=seed, weight=weight)
+    for g, (mu, var) in enumerate(sims, start=1):
+        for q, z in _z_scores(mu, var, exact, g).items():
+            assert abs(z) < Z_LIMIT, (q, g, z)
+        lo, hi = exact["bounds"]["sd_mean"]
+        sd = np.sqrt(var)
+        se = sd.std(ddof=1) / math.sqrt(len(sd))
+        assert lo[g - 1] - Z_LIMIT * se <= sd.mean() <= hi[g - 1] + Z_LIMIT * se
