@@ -487,21 +487,4 @@ def test_cli_table_and_errors(capsys):
     assert main(["decompose", "--d0", "mixture:0,0,1", "-M", "50", "-n", "1"]) == 2
     assert "weights" in capsys.readouterr().err
 
-
-# ------------------------------------------------------------------ figure
-def test_figure_quick_is_deterministic_and_agrees_with_monte_carlo(tmp_path):
-    from theory.decomposition._figure import make_decomposition_figure
-
-    first = make_decomposition_figure(tmp_path / "a", quick=True)
-    second = make_decomposition_figure(tmp_path / "b", quick=True)
-    for p, q in zip(first, second):
-        assert p.read_bytes() == q.read_bytes(), p.name
-    png, pdf = (tmp_path / "a" / "decomposition.png").read_bytes(), (tmp_path / "a" / "decomposition.pdf").read_bytes()
-    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") and b"CreationDate" not in pdf
-    data = json.loads((tmp_path / "a" / "decomposition.json").read_text())
-    z = data["monte_carlo"]["z"]
-    assert max(abs(v) for v in z) < bound(len(z)), z
-    d = data["decomposition"]
-    for i in range(len(d["generations"])):
-        parts = sum(d[k][i] for k in ("statistical", "expressivity", "approximation", "interaction"))
-        assert parts == pytest.approx(d["total"][i], rel=1e-8)  # 9 significant digits in the file
+# the figure's test moved to tests/test_figures.py with the figure (theory/figures/_decomposition.py)

@@ -8,7 +8,13 @@ import sys
 
 from .._errors import ParameterError
 from ..quantities import REGISTRY
-from ._args import add_workflow_arguments, generation, positive, sample_size, workflow_of
+from ._args import (
+    add_workflow_arguments,
+    generation,
+    positive,
+    sample_size,
+    workflow_of,
+)
 
 NAME = "closed-form"
 HELP = "exact E(mu_n-mu)^2, E sigma_n^2, Var sigma_n^2, E sigma_n, E log sigma_n^2, E W2^2, Var W2^2"

@@ -7,7 +7,16 @@ import json
 import math
 import sys
 
-from ._args import add_workflow_arguments, finite, generation, integer, positive, sample_size, seed_argument, workflow_of
+from ._args import (
+    add_workflow_arguments,
+    finite,
+    generation,
+    integer,
+    positive,
+    sample_size,
+    seed_argument,
+    workflow_of,
+)
 
 NAME = "simulate"
 USES_JAX = True

@@ -6,7 +6,15 @@ import json
 import sys
 
 from .._errors import ParameterError
-from ._args import add_workflow_arguments, integer, positive, probability, sample_size, seed_argument, workflow_of
+from ._args import (
+    add_workflow_arguments,
+    integer,
+    positive,
+    probability,
+    sample_size,
+    seed_argument,
+    workflow_of,
+)
 
 #: theory.montecarlo._verify.DEFAULT_BUDGET, repeated here so that building the parser does not import JAX
 #: (a test checks that the two agree).

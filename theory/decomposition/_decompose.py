@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .._errors import ParameterError, check_key
+from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
 from ._distributions import as_distribution
 from ._first_fit import FirstFitSd, first_fit_sd
@@ -107,11 +107,16 @@ class Decomposition:
     interactions: dict[str, np.ndarray]
     stderr: dict
     notes: tuple = ()
+    workflow: object = None  # theory.chain.Workflow (replace when None)
+    methods: dict = dataclasses.field(default_factory=dict)
+    chains: int = 0  # Monte Carlo chains behind the values marked "monte carlo" (0: none)
 
     def __repr__(self) -> str:
         return (f"Decomposition(d0={self.d0.spec!r}, generations={self.generations!r}, "
                 f"sample_size={_size_text(self.sample_sizes)}, learner={self.learner!r}, "
-                f"variance_scale={self.variance_scale:g}, total={_short(self.total)})")
+                f"variance_scale={self.variance_scale:g}, "
+                + ("" if self.workflow is None or self.workflow.is_replace else f"workflow='{self.workflow}', ")
+                + f"total={_short(self.total)})")
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict: ``generations``, the part lists, ``shapley``, ``rho``, ``w2_sq_projection``, ...,
@@ -147,6 +152,9 @@ class Decomposition:
             "stderr": {k: (lst(v) if not isinstance(v, dict) else {(kk or "none"): lst(vv) for kk, vv in v.items()})
                        for k, v in self.stderr.items()},
             "notes": list(self.notes),
+            "workflow": str(self.workflow) if self.workflow is not None else "replace",
+            "methods": self.methods,
+            "chains": int(self.chains),
         }
 
 
@@ -240,6 +248,155 @@ def _overflow_notes(parts: dict, generations: list[int]) -> list[str]:
     return notes
 
 
+#: Default Monte Carlo chains of a decomposition under a workflow other than replace.
+DEFAULT_CHAINS = 2**15
+
+
+def infinite_data_variance(chain: GaussianChain, a: float, generations: list[int]) -> np.ndarray:
+    """``v_n = sigma_n^2 / sigma^2`` of the chain with infinite data (statistical source off) under its workflow.
+
+    With infinite data the learner gets the exact moments of its training distribution; the mean stays ``mu``
+    (every part of the training set has mean ``mu``), so the between-group term ``w(1 - w)(mu_D0 - mu_i)^2`` of a
+    mixture vanishes and the variances follow linear recursions (``v_0 = 1``, ``w_i`` the weight of the real data):
+
+    * replace: ``v_{i+1} = a v_i``, so ``v_n = a^n``;
+    * mix, mix-fixed (a fixed real set of infinite size is ``D_0`` itself):
+      ``v_{i+1} = a [w_i + (1 - w_i) v_i]``; for constant ``M``, ``q = a(1 - w)``:
+      ``v_n = v* + (1 - v*) q^n`` with ``v* = a w/(1 - q)`` (``v_n = 1 + n a w`` when ``q = 1``);
+    * accumulate, accumulate-subsample (an infinite subsample of the pool is the pool):
+      ``v_{i+1} = a sum_{j <= i} (M_j/N_i) v_j``; for constant ``M``,
+      ``v_n = Gamma(n + a)/(Gamma(a) n!)`` (``~ n^(a - 1)/Gamma(a)``: bounded for ``a <= 1``).
+
+    >>> from theory.chain import GaussianChain
+    >>> infinite_data_variance(GaussianChain(10, workflow="mix:0.5"), 1.2, [1, 2]).round(12).tolist()
+    [1.2, 1.32]
+    >>> infinite_data_variance(GaussianChain(10, workflow="accumulate"), 2.0, [1, 2, 3]).round(12).tolist()
+    [2.0, 3.0, 4.0]
+    """
+    from scipy.special import gammaln
+
+    wf = chain.workflow
+    n = np.asarray(generations, dtype=float)
+    with np.errstate(over="ignore"):
+        if wf.is_replace:
+            return np.exp(n * math.log(a))
+        if chain.is_constant:
+            m = int(chain.sample_size)
+            if wf.kind in ("mix", "mix-fixed"):
+                w = float(wf.weight(m))
+                q = a * (1 - w)
+                if q == 1.0:
+                    return 1 + n * a * w
+                fixed = a * w / (1 - q)
+                return fixed + (1 - fixed) * np.exp(n * math.log(q)) if q > 0 else np.full(n.shape, fixed)
+            return np.exp(gammaln(n + a) - gammaln(a) - gammaln(n + 1))
+        n_max = int(max(generations))
+        sizes = [float(m) for m in chain.sample_sizes(n_max + 1)]
+        v = [1.0]
+        pooled, pool = sizes[0], sizes[0]  # sum_j M_j v_j and N_i
+        for i in range(n_max):
+            if wf.kind in ("mix", "mix-fixed"):
+                w = float(wf.weight(int(sizes[i])))
+                v.append(a * (w + (1 - w) * v[-1]))
+            else:
+                v.append(a * pooled / pool)
+                pooled += sizes[i + 1] * v[-1]
+                pool += sizes[i + 1]
+        return np.asarray([v[g] for g in generations])
+
+
+def _statistical_on_errors(dist, chain: GaussianChain, gens: list[int], key, chains: int):
+    """``e_T`` for ``T`` in ``S, SX, SP, SXP`` under a workflow other than replace, with their Monte Carlo noise.
+
+    ``E(mu_n - mu)^2`` and ``E sigma_n^2`` are second-moment functionals of the real data (quadratic forms of the
+    points), the same for ``D_0`` and ``G``: exact from :func:`theory.exact_values` where it gives them. Then
+    ``W2^2(p_n, D_0) = (mu_n - mu)^2 + sigma_n^2 + sigma^2 - 2 rho sigma sigma_n`` (the 1-D lemma), so only
+    ``E sigma_n`` is needed, under real points from ``D_0`` (X on) or ``G`` (X off): a Monte Carlo mean (with the
+    control variate ``sigma_n^2``, whose mean is exact) with its standard error (:func:`theory.simulate` for a Gaussian source, :func:`workflow_trajectories` for a
+    non-Gaussian ``D_0``), or exact where ``exact_values`` has ``E W2^2`` and the source is Gaussian.
+    Returns ``(e, noise, methods)``: ``noise[label][T]`` is the one-standard-error shift of ``e_T`` due to the
+    independent Monte Carlo run ``label``.
+    """
+    import jax
+
+    from ..montecarlo import simulate
+    from ..numeric import exact_values
+    from ._montecarlo import workflow_trajectories
+
+    sigma, mu = float(dist.sd), float(dist.mean)
+    rho = dist.rho()[0]
+    wf = chain.workflow
+    big_a = float(chain.variance_scale)
+    e, noise, methods = {}, {}, {}
+    runs = {}
+    for t in ("S", "SX", "SP", "SXP"):
+        a = big_a if "P" in t else 1.0
+        gaussian = "X" not in t or dist.is_gaussian
+        r = 1.0 if gaussian else rho
+        label = f"monte carlo ({'G' if gaussian else 'D_0'} real points, A = {a:g})"
+        if (a, gaussian) not in runs:
+            g = GaussianChain(chain.sample_size, learner=chain.learner, variance_scale=a, sigma=sigma, mu=mu,
+                              workflow=wf)
+            with np.errstate(all="ignore"):
+                exact = exact_values(g, gens)
+            msq, vm, w2 = (exact.get(q) for q in ("mean_sq_error", "variance_mean", "w2_sq_mean"))
+            if gaussian and w2 is not None:
+                runs[(a, gaussian)] = (np.asarray(w2, dtype=float), None, "exact")
+                e[t], methods[t] = runs[(a, gaussian)][0], "exact"
+                continue
+            sub = jax.random.fold_in(key, 2 * len(runs) + (0 if gaussian else 1))
+            if gaussian:
+                mode = "samples" if wf.kind == "accumulate-subsample" else "sufficient"
+                with jax.enable_x64(True):
+                    sim = simulate(sub, g, chains=chains, generations=gens, mode=mode, dtype="float64",
+                                   trajectories=True, progress=False)
+                mu_n, sd_n = np.asarray(sim.mu_trajectories), np.asarray(sim.sigma_trajectories)
+            else:
+                mu_n, sd_n = workflow_trajectories(sub, dist, g, gens, chains=chains)
+            runs[(a, gaussian)] = (msq, vm, (mu_n, sd_n))
+        entry = runs[(a, gaussian)]
+        if entry[2] == "exact":
+            e[t], methods[t] = entry[0], "exact"
+            continue
+        msq, vm, (mu_n, sd_n) = entry
+        if msq is not None and vm is not None:  # only sigma_n is random: the exact parts carry no noise
+            # control variate sigma_n^2, whose mean vm is exact: E[sd - (sd^2 - vm)/(2 sqrt(vm))] = E sd, with a
+            # residual of order (sd^2 - vm)^2 (as for E sigma_1 in _first_fit)
+            vm = np.asarray(vm, dtype=float)[:, None]
+            y = -2 * r * sigma * (sd_n - (sd_n**2 - vm) / (2 * np.sqrt(vm)))
+            base = np.asarray(msq, dtype=float) + vm[:, 0] + sigma**2
+        else:
+            y = (mu_n - mu) ** 2 + sd_n**2 - 2 * r * sigma * sd_n
+            base = sigma**2
+        e[t] = base + y.mean(axis=1)
+        noise.setdefault(label, {})[t] = y.std(axis=1, ddof=1) / math.sqrt(y.shape[1])
+        methods[t] = label
+    return e, noise, methods
+
+
+def _methods_of(parts: dict, e: dict, shifts: dict, exact_label: str) -> dict:
+    """How each reported value was obtained: ``exact_label`` unless a Monte Carlo run moves it (then the runs)."""
+    scale = max([float(np.nanmax(np.abs(np.where(np.isfinite(v), v, 0)))) for v in e.values()] + [1.0])
+
+    def how(name_path):
+        moved = []
+        for label, shifted in shifts.items():
+            value, other = parts, shifted
+            for k in name_path:
+                value, other = value[k], other[k]
+            with np.errstate(invalid="ignore"):
+                delta = np.abs(np.asarray(other, dtype=float) - np.asarray(value, dtype=float))
+            if np.any(delta[np.isfinite(delta)] > 1e-12 * scale):
+                moved.append(label)
+        return exact_label if not moved else "; ".join(moved)
+
+    out = {p: how((p,)) for p in PARTS}
+    out["shapley"] = {k: how(("shapley", k)) for k in parts["shapley"]}
+    out["interactions"] = {k: how(("interactions", k)) for k in parts["interactions"]}
+    out["errors"] = {(k or "none"): how(("errors", k)) for k in parts["errors"]}
+    return out
+
+
 def decompose(
     d0,
     generations,
@@ -249,6 +406,8 @@ def decompose(
     variance_scale: float = 1.0,
     key=None,
     draws: int | None = None,
+    workflow="replace",
+    chains: int | None = None,
 ) -> Decomposition:
     """Split the collapse error ``e(n) = E W2^2(p_n, D_0)`` into statistical, expressivity and approximation parts.
 
@@ -268,6 +427,15 @@ def decompose(
     key, draws:
         for a non-Gaussian ``D_0``, ``E sigma_1`` is a Monte Carlo estimate from ``draws`` fits (a pure function
         of ``key``, default ``jax.random.key(0)``); its standard error is propagated into ``stderr``.
+    workflow, chains:
+        the training workflow (``"replace"``, ``"mix:0.1"``, ... or a :class:`theory.chain.Workflow`; the real
+        points are drawn from ``D_0``, or from ``G`` with expressivity off). Under replace everything is exact (as
+        above). Otherwise the subsets with the statistical source off are exact deterministic recursions
+        (:func:`infinite_data_variance`), and those with it on need ``E sigma_n``, which has no closed form: a
+        Monte Carlo mean over ``chains`` runs (default :data:`DEFAULT_CHAINS`; from ``key``), its standard error
+        in ``stderr``. ``methods`` says, per value, ``"exact"`` or which Monte Carlo run it rests on.
+        accumulate-subsample is refused for a non-Gaussian ``D_0`` (every chain would have to keep its whole pool
+        of ``D_0`` points).
 
     Data given as an array (or ``"data:PATH"``) need at least ``MIN_DATA_POINTS`` (20) values; integer-valued
     data are accepted with a note in ``notes``. Overflowing values: see :class:`Decomposition`.
@@ -289,35 +457,81 @@ def decompose(
     gens = check_generations(generations)
     if min(gens) < 1:
         raise ParameterError("generations", "integers >= 1 (generation 0 is D_0 itself)", min(gens))
-    chain = GaussianChain(sample_size, learner=learner, variance_scale=variance_scale)
+    chain = GaussianChain(sample_size, learner=learner, variance_scale=variance_scale, workflow=workflow)
+    wf = chain.workflow
+    chain.check_workflow(max(gens))
+    if not wf.is_replace:
+        if wf.kind == "accumulate-subsample" and not dist.is_gaussian:
+            raise ParameterError(
+                "workflow", "replace, mix, mix-fixed or accumulate for a non-Gaussian D_0 (accumulate-subsample "
+                "needs every chain's whole pool of D_0 points; it is done for a Gaussian D_0 only)", str(wf))
+        chains = DEFAULT_CHAINS if chains is None else check_integer("chains", chains, minimum=2)
+        if chains * float(max(gens)) > 1e10:
+            raise ParameterError("generations", f"at most {1e10 / chains:.3g} generations with {chains} chains "
+                                 "(the Monte Carlo of the statistical source runs every generation)", max(gens))
     runs = chain.sample_size_runs(max(gens))  # O(1) for constant M, whatever n
     # the schedule M_0 .. M_{n-1} when it varies; one value when M is constant (no n-long array)
     sizes = np.asarray([runs[0][0]] if len(runs) == 1 else [m for m, count in runs for _ in range(count)])
     big_a = float(chain.variance_scale)
-    m0 = int(sizes[0])
+    m0 = int(sizes[0]) if wf.kind != "accumulate-subsample" else int(wf.subsample)  # T_0's size
     # the Gaussian chain after generation 1 is the same for D_0 and G; only E sigma_1 tells them apart
     c_g = first_fit_sd(_gaussian_like(dist), m0, learner).ratio
     fit = first_fit_sd(dist, m0, learner, key=key, draws=draws)
-    e = subset_errors(dist, chain, gens, fit.ratio, c_g)
-    parts = _parts(e)
-    reported = {**parts, "errors": e}
-    if fit.stderr > 0:  # every output is affine in c_D: its standard error is |slope| x se(c_D)
-        e_shift = subset_errors(dist, chain, gens, fit.ratio + fit.stderr, c_g)
-        shifted = {**_parts(e_shift), "errors": e_shift}
-        with np.errstate(invalid="ignore"):
-            stderr = {
-                k: ({kk: np.abs(shifted[k][kk] - vv) for kk, vv in v.items()} if isinstance(v, dict)
-                    else np.abs(shifted[k] - v))
-                for k, v in reported.items()
-            }
+    if wf.is_replace:
+        e = subset_errors(dist, chain, gens, fit.ratio, c_g)
+        parts = _parts(e)
+        reported = {**parts, "errors": e}
+        shifts = {}
+        if fit.stderr > 0:  # every output is affine in c_D: its standard error is |slope| x se(c_D)
+            e_shift = subset_errors(dist, chain, gens, fit.ratio + fit.stderr, c_g)
+            shifts[f"exact formula, E sigma_1 by {fit.method}"] = {**_parts(e_shift), "errors": e_shift}
+        exact_label = "exact"
+        mc_chains = 0
     else:
-        stderr = {k: ({kk: np.zeros(len(gens)) for kk in v} if isinstance(v, dict) else np.zeros(len(gens)))
-                  for k, v in reported.items()}
+        import jax
+
+        mc_key = jax.random.fold_in(jax.random.key(0) if key is None else key, 1)
+        rho = dist.rho()[0]
+        sigma = float(dist.sd)
+        e = {"": np.zeros(len(gens))}
+        for t in ("X", "P", "XP"):
+            root = np.sqrt(infinite_data_variance(chain, big_a if "P" in t else 1.0, gens))
+            with np.errstate(over="ignore", invalid="ignore"):
+                e[t] = sigma**2 * ((root - 1) ** 2 + 2 * root * (1 - (rho if "X" in t else 1.0)))
+        e_on, noise, _ = _statistical_on_errors(dist, chain, gens, mc_key, chains)
+        e.update(e_on)
+        e = {t: np.asarray(e[t], dtype=float) for t in SUBSETS}
+        parts = _parts(e)
+        reported = {**parts, "errors": e}
+        shifts = {}
+        for label, delta in noise.items():
+            moved = {t: e[t] + delta.get(t, 0.0) for t in SUBSETS}
+            shifts[label] = {**_parts(moved), "errors": moved}
+        exact_label = "exact"
+        mc_chains = chains if noise else 0
+
+    def spread(k, kk=None):
+        deltas = []
+        for shifted in shifts.values():
+            with np.errstate(invalid="ignore"):
+                deltas.append(np.abs((shifted[k][kk] if kk is not None else shifted[k])
+                                     - (reported[k][kk] if kk is not None else reported[k])))
+        if not deltas:
+            return np.zeros(len(gens))
+        if len(deltas) == 1:
+            return deltas[0]
+        return np.sqrt(sum(d**2 for d in deltas))
+
+    stderr = {k: ({kk: spread(k, kk) for kk in v} if isinstance(v, dict) else spread(k)) for k, v in reported.items()}
+    methods = _methods_of(reported, e, shifts, exact_label)
     rho, rho_error = dist.rho()
     notes = _overflow_notes(parts, gens)
     if getattr(dist, "is_integer_valued", False):
         notes.append(f"data: all {dist.data.size} values are integers (discrete data: D_0 is their empirical "
                      "distribution, ties included; the expressivity part includes the discreteness)")
+    if not wf.is_replace and mc_chains:
+        notes.append(f"workflow {wf}: E sigma_n has no closed form with the statistical source on; those values are "
+                     f"Monte Carlo means over {mc_chains} chains with their standard errors (see methods)")
     return Decomposition(
         d0=dist,
         generations=gens,
@@ -333,6 +547,9 @@ def decompose(
         errors=e,
         stderr=stderr,
         notes=tuple(notes),
+        workflow=wf,
+        methods=methods,
+        chains=mc_chains,
         **parts,
     )
 
