@@ -18,3 +18,4 @@ from ._expansions import published_expansions as published_expansions
 from ._schedules import BoundedDrift as BoundedDrift
 from ._schedules import bounded_drift as bounded_drift
 from ._schedules import drift_partial_sums as drift_partial_sums
+from ._workflow_limits import workflow_limits as workflow_limits

@@ -11,10 +11,13 @@ walked in :mod:`mpmath`:
   the walk is one sparse matrix-vector step per generation: O(n), about 0.1-0.25 ms a step on one core (5
   monomials each; ``n = 10^4`` in about 1-2.5 s).
 
-Precision: mpmath at ``WORKING_DIGITS + 2 * (decimal digits of the largest pool or M)`` digits. The only
-cancellation is ``Var sigma_n^2 = E v^2 - (E v)^2`` (relative variance ``>= 1/(n M)``-ish, so at most
-``log10(n M)`` digits lost) and the rounding of an n-step walk costs ``log10(n)`` digits, so every float64 result
-is correctly rounded; ``tests/test_workflow_exact.py`` checks it against 60 more digits.
+Precision: mpmath, first at ``WORKING_DIGITS + 2 * (decimal digits of the largest pool or M)`` digits, then again
+at ``ADAPT_DIGITS`` + half as many more, raised until two consecutive precisions round to the same float64 values
+(the cancellation is not bounded a priori: under ``mix-fixed`` with one real point ``E sigma_n^2`` decays
+geometrically while the walk's entries do not, so a fixed precision would leave it to rounding noise). Each
+result is therefore the float64 of a value that no longer moves with the precision (correctly rounded unless two
+precisions err identically); ``tests/test_workflow_exact.py`` checks it against 60 more digits. The check doubles
+the cost.
 
 Quantities with no exact value (``sd_mean``, ``log_variance_mean``, ``w2_sq_mean``, ``w2_sq_var``,
 ``sd_sq_error``): under mixing or pooling ``sigma_{n+1}^2`` is ``sigma_n^2`` times a chi-square plus terms from the
@@ -37,6 +40,8 @@ from .._errors import ParameterError
 from ..quantities import SIGMA_POWER
 
 WORKING_DIGITS = 30
+ADAPT_DIGITS = 20
+MAX_DIGITS = 3000
 
 _NO_SQRT = ("under {workflow} sigma_{{n+1}}^2 is not a chi-square multiple of sigma_n^2 (the {other} add terms "
             "that do not scale with it), so E sigma_n, a square root, has no finite polynomial moment system")
@@ -215,25 +220,41 @@ def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps
             raise ParameterError(
                 "generations", f"a request estimated under {max_seconds:g} s (refused: {steps} generations of "
                 f"{chain.workflow.kind} take about {estimate:.3g} s, one step each)", top)
-    states, used = workflow_states(chain, gens, dps=dps, max_seconds=max_seconds)
     sigma = float(chain.sigma)
     notes = _notes(chain.workflow.kind)
     out: dict = {"generations": gens}
     for q in QUANTITIES + tuple(EXTRA_QUANTITIES):
         out[q] = None
+    # the working precision is raised until two precisions (the second ADAPT_DIGITS more) give the same float64s
+    states, used = workflow_states(chain, gens, dps=dps, max_seconds=max_seconds)
+    values = _rounded(states, gens, used, sigma)
+    while dps is None:
+        higher, more = workflow_states(chain, gens, dps=used + ADAPT_DIGITS + used // 2, max_seconds=max_seconds)
+        again = _rounded(higher, gens, more, sigma)
+        if all(np.array_equal(x, y) for x, y in zip(values, again) if x is not None):
+            break
+        if more > MAX_DIGITS:
+            raise ArithmeticError(f"the exact moments did not settle to float64 below {MAX_DIGITS} digits")
+        states, used, values = higher, more, again
+    out["mean_sq_error"], out["variance_mean"], out["variance_var"] = values
     with mpmath.workdps(used):
         msq = [states[g][0] for g in gens]
         var = [states[g][1] for g in gens]
         fourth = None if states[gens[0]][2] is None else [states[g][2] for g in gens]
-        out["mean_sq_error"] = np.array([_float(x, 2, sigma) for x in msq])
-        out["variance_mean"] = np.array([_float(x, 2, sigma) for x in var])
-        if fourth is not None:
-            out["variance_var"] = np.array([_float(f - m * m, 4, sigma) for f, m in zip(fourth, var)])
         bounds = workflow_bounds(msq, var, fourth, sigma)
     out["notes"] = {k: notes[k] for k in notes if out.get(k) is None}
     out["bounds"] = bounds
     assert set(SIGMA_POWER) <= set(out)
     return out
+
+
+def _rounded(states, gens, dps, sigma):
+    with mpmath.workdps(dps):
+        msq = np.array([_float(states[g][0], 2, sigma) for g in gens])
+        var = np.array([_float(states[g][1], 2, sigma) for g in gens])
+        if states[gens[0]][2] is None:
+            return msq, var, None
+        return msq, var, np.array([_float(states[g][2] - states[g][1] ** 2, 4, sigma) for g in gens])
 
 
 def workflow_bounds(msq, var, fourth, sigma: float) -> dict:
@@ -248,7 +269,8 @@ def workflow_bounds(msq, var, fourth, sigma: float) -> dict:
     lo_sd, hi_sd, lo_w2, hi_w2, lo_sq, hi_sq = ([] for _ in range(6))
     for k, (m, x) in enumerate(zip(msq, var)):
         upper = mpmath.sqrt(x)
-        lower = x ** mpmath.mpf(1.5) / mpmath.sqrt(fourth[k]) if fourth is not None else mpmath.mpf(0)
+        lower = x ** mpmath.mpf(1.5) / mpmath.sqrt(fourth[k]) if fourth is not None and fourth[k] > 0 else \
+            mpmath.mpf(0)
         lower = min(lower, upper)
         lo_sd.append(lower * sigma)
         hi_sd.append(upper * sigma)

@@ -1,0 +1,370 @@
+"""Limits ``n -> infinity`` of the exact moments of the non-replace workflows, for constant ``M``.
+
+**mix, mix-fixed** (autonomous affine systems ``x' = T x + c``, :mod:`theory.symbolic._workflow_moments`): the
+limit is the fixed point ``x* = (I - T)^{-1} c`` when the spectral radius ``rho(T) < 1``, approached like
+``rho(T)^n`` (the ``"rate"``); the second-order block ``(E d^2, E v)`` (``mix``) is solved symbolically in
+``M, R, w, A`` (:func:`mix_fixed_point_expressions`).
+
+**accumulate, accumulate-subsample** (non-autonomous: the step depends on the pool size ``N``): the model of
+generation ``n`` is fitted to the pool ``P_{n-1}`` of ``N = nM`` points, so given the pool ``E v = kappa(N) S``,
+``E d^2 = a^2 + c_1(N) S`` (``kappa = A/div(N)``, ``c_1 = 0`` for ``accumulate``; the subsample's ``c_1, c_2``
+from :func:`theory.symbolic._workflow_moments.subsample_moments`). Substituting these into the derived rows of the
+pool's ``a^2`` and ``S`` gives two scalar recursions (:func:`pool_recursion`)
+
+    E S(P_k) = rho(kM) E S(P_{k-1}),     E a^2(P_k) = E a^2(P_{k-1}) + tau(kM) E S(P_{k-1}),
+
+with ``E S(P_0) = M - 1``, ``E a^2(P_0) = 1/M``. So ``u_k = E sigma_{k+1}^2`` has a rational term ratio
+``u_{k+1}/u_k = rho_v(k)`` and
+
+* ``E sigma_inf^2 = u_0 prod_{k>=0} rho_v(k) = u_0 prod_i Gamma(-beta_i) / prod_i Gamma(-alpha_i)`` when
+  ``rho_v(k) = prod_i (k - alpha_i)/prod_i (k - beta_i)`` with ``sum alpha = sum beta`` (:func:`infinite_product`);
+  otherwise ``E sigma_n^2 ~ C n^c``, ``c = sum beta - sum alpha`` (0 or infinity);
+* ``E(mu_inf - mu)^2 = 1/M + sum_{k>=0} t_k`` with ``t_k = (tau/kappa)((k+1)M) u_k`` hypergeometric
+  (``t_{k+1}/t_k`` rational): ``t_0 pFq(1, -alpha'; -beta'; 1)`` (:func:`hypergeometric_sum`), plus, for the
+  subsample, ``lim c_1 S = div(K)/(A K (K-1)) E sigma_inf^2``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+
+from .._errors import ParameterError
+
+_k = sp.Symbol("k", integer=True, nonnegative=True)
+
+
+# ---------------------------------------------------------------------------------------------- products and sums
+def _roots(poly: sp.Poly):
+    """Roots with multiplicity: symbolic (``sp.roots``) when complete, else mpmath's ``polyroots``."""
+    found = sp.roots(poly)
+    if sum(found.values()) == poly.degree():
+        return [r for r, mult in found.items() for _ in range(mult)], True
+    coeffs = [complex(c) if not c.is_real else float(c) for c in poly.all_coeffs()]
+    return list(mpmath.polyroots(coeffs, maxsteps=200, extraprec=200)), False
+
+
+def _split(ratio: sp.Expr, var: sp.Symbol):
+    num, den = sp.fraction(sp.factor(sp.together(ratio)))
+    pn, pd = sp.Poly(num, var), sp.Poly(den, var)
+    lead = sp.simplify(pn.LC() / pd.LC())
+    alphas, exact_a = _roots(pn)
+    betas, exact_b = _roots(pd)
+    return lead, pn.degree(), pd.degree(), alphas, betas, exact_a and exact_b
+
+
+def infinite_product(ratio: sp.Expr, var: sp.Symbol = _k, start: int = 0) -> dict:
+    """``prod_{var >= start} ratio(var)`` for a rational ``ratio = prod (k - alpha_i)/prod (k - beta_i)``.
+
+    Returns ``{"value": Gamma form or None, "exponent": c}``: the partial product to ``n`` behaves like ``n^c``,
+    ``c = sum beta - sum alpha``; the product converges (to the Gamma form, since
+    ``prod_{k=s}^{n-1} (k - x) = Gamma(n - x)/Gamma(s - x)``) iff the leading coefficients agree and ``c = 0``.
+    """
+    lead, dn, dd, alphas, betas, exact = _split(ratio, var)
+    if dn != dd or sp.simplify(lead - 1) != 0:
+        return {"value": None, "exponent": None, "lead": lead}
+    c = sp.nsimplify(sp.simplify(sum(betas) - sum(alphas))) if exact else mpmath.re(sum(betas) - sum(alphas))
+    if exact and sp.simplify(c) == 0:
+        value = sp.Mul(*[sp.gamma(start - b) for b in betas]) / sp.Mul(*[sp.gamma(start - a) for a in alphas])
+        return {"value": value, "exponent": sp.S.Zero}
+    if not exact and abs(c) < mpmath.mpf(10) ** (-mpmath.mp.dps // 2):
+        value = mpmath.fprod([mpmath.gamma(start - b) for b in betas]) / mpmath.fprod(
+            [mpmath.gamma(start - a) for a in alphas])
+        return {"value": value, "exponent": 0}
+    return {"value": None, "exponent": c}
+
+
+def hypergeometric_sum(first: sp.Expr, ratio: sp.Expr, var: sp.Symbol = _k):
+    """``sum_{k >= 0} t_k`` with ``t_0 = first`` and ``t_{k+1}/t_k = ratio(k) = prod (k - alpha)/prod (k - beta)``:
+    ``(first * pFq([1, -alpha...], [-beta...], 1), excess)`` (a SymPy ``hyper``), which converges iff
+    ``excess = sum(-beta) - sum(1, -alpha) > 0`` (``None`` when that is known to fail; the caller checks a
+    symbolic ``excess`` at its numbers)."""
+    lead, dn, dd, alphas, betas, exact = _split(ratio, var)
+    if dn != dd or sp.simplify(lead - 1) != 0:
+        return None
+    excess = sum(-b for b in betas) - 1 - sum(-a for a in alphas)
+    if exact:
+        excess = sp.simplify(excess)
+        if excess.is_positive is False or excess.is_zero:
+            return None
+        return first * sp.hyper([1] + [-a for a in alphas], [-b for b in betas], 1), excess
+    if mpmath.re(excess) <= 0:
+        return None
+    return first * mpmath.hyper([1] + [-a for a in alphas], [-b for b in betas], 1), excess
+
+
+# ---------------------------------------------------------------------------------------------- pooling workflows
+@lru_cache(maxsize=None)
+def pool_recursion(kind: str, learner: str) -> dict:
+    """``{"rho", "tau", "kappa", "c1"}`` as SymPy expressions in ``N`` (the pool's size before the step), ``M``,
+    ``A`` (and ``K``): the scalar recursions of the module doc, reduced from the derived moment system."""
+    from ..symbolic import _workflow_moments as wm
+
+    system = wm.workflow_system(kind, learner)
+    basis = system["basis"]
+    rows, _ = system["pool"]
+    n, m, a_, k = wm.N, wm.M, wm.A, wm.K
+    if kind == "accumulate":
+        kappa, c1 = a_ / (n - 1 if learner == "unbiased" else n), sp.S.Zero
+        relation = {}
+    else:
+        s1, s2 = wm.subsample_moments()
+        kappa = a_ * s2 / (k - 1 if learner == "unbiased" else k)
+        c1 = s1
+        relation = {wm.d**2: [(wm.a**2, 1), (wm.S, c1)], wm.a * wm.d: [(wm.a**2, 1)], wm.v: [(wm.S, kappa)]}
+
+    def reduced(target):
+        row = rows[basis.index(target)]
+        out = {wm.a**2: sp.S.Zero, wm.S: sp.S.Zero}
+        for mono, coeff in zip(basis, row):
+            for base, factor in relation.get(mono, [(mono, 1)]):
+                if base not in out:
+                    if coeff != 0:
+                        raise AssertionError(f"{kind}: {target} depends on {mono} beyond the pool's a^2 and S")
+                    continue
+                out[base] += coeff * factor
+        return {key: sp.factor(sp.cancel(val)) for key, val in out.items()}
+
+    a2, s = reduced(wm.a**2), reduced(wm.S)
+    if sp.simplify(a2[wm.a**2] - 1) != 0 or s[wm.a**2] != 0:
+        raise AssertionError(f"{kind}: the pool recursion is not triangular: {a2}, {s}")
+    return {"rho": s[wm.S], "tau": a2[wm.S], "kappa": sp.factor(kappa), "c1": sp.factor(c1)}
+
+
+def pool_limit_expressions(kind: str, learner: str, variance_scale=1, subsample=None) -> dict:
+    """Symbolic limits in ``M`` (and ``K``) at a given ``A`` (default 1): ``{"variance_mean", "mean_sq_error",
+    "exponent", "rho_v", "t_0", "ratio_t"}`` (``None`` where the product or the sum diverges)."""
+    from ..symbolic import _workflow_moments as wm
+
+    rec = pool_recursion(kind, learner)
+    subs = {wm.A: sp.nsimplify(variance_scale)}
+    if subsample is not None:
+        subs[wm.K] = subsample
+    m = wm.M
+    rho, tau, kappa, c1 = (rec[x].subs(subs) for x in ("rho", "tau", "kappa", "c1"))
+
+    def at(expr, index):  # the quantity with pool size N = (index + 1) M
+        return expr.subs(wm.N, (index + 1) * m)
+
+    u0 = sp.factor(at(kappa, 0) * (m - 1))
+    rho_v = sp.factor(sp.cancel(at(kappa, _k + 1) * at(rho, _k) / at(kappa, _k)))
+    prod = infinite_product(rho_v, _k, 0)
+    out = {"rho_v": rho_v, "exponent": prod["exponent"], "u0": u0}
+    out["variance_mean"] = None if prod["value"] is None else u0 * prod["value"]
+    g = sp.factor(sp.cancel(at(tau, _k) / at(kappa, _k)))
+    ratio_t = sp.factor(sp.cancel(g.subs(_k, _k + 1) / g * rho_v))
+    t0 = sp.factor(g.subs(_k, 0) * u0)
+    total = hypergeometric_sum(t0, ratio_t, _k)
+    out["t_0"], out["ratio_t"] = t0, ratio_t
+    out["series_excess"] = None if total is None else total[1]
+    if total is None:
+        out["mean_sq_error"] = None
+    else:
+        msq = 1 / m + total[0]
+        if kind == "accumulate-subsample":
+            if out["variance_mean"] is None:
+                msq = None
+            else:
+                limit_c1 = sp.limit(c1 / kappa, wm.N, sp.oo)
+                msq = msq + limit_c1 * out["variance_mean"]
+        out["mean_sq_error"] = msq
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- mixing workflows
+@lru_cache(maxsize=None)
+def mix_fixed_point_expressions(kind: str, learner: str) -> dict:
+    """:func:`derive_mix_fixed_point`, cached across processes (:mod:`theory.symbolic._cache`)."""
+    from ..symbolic._cache import cached
+
+    return cached(f"fixed_point_{kind.replace('-', '_')}_{learner}", lambda: derive_mix_fixed_point(kind, learner),
+                  lambda v: isinstance(v, dict) and set(v) == {"fixed_point", "eigenvalues", "block"})
+
+
+def derive_mix_fixed_point(kind: str, learner: str) -> dict:
+    """The fixed point of the second-order block (``E d^2``, ``E v`` and, for ``mix-fixed``, the monomials they
+    need) solved symbolically in ``M, R, w, A`` (shape ``0 < R < M``), and that block's eigenvalues."""
+    from ..symbolic import _workflow_moments as wm
+
+    system = wm.workflow_system(kind, "unbiased" if learner == "unbiased" else "mle")
+    basis = system["basis"]
+    rows, constants = system["both"]
+    # the second-order block: monomials of weight 2 (means 1, variances 2) and their closure
+    weight = {wm.d: 1, wm.e: 1, wm.v: 2, wm.s: 2}
+    block = [i for i, mono in enumerate(basis)
+             if sum(weight[b] * p for b, p in mono.as_powers_dict().items()) == 2]
+    t = sp.Matrix([[rows[i][j] for j in block] for i in block])
+    c = sp.Matrix([constants[i] for i in block])
+    for i in block:
+        if any(rows[i][j] != 0 for j in range(len(basis)) if j not in block):
+            raise AssertionError("the second-order block is not closed")
+    # conserved monomials (mix-fixed's real points: e' = e, s' = s) keep their initial values
+    conserved = [r for r, i in enumerate(block) if _is_conserved(rows[i], constants[i], i)]
+    moving = [r for r in range(len(block)) if r not in conserved]
+    fixed = {r: system["initial"][block[r]] for r in conserved}
+    t_m = sp.Matrix([[t[r, q] for q in moving] for r in moving])
+    c_m = sp.Matrix([c[r] + sum(t[r, q] * fixed[q] for q in conserved) for r in moving])
+    x = (sp.eye(len(moving)) - t_m).LUsolve(c_m)
+    solution = {basis[block[r]]: sp.factor(sp.simplify(x[p])) for p, r in enumerate(moving)}
+    solution.update({basis[block[r]]: fixed[r] for r in conserved})
+    eig = [sp.factor(ev) for ev in t_m.eigenvals()]
+    return {"fixed_point": solution, "eigenvalues": eig, "block": [basis[i] for i in block]}
+
+
+def _is_conserved(row, constant, i) -> bool:
+    return constant == 0 and all((x == 1) if j == i else (x == 0) for j, x in enumerate(row))
+
+
+def workflow_limits(chain, *, dps: int = 40) -> dict:
+    """The ``n -> infinity`` limits of :func:`theory.exact_values`' exact keys for a constant-``M`` chain.
+
+    Returns ``{"mean_sq_error", "variance_mean", "variance_var", "rate", "expressions", "notes"}`` and the other
+    quantity keys as ``None`` (floats in sigma's units; ``inf`` for a moment that grows without bound, ``None`` with
+    a note where no limit is derived). ``"rate"``: for ``mix``/``mix-fixed`` the spectral radius of the
+    transition's homogeneous part (the error shrinks like ``rate^n``); for the pools a string (the approach is
+    algebraic, ``O(1/n)``). ``"expressions"``: SymPy forms (``M, R, w, A`` symbols for mixing; the pool's at the
+    chain's ``A`` and ``K`` in ``M``).
+
+    >>> from theory import GaussianChain
+    >>> round(workflow_limits(GaussianChain(10, learner="mle", workflow="mix:0.5"))["variance_mean"], 12)
+    0.875
+    """
+    from ..chain import check_chain
+    from ._exact import EXTRA_QUANTITIES, QUANTITIES
+
+    check_chain(chain)
+    if not isinstance(chain.sample_size, int) or chain.is_symbolic:
+        raise ParameterError("sample_size", "a constant integer M for workflow_limits (a schedule has no single "
+                             "limit)", chain.sample_size)
+    workflow = chain.workflow
+    if workflow.is_replace:
+        raise ParameterError("workflow", "a non-replace workflow for workflow_limits (replace's limits are the "
+                             "closed forms of theory.symbolic.derive)", str(workflow))
+    chain.check_workflow(1)
+    out: dict = {q: None for q in QUANTITIES + tuple(EXTRA_QUANTITIES)}
+    out.update({"rate": None, "expressions": {}, "notes": {}})
+    sigma = float(chain.sigma)
+    with mpmath.workdps(dps):
+        if workflow.pools:
+            _pool_limits(chain, out)
+        else:
+            _mix_limits(chain, out)
+        for q, p in (("mean_sq_error", 2), ("variance_mean", 2), ("variance_var", 4)):
+            if out[q] is not None:
+                out[q] = float(mpmath.mpf(out[q]) * mpmath.mpf(sigma) ** p) if mpmath.isfinite(out[q]) else \
+                    float(out[q])
+    for q in ("sd_mean", "log_variance_mean", "w2_sq_mean", "w2_sq_var", "sd_sq_error"):
+        out["notes"].setdefault(q, "no exact value at any finite n (see exact_values' notes), so no exact limit")
+    return out
+
+
+def _exact_number(x) -> sp.Rational:
+    """A float or SymPy number as an exact rational (a float is a binary fraction: exact)."""
+    if isinstance(x, sp.Basic):
+        return sp.nsimplify(x, rational=True) if not x.is_Rational else x
+    return sp.Rational(float(x)) if not isinstance(x, int) else sp.Integer(x)
+
+
+def _mix_limits(chain, out):
+    from ..symbolic import _workflow_moments as wm
+    from ._workflow_exact import _mix_shape
+
+    workflow, m = chain.workflow, chain.sample_size
+    kind, learner = workflow.kind, chain.learner
+    r = workflow.real_count(m)
+    shape = _mix_shape(r, m)
+    system = wm.workflow_system(kind, learner)
+    basis = system["basis"]
+    w_value = _exact_number(workflow.real_weight) if workflow.real_weight is not None else sp.Rational(r, m)
+    subs = {wm.M: m, wm.R: max(r, 1) if shape != "both" else r, wm.w: w_value,
+            wm.A: _exact_number(chain.variance_scale)}
+    rows, constants = system[shape]
+    size = len(basis)
+    t = sp.Matrix([[sp.sympify(x).subs(subs) for x in row] + [sp.sympify(c).subs(subs)]
+                   for row, c in zip(rows, constants)])  # exact rationals
+    start = [sp.sympify(x).subs(subs) for x in system["initial"]]
+    weight = {wm.d: 1, wm.e: 1, wm.v: 2, wm.s: 2}
+    second = [i for i, mono in enumerate(basis)
+              if sum(weight[b] * p for b, p in mono.as_powers_dict().items()) == 2]
+    if shape == "both":
+        symbolic = mix_fixed_point_expressions(kind, learner)
+        out["expressions"] = {"fixed_point": symbolic["fixed_point"], "eigenvalues": symbolic["eigenvalues"]}
+    values, radius2 = _fixed_point(t, size, second, start)
+    out["rate"] = float(radius2)
+    if values is None:
+        out["notes"]["rate"] = (f"spectral radius {float(radius2):.6g} >= 1 of the second-order block: E d^2 and "
+                                "E sigma^2 have no finite fixed point" + ("; LAMBDA = 0 is the replace chain"
+                                                                          if shape == "synthetic" else ""))
+        return
+    out["mean_sq_error"] = values[basis.index(wm.d**2)]
+    out["variance_mean"] = values[basis.index(wm.v)]
+    out["exact"] = {"mean_sq_error": values[basis.index(wm.d**2)], "variance_mean": values[basis.index(wm.v)]}
+    full, radius4 = _fixed_point(t, size, list(range(size)), start)
+    out["rate_fourth_order"] = float(radius4)
+    if full is None:
+        out["variance_var"] = mpmath.inf
+        out["notes"]["variance_var"] = (f"the fourth-order moments diverge (spectral radius {float(radius4):.6g} "
+                                        ">= 1) while the second-order ones converge")
+    else:
+        out["variance_var"] = full[basis.index(wm.v**2)] - full[basis.index(wm.v)] ** 2
+        out["exact"]["variance_var"] = out["variance_var"]
+    for key in ("mean_sq_error", "variance_mean", "variance_var"):
+        if isinstance(out[key], sp.Basic):
+            out[key] = mpmath.mpf(sp.N(out[key], mpmath.mp.dps))
+
+
+def _fixed_point(t, size, subset, start):
+    """``(exact values by basis index, spectral radius)`` of the affine map (an exact rational SymPy matrix, last
+    column the constants) restricted to ``subset`` (closed under the map), with the conserved monomials (rows
+    ``e_i``: the fixed real points' moments) held at their initial values; ``values`` is ``None`` when the
+    radius is ``>= 1``."""
+    conserved = [i for i in subset if t[i, size] == 0 and all(t[i, j] == (1 if j == i else 0) for j in range(size))]
+    moving = [i for i in subset if i not in conserved]
+    for i in moving:
+        if any(t[i, j] != 0 for j in range(size) if j not in subset):
+            raise AssertionError("the subset is not closed under the moment map")
+    h = sp.Matrix([[t[i, j] for j in moving] for i in moving])
+    c = sp.Matrix([t[i, size] + sum(t[i, j] * start[j] for j in conserved) for i in moving])
+    numeric = mpmath.matrix([[mpmath.mpf(sp.N(x, mpmath.mp.dps)) for x in row] for row in h.tolist()])
+    eigen = mpmath.eig(numeric, left=False, right=False)
+    radius = max(abs(x) for x in (eigen[0] if isinstance(eigen, tuple) else eigen))
+    if radius >= 1:
+        return None, radius
+    x = (sp.eye(len(moving)) - h).LUsolve(c)
+    values = {i: sp.nsimplify(x[p]) for p, i in enumerate(moving)}
+    values.update({i: start[i] for i in conserved})
+    return values, radius
+
+
+def _pool_limits(chain, out):
+    from ..symbolic import _workflow_moments as wm
+
+    workflow, m = chain.workflow, chain.sample_size
+    kind, learner = workflow.kind, chain.learner
+    a = sp.nsimplify(chain.variance_scale)
+    expr = pool_limit_expressions(kind, learner, a, workflow.subsample)
+    symbolic_m = {key: expr[key] for key in ("variance_mean", "mean_sq_error", "rho_v", "exponent")}
+    out["expressions"] = symbolic_m
+    c = expr["exponent"]
+    if expr["variance_mean"] is not None:
+        out["variance_mean"] = mpmath.mpf(sp.N(expr["variance_mean"].subs(wm.M, m), mpmath.mp.dps))
+    elif c is not None:
+        cval = float(sp.N(c.subs(wm.M, m))) if isinstance(c, sp.Basic) else float(c)
+        out["variance_mean"] = mpmath.inf if cval > 0 else mpmath.mpf(0)
+        out["notes"]["variance_mean"] = f"E sigma_n^2 ~ C n^c with c = {sp.simplify(c)} = {cval:.6g}"
+    excess = expr["series_excess"]
+    if excess is not None and float(sp.N(sp.sympify(excess).subs(wm.M, m))) <= 0:
+        expr["mean_sq_error"] = None
+    if expr["mean_sq_error"] is not None:
+        out["mean_sq_error"] = mpmath.mpf(sp.N(expr["mean_sq_error"].subs(wm.M, m), mpmath.mp.dps))
+    else:
+        out["mean_sq_error"] = mpmath.inf
+        out["notes"]["mean_sq_error"] = (
+            "E(mu_n - mu)^2 grows without bound: " + ("the subsample mean's conditional variance is proportional to "
+            "the pool's variance, which grows" if kind == "accumulate-subsample" and expr["variance_mean"] is None
+            else "the series sum_k t_k diverges"))
+    out["notes"]["variance_var"] = ("not derived: the fourth-order pool system is non-autonomous and its limit "
+                                    "was not reduced to a closed form; exact_values gives every finite n")
+    out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
