@@ -133,7 +133,7 @@ def pool_recursion(kind: str, learner: str) -> dict:
     return {"rho": s[wm.S], "tau": a2[wm.S], "kappa": sp.factor(kappa), "c1": sp.factor(c1)}
 
 
-def pool_limit_expressions(kind: str, learner: str, variance_scale=1, subsample=None) -> dict:
+def pool_limit_expressions(kind: str, learner: str, variance_scale=1, subsample=None, sample_size=None) -> dict:
     """Symbolic limits in ``M`` (and ``K``) at a given ``A`` (default 1): ``{"variance_mean", "mean_sq_error",
     "exponent", "rho_v", "t_0", "ratio_t"}`` (``None`` where the product or the sum diverges)."""
     from ..symbolic import _workflow_moments as wm
@@ -142,7 +142,9 @@ def pool_limit_expressions(kind: str, learner: str, variance_scale=1, subsample=
     subs = {wm.A: sp.nsimplify(variance_scale)}
     if subsample is not None:
         subs[wm.K] = subsample
-    m = wm.M
+    if sample_size is not None:
+        subs[wm.M] = sp.Integer(sample_size)
+    m = wm.M if sample_size is None else sp.Integer(sample_size)
     rho, tau, kappa, c1 = (rec[x].subs(subs) for x in ("rho", "tau", "kappa", "c1"))
 
     def at(expr, index):  # the quantity with pool size N = (index + 1) M
@@ -368,3 +370,70 @@ def _pool_limits(chain, out):
     out["notes"]["variance_var"] = ("not derived: the fourth-order pool system is non-autonomous and its limit "
                                     "was not reduced to a closed form; exact_values gives every finite n")
     out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
+
+
+# ---------------------------------------------------------------------------------------------- fast numeric pools
+@lru_cache(maxsize=None)
+def _pool_rational_functions(kind: str, learner: str):
+    """``rho_v(k)``, ``ratio_t(k)`` (numerator and denominator coefficient lists in ``k``), ``u_0``, ``t_0`` and
+    ``lim c_1/kappa``, each lambdified in ``(M, A, K)``."""
+    from ..symbolic import _workflow_moments as wm
+
+    rec = pool_recursion(kind, learner)
+    m = wm.M
+    rho, tau, kappa, c1 = rec["rho"], rec["tau"], rec["kappa"], rec["c1"]
+
+    def at(expr, index):
+        return expr.subs(wm.N, (index + 1) * m)
+
+    params = (wm.M, wm.A, wm.K)
+    rho_v = sp.cancel(at(kappa, _k + 1) * at(rho, _k) / at(kappa, _k))
+    g = sp.cancel(at(tau, _k) / at(kappa, _k))
+    ratio_t = sp.cancel(g.subs(_k, _k + 1) / g * rho_v)
+    out = {}
+    for name, ratio in (("rho_v", rho_v), ("ratio_t", ratio_t)):
+        num, den = sp.fraction(sp.together(ratio))
+        out[name] = tuple(sp.lambdify(params, sp.Poly(p, _k).all_coeffs(), modules="mpmath") for p in (num, den))
+    u0 = at(kappa, 0) * (m - 1)
+    out["u0"] = sp.lambdify(params, u0, modules="mpmath")
+    out["t0"] = sp.lambdify(params, g.subs(_k, 0) * u0, modules="mpmath")
+    out["c1_over_kappa"] = sp.lambdify(params, sp.limit(c1 / kappa, wm.N, sp.oo) if c1 != 0 else sp.S.Zero,
+                                       modules="mpmath")
+    return out
+
+
+def pool_limits_numeric(kind: str, learner: str, sample_size: int, variance_scale=1.0, subsample=None) -> dict:
+    """``{"variance_mean", "mean_sq_error", "exponent"}`` (sigma units, mpmath) of the pools' limits by the
+    formulas of the module doc evaluated numerically (roots by ``mpmath.polyroots``, ``mpmath.hyper``): the fast
+    path of :func:`pool_limit_expressions` (``inf`` where a limit is infinite, ``0`` where it vanishes)."""
+    funcs = _pool_rational_functions(kind, learner)
+    args = (mpmath.mpf(sample_size), mpmath.mpf(variance_scale), mpmath.mpf(subsample or 2))
+
+    def split(name):
+        num, den = (f(*args) for f in funcs[name])
+        lead = num[0] / den[0]
+        alphas = mpmath.polyroots([c / num[0] for c in num], maxsteps=400, extraprec=400) if len(num) > 1 else []
+        betas = mpmath.polyroots([c / den[0] for c in den], maxsteps=400, extraprec=400) if len(den) > 1 else []
+        return lead, len(num), len(den), list(alphas), list(betas)
+
+    tiny = mpmath.mpf(10) ** (-mpmath.mp.dps // 2)
+    lead, dn, dd, alphas, betas = split("rho_v")
+    if dn != dd or abs(lead - 1) > tiny:
+        raise AssertionError("the pool's variance ratio does not tend to 1")
+    exponent = mpmath.re(mpmath.fsum(betas) - mpmath.fsum(alphas))
+    u0 = funcs["u0"](*args)
+    if abs(exponent) < tiny:
+        var = u0 * mpmath.re(mpmath.fprod([mpmath.gamma(-b) for b in betas])
+                             / mpmath.fprod([mpmath.gamma(-a) for a in alphas]))
+    else:
+        var = mpmath.inf if exponent > 0 else mpmath.mpf(0)
+    lead, dn, dd, alphas, betas = split("ratio_t")
+    excess = mpmath.re(mpmath.fsum([-b for b in betas]) - 1 - mpmath.fsum([-a for a in alphas]))
+    if excess <= tiny:
+        msq = mpmath.inf
+    else:
+        msq = 1 / mpmath.mpf(sample_size) + funcs["t0"](*args) * mpmath.re(
+            mpmath.hyper([1] + [-a for a in alphas], [-b for b in betas], 1))
+        if kind == "accumulate-subsample":
+            msq = msq + funcs["c1_over_kappa"](*args) * var if mpmath.isfinite(var) else mpmath.inf
+    return {"variance_mean": var, "mean_sq_error": msq, "exponent": exponent}
