@@ -50,8 +50,9 @@ def add_arguments(parser) -> None:
                         help="standard deviation of generation 0 (default 1; mu does not enter)")
     add_workflow_arguments(parser)
     parser.add_argument("--limits", action="store_true",
-                        help="also the limits n -> infinity for constant M (fixed points of mix, the bounded "
-                        "limits of accumulate) and their rate of approach ('limits' in --json)")
+                        help="also the limits n -> infinity for constant M and a workflow other than replace "
+                        "(fixed points of mix, the limits of accumulate) and their rate of approach ('limits' in "
+                        "--json; derived symbolically: seconds)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="one JSON object: 'generations' and a list per quantity; a value whose true result "
@@ -83,13 +84,16 @@ def _column(values, q, count):
 
 
 def _json_number(x):
-    """A limit or rate as JSON: a float (null for none or a non-finite one), a string for anything symbolic."""
+    """A limit or rate as JSON: a float, "infinity" for a moment that grows without bound, null for none, text
+    for anything symbolic."""
     if x is None:
         return None
     try:
         x = float(x)
     except (TypeError, ValueError):
         return str(x)
+    if math.isinf(x):
+        return "infinity" if x > 0 else "-infinity"
     return x if math.isfinite(x) else None
 
 
@@ -97,17 +101,20 @@ def _limits(chain) -> dict:
     """:func:`theory.numeric.workflow_limits` as plain JSON-ready values (SymPy expressions as text)."""
     from ..numeric import QUANTITIES, workflow_limits
 
+    if chain.workflow.is_replace:
+        raise ParameterError("limits", "used with a --workflow other than replace (under replace E(mu_n-mu)^2 grows "
+                             "without bound and sigma_n -> 0 almost surely; see --latex for its closed forms)",
+                             True)
     if not chain.is_constant:
-        raise ParameterError("limits", "used with one sample size M (the limits are for constant M)",
-                             "a schedule")
+        raise ParameterError("limits", "used with one sample size M (the limits are for constant M)", True)
     raw = workflow_limits(chain)
     out = {q: _json_number(raw.get(q)) for q in QUANTITIES}
     rate = raw.get("rate")
     out["rate"] = ({k: _json_number(v) for k, v in rate.items()} if isinstance(rate, dict) else _json_number(rate))
     expressions = raw.get("expressions") or {}
-    out["expressions"] = ({k: (None if v is None else str(v)) for k, v in expressions.items()}
+    out["expressions"] = ({str(k): (None if v is None else str(v)) for k, v in expressions.items()}
                           if isinstance(expressions, dict) else str(expressions))
-    out["notes"] = dict(raw.get("notes") or {})
+    out["notes"] = {str(k): str(v) for k, v in (raw.get("notes") or {}).items()}
     return out
 
 
@@ -160,22 +167,25 @@ def run(args) -> int:
     if overflow:
         print("# overflow: the true value exceeds the float64 range (about 1.8e308)")
     for q, note in notes.items():
-        print(f"# {_LABELS.get(q, q)} ({q}): - = no exact value: {note}")
+        if q in QUANTITIES:
+            print(f"# {_LABELS[q]} ({q}) '-': {note}")
     for q, (lo, hi) in bounds.items():
+        if q not in QUANTITIES:
+            continue
         print(f"# exact bounds on {_LABELS.get(q, q)} ({q}): "
               + "; ".join(f"n={g}: [{a:.10g}, {b:.10g}]" for g, a, b in zip(gens, lo, hi)))
     if limits is not None:
         print(f"# limits n -> infinity (M={m} constant):")
         for q in QUANTITIES:
             text = "-" if limits[q] is None else (limits[q] if isinstance(limits[q], str) else f"{limits[q]:.10g}")
-            expr = limits["expressions"].get(q) if isinstance(limits["expressions"], dict) else None
-            print(f"#   {_LABELS[q]:>17s} -> {text}" + (f"  = {expr}" if expr else ""))
+            print(f"#   {_LABELS[q]:>17s} -> {text}")
         if limits["rate"] is not None:
             rate = limits["rate"]
             rate_text = (", ".join(f"{k}: {v}" for k, v in rate.items()) if isinstance(rate, dict) else str(rate))
             print(f"#   rate of approach: {rate_text}")
         for q, note in limits["notes"].items():
             print(f"#   {q}: {note}")
+        print("#   (the SymPy forms of the limits: 'limits.expressions' in --json)")
     if chain.variance_scale == 1.0 and wf.is_replace:
         ours = leading_order(chain, gens)
         paper = published_expansions(chain, gens)
