@@ -133,6 +133,7 @@ def pool_recursion(kind: str, learner: str) -> dict:
     return {"rho": s[wm.S], "tau": a2[wm.S], "kappa": sp.factor(kappa), "c1": sp.factor(c1)}
 
 
+@lru_cache(maxsize=None)
 def pool_limit_expressions(kind: str, learner: str, variance_scale=1, subsample=None, sample_size=None) -> dict:
     """Symbolic limits in ``M`` (and ``K``) at a given ``A`` (default 1): ``{"variance_mean", "mean_sq_error",
     "exponent", "rho_v", "t_0", "ratio_t"}`` (``None`` where the product or the sum diverges)."""
@@ -341,32 +342,25 @@ def _fixed_point(t, size, subset, start):
 
 
 def _pool_limits(chain, out):
-    from ..symbolic import _workflow_moments as wm
-
     workflow, m = chain.workflow, chain.sample_size
     kind, learner = workflow.kind, chain.learner
     a = sp.nsimplify(chain.variance_scale)
-    expr = pool_limit_expressions(kind, learner, a, workflow.subsample)
-    symbolic_m = {key: expr[key] for key in ("variance_mean", "mean_sq_error", "rho_v", "exponent")}
-    out["expressions"] = symbolic_m
-    c = expr["exponent"]
-    if expr["variance_mean"] is not None:
-        out["variance_mean"] = mpmath.mpf(sp.N(expr["variance_mean"].subs(wm.M, m), mpmath.mp.dps))
-    elif c is not None:
-        cval = float(sp.N(c.subs(wm.M, m))) if isinstance(c, sp.Basic) else float(c)
-        out["variance_mean"] = mpmath.inf if cval > 0 else mpmath.mpf(0)
-        out["notes"]["variance_mean"] = f"E sigma_n^2 ~ C n^c with c = {sp.simplify(c)} = {cval:.6g}"
-    excess = expr["series_excess"]
-    if excess is not None and float(sp.N(sp.sympify(excess).subs(wm.M, m))) <= 0:
-        expr["mean_sq_error"] = None
-    if expr["mean_sq_error"] is not None:
-        out["mean_sq_error"] = mpmath.mpf(sp.N(expr["mean_sq_error"].subs(wm.M, m), mpmath.mp.dps))
-    else:
-        out["mean_sq_error"] = mpmath.inf
+    values = pool_limits_numeric(kind, learner, m, mpmath.mpf(float(chain.variance_scale)), workflow.subsample)
+    if a == 1:  # the symbolic forms in M (Gamma products, a hypergeometric series)
+        expr = pool_limit_expressions(kind, learner, 1, workflow.subsample)
+        out["expressions"] = {key: expr[key] for key in ("variance_mean", "mean_sq_error", "rho_v", "exponent")}
+    c = values["exponent"]
+    out["variance_mean"] = values["variance_mean"]
+    if not mpmath.isfinite(values["variance_mean"]) or values["variance_mean"] == 0:
+        shown = sp.nsimplify(float(c), rational=True, tolerance=1e-9)
+        out["notes"]["variance_mean"] = (f"E sigma_n^2 ~ C n^c with c = {shown} = {float(c):.6g}: "
+                                         + ("it grows without bound" if c > 0 else "it vanishes"))
+    out["mean_sq_error"] = values["mean_sq_error"]
+    if not mpmath.isfinite(values["mean_sq_error"]):
         out["notes"]["mean_sq_error"] = (
             "E(mu_n - mu)^2 grows without bound: " + ("the subsample mean's conditional variance is proportional to "
-            "the pool's variance, which grows" if kind == "accumulate-subsample" and expr["variance_mean"] is None
-            else "the series sum_k t_k diverges"))
+            "the pool's variance, which grows" if kind == "accumulate-subsample" and not
+            mpmath.isfinite(values["variance_mean"]) else "the series sum_k t_k diverges"))
     out["notes"]["variance_var"] = ("not derived: the fourth-order pool system is non-autonomous and its limit "
                                     "was not reduced to a closed form; exact_values gives every finite n")
     out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
