@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 from theory import GaussianChain, exact_values
-from theory.numeric import workflow_limits
 from theory.numeric import _workflow_claims as claims
+from theory.numeric import workflow_limits
 from theory.numeric._workflow_limits import pool_limit_expressions, pool_limits_numeric
 
 PI2_6 = math.pi**2 / 6
@@ -119,7 +119,7 @@ def test_variance_multiplier_and_subsample_divergence():
 def test_mix_fixed_points_are_reached(workflow, learner):
     chain = GaussianChain(10, learner=learner, workflow=workflow)
     limit = workflow_limits(chain)
-    n = int(math.ceil(math.log(1e-15) / math.log(max(limit["rate"], limit.get("rate_fourth_order", 0)))))
+    n = math.ceil(math.log(1e-15) / math.log(max(limit["rate"], limit.get("rate_fourth_order", 0))))
     far = exact_values(chain, [n + 50])
     for q in ("mean_sq_error", "variance_mean", "variance_var"):
         assert far[q][0] == pytest.approx(limit[q], rel=1e-12, abs=1e-300)

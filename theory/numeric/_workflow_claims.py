@@ -10,6 +10,7 @@ Run ``python -m theory.numeric._workflow_claims`` to print them all.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
@@ -166,7 +167,7 @@ def he_xu_cheng(sample_sizes=(4, 10, 20, 50, 100, 1000, 10000)) -> dict:
                       default=None) for lr in LEARNERS}
     exact_root = len(roots) == 1 and sp.simplify(roots[0] - (sp.sqrt(5) - 1) / 2) == 0
     gaps = {lr: [abs(r["relative_gap"]) for r in rows if r["learner"] == lr] for lr in LEARNERS}
-    shrinking = all(all(b < a for a, b in zip(g, g[1:])) and g[-1] < 0.01 for g in gaps.values())
+    shrinking = all(all(b < a for a, b in itertools.pairwise(g)) and g[-1] < 0.01 for g in gaps.values())
     if exact_root and all(max(g) < 1e-9 for g in gaps.values()):
         verdict = "holds"
     elif exact_root and shrinking:

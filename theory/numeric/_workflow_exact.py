@@ -30,7 +30,7 @@ with a note, and ``E sigma_n`` and ``E W_2^2`` get exact bounds from the exact s
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -72,7 +72,7 @@ def _notes(kind: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- the derived system
-@lru_cache(maxsize=None)
+@cache
 def _system(kind: str, learner: str):
     """``(basis, {shape: (entries, constants)}, initial)`` with each entry ``(i, j, f)`` and ``f`` lambdified."""
     from ..symbolic._workflow_moments import PARAMETERS, SHAPES, A, N, workflow_system
@@ -87,7 +87,7 @@ def _system(kind: str, learner: str):
         values = sp.lambdify(params, [rows[i][j] for i, j in where] + [constants[i] for i in const_where],
                              modules="mpmath", cse=True)
         shapes[shape] = (where, const_where, values)
-    from ..symbolic._workflow_moments import R, M
+    from ..symbolic._workflow_moments import M, R
 
     initial = sp.lambdify((R, M), derived["initial"], modules="mpmath")
     outputs = sp.lambdify((N, A), derived["outputs"], modules="mpmath")

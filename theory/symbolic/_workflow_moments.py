@@ -42,10 +42,10 @@ process repeated until it closes (:func:`derive_system`). Every monomial of odd 
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
-from sympy.stats import E, ChiSquared, Normal
+from sympy.stats import ChiSquared, E, Normal
 
 from ._symbols import A, M
 
@@ -84,13 +84,13 @@ STATE_VARIABLES = {"mix": (d, v), "mix-fixed": (d, v, e, s), "accumulate": (a, S
 _nu = sp.Symbol("nu", positive=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def normal_moment(k: int) -> sp.Expr:
     """``E Z^k``, ``Z ~ Normal(0, 1)`` (sympy.stats)."""
     return sp.sympify(E(Normal("Z", 0, 1) ** k))
 
 
-@lru_cache(maxsize=None)
+@cache
 def chi_square_moment(k: int) -> sp.Expr:
     """``E C^k`` for ``C ~ ChiSquared(nu)`` as a polynomial in ``nu`` (sympy.stats)."""
     return sp.factor(E(ChiSquared("C", _nu) ** k))
@@ -150,7 +150,7 @@ def merge(groups):
     return size, mean, scatter
 
 
-@lru_cache(maxsize=None)
+@cache
 def subsample_moments() -> tuple:
     """``(c_1, c_2)``: given a pool of ``N`` points with mean ``a`` and scatter ``S``, a uniform ``K``-subset has
     ``E[mean] = a``, ``Var[mean] = c_1 S`` and ``E[scatter] = c_2 S``.
