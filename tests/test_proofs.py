@@ -8,7 +8,7 @@ import sympy as sp
 
 from theory.symbolic import ProofError, derive
 from theory.symbolic import _closed_form
-from theory.symbolic._proofs import HAND_WRITTEN, documents
+from theory.symbolic._proofs import HAND_WRITTEN, RENDERED_ELSEWHERE, documents
 from theory.symbolic._symbols import M, n, sigma
 
 PROOFS = pathlib.Path(__file__).resolve().parents[1] / "proofs"
@@ -20,7 +20,26 @@ def test_rendered_proofs_are_current():
         path = PROOFS / name
         assert path.exists(), f"proofs/{name} is missing: run python -m theory.symbolic._proofs"
         assert path.read_text(encoding="utf-8") == text, f"proofs/{name} is stale: run python -m theory.symbolic._proofs"
-    assert {p.name for p in PROOFS.glob("*.md")} == set(docs) | set(HAND_WRITTEN)
+    assert {p.name for p in PROOFS.glob("*.md")} == set(docs) | set(HAND_WRITTEN) | set(RENDERED_ELSEWHERE)
+
+
+def test_workflow_proofs_are_current():
+    from theory.numeric._workflow_proofs import NAME, render
+
+    text = render()  # checks every stated identity (fixed points, Gamma forms) before writing; raises ProofError
+    assert (PROOFS / NAME).read_text(encoding="utf-8") == text, (
+        f"proofs/{NAME} is stale: run python -m theory.numeric._workflow_proofs")
+
+
+def test_workflow_proof_checks_can_fail():
+    from theory.numeric import _workflow_proofs as proofs
+    from theory.symbolic._workflow_limits import _k
+
+    with pytest.raises(proofs.ProofError):
+        proofs._check_zero(sp.Symbol("x") - 1, "x = 1")
+    rho_v = (M * _k**2 + 4 * M * _k + 4 * M - 1) / (M * (_k + 2) ** 2)  # the mle accumulate variance ratio
+    with pytest.raises(proofs.ProofError):
+        proofs._check_gamma_product(rho_v, sp.S(1))  # a wrong limit is rejected
 
 
 def test_zero_test_rejects_a_wrong_identity():

@@ -10,6 +10,7 @@ Run ``python -m theory.numeric._workflow_claims`` to print them all.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -22,6 +23,7 @@ PI2_6 = math.pi**2 / 6
 LEARNERS = ("unbiased", "mle")
 
 
+@functools.cache
 def _accumulate_ratio(learner: str, m: int, a: float = 1.0) -> float:
     """``sup_n E(mu_n - mu)^2 / E(mu_1 - mu)^2 = M E(mu_inf - mu)^2`` (accumulate; ``E(mu_n-mu)^2`` increases
     with ``n``: the pool's ``E a^2`` only gains non-negative terms ``tau E S``; ``E(mu_1-mu)^2 = 1/M``)."""
@@ -128,6 +130,7 @@ def fresh_data_fixed_point(sample_sizes=(10, 100, 1000), fractions=(0.1, 0.5)) -
     }
 
 
+@functools.cache
 def _stationary_mean_error(learner: str):
     """``E(mu_inf - mu)^2`` at the fixed point of ``mix`` with ``R = M/2`` and real weight ``w``, ``A = 1``."""
     from ..symbolic import _workflow_moments as wm
@@ -141,9 +144,16 @@ def optimal_weight(learner: str, m: int) -> float:
     the root of its derivative in ``(0, 1)`` (``mpmath.findroot`` from the leading-order value)."""
     from ..symbolic import _workflow_moments as wm
 
-    expr = _stationary_mean_error(learner).subs(wm.M, m)
-    deriv = sp.lambdify(wm.w, sp.together(sp.diff(expr, wm.w)), modules="mpmath")
-    return float(mpmath.findroot(deriv, (5 ** 0.5 - 1) / 2))
+    deriv = _derivative(learner)
+    return float(mpmath.findroot(lambda x: deriv(m, x), (5 ** 0.5 - 1) / 2))
+
+
+@functools.cache
+def _derivative(learner: str):
+    from ..symbolic import _workflow_moments as wm
+
+    numerator = sp.numer(sp.together(sp.diff(_stationary_mean_error(learner), wm.w)))
+    return sp.lambdify((wm.M, wm.w), sp.expand(numerator), modules="mpmath")
 
 
 def he_xu_cheng(sample_sizes=(4, 10, 20, 50, 100, 1000, 10000)) -> dict:

@@ -40,6 +40,12 @@ HAND_WRITTEN = {
 }
 """Proof documents in proofs/ that are not rendered from a derivation."""
 
+RENDERED_ELSEWHERE = {
+    "workflows.md": ("the training workflows (mix, mix-fixed, accumulate, accumulate-subsample): moment systems, "
+                     "limits and the published claims", "python -m theory.numeric._workflow_proofs"),
+}
+"""Proof documents rendered by a module of a higher layer (they need numeric evaluation): name -> (title, command)."""
+
 _STATE_TEX = {
     "m1": r"\mathbb{E}X_n",
     "m2": r"\mathbb{E}X_n^2",
@@ -223,6 +229,8 @@ def documents() -> dict:
     index.append(r"- [mean.md](mean.md): $\mathbb{E}\mu_n = \mu$")
     for quantity, (title, symbol) in RESULTS.items():
         index.append(f"- [{quantity}.md]({quantity}.md): {title}, ${symbol}$")
+    index += ["", "Rendered from the workflows' derivations and the claims' computed verdicts:", ""]
+    index += [f"- [{name}]({name}): {title} (`{command}`)" for name, (title, command) in RENDERED_ELSEWHERE.items()]
     index += ["", "Written by hand (not generated), checked by the tests named inside:", ""]
     index += [f"- [{name}]({name}): {title}" for name, title in HAND_WRITTEN.items()]
     index.append("")
