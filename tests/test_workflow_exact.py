@@ -2,8 +2,10 @@
 literal simulation (drawing and fitting the points in NumPy) by z-test.
 
 False-failure budget of the z-tests: every |z| is asserted below 4.5 (two-sided 6.8e-6 each); this file runs at
-most 160 of them, so the chance that a correct implementation fails is below 1.1e-3 (the seeds are fixed, so a run
-is reproducible).
+most 276 of them (216 by default, 60 more in the slow test), so the chance that a correct implementation fails is
+below 2e-3 (the seeds are fixed, so a run is reproducible). ``Var sigma_n^2`` is z-tested only in the first three
+generations: its standard error needs eighth moments, which grow fast (with one real point under ``mix`` or
+``mix-fixed`` the fourth moments themselves diverge), so later sample variances are too heavy-tailed for a z-test.
 """
 
 import math
@@ -181,7 +183,8 @@ def _z_scores(samples_mu, samples_var, exact, g):
     return zs
 
 
-CASES = [("mix:0.5", 4, None), ("mix:0.34", 6, 0.7), ("mix-fixed:0.5", 4, None), ("mix-fixed:0.5", 4, 0.3),
+CASES = [("mix:0.5", 4, None), ("mix:0.34", 6, 0.7), ("mix:0.25", 4, None), ("mix-fixed:0.5", 4, None),
+         ("mix-fixed:0.5", 4, 0.3), ("mix-fixed:0.25", 4, None),
          ("accumulate", 3, None), ("accumulate-subsample:2", 3, None), ("accumulate-subsample:3", 4, None)]
 
 
@@ -204,3 +207,18 @@ def test_exact_moments_match_a_literal_simulation(workflow, m, weight, learner):
         sd = np.sqrt(var)
         se = sd.std(ddof=1) / math.sqrt(len(sd))
         assert lo[g - 1] - Z_LIMIT * se <= sd.mean() <= hi[g - 1] + Z_LIMIT * se
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+@pytest.mark.parametrize("workflow,m,weight", CASES)
+def test_second_moments_match_a_literal_simulation_at_generation_20(workflow, m, weight, learner):
+    from theory.chain import Workflow
+
+    chain = GaussianChain(m, learner=learner, workflow=Workflow.parse(workflow, real_weight=weight))
+    exact = exact_values(chain, list(range(1, 21)))
+    exact = {**exact, "variance_var": None}
+    seed = zlib.crc32(f"20 {workflow} {m} {weight} {learner}".encode())
+    mu, var = simulate(workflow, m, learner, 1.0, 20, 20_000, seed=seed, weight=weight)[-1]
+    for q, z in _z_scores(mu, var, exact, 20).items():
+        assert abs(z) < Z_LIMIT, (q, z)
