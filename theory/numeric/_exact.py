@@ -372,6 +372,13 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     with ``p_n = N(mu_n, sigma_n^2)``, ``p_0 = N(mu, sigma^2)``. Values whose true result is too large for float64
     are ``inf`` (``-inf`` for a log-variance beyond ``-1.8e308``).
 
+    For a chain whose workflow is not ``replace`` (:mod:`theory.numeric._workflow_exact`) the same keys are
+    returned, but only ``mean_sq_error``, ``variance_mean`` and ``variance_var`` (``None`` for
+    ``accumulate-subsample``) have exact values, computed in mpmath and correctly rounded (``tolerance`` is not
+    used); the others are ``None``, ``"notes"`` says why for each, and ``"bounds"`` holds exact
+    ``(lower, upper)`` arrays for ``sd_mean``, ``w2_sq_mean`` and ``sd_sq_error``. The replace result has neither
+    key.
+
     Every value is within ``tolerance`` (relative) of the true one: the float64 path is used where its error bound
     proves it (see the module docstring), mpmath elsewhere, and ``tolerance=0`` uses mpmath for every value
     (correctly rounded). Memory is O(#runs of equal M), never O(n); a request estimated to take longer than
