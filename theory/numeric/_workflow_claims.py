@@ -142,7 +142,6 @@ def _stationary_mean_error(learner: str):
 def optimal_weight(learner: str, m: int) -> float:
     """The weight ``w`` on the real data minimising the stationary ``E(mu_n - mu)^2`` (``R = M/2``, ``A = 1``):
     the root of its derivative in ``(0, 1)`` (``mpmath.findroot`` from the leading-order value)."""
-    from ..symbolic import _workflow_moments as wm
 
     deriv = _derivative(learner)
     return float(mpmath.findroot(lambda x: deriv(m, x), (5 ** 0.5 - 1) / 2))

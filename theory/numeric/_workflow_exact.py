@@ -8,8 +8,10 @@ walked in :mod:`mpmath`:
   with binary powers of its matrix (:func:`theory.numeric._exact._walk`): O(#runs log n) products of matrices of
   size 6 (``mix``) or 20 (``mix-fixed``).
 * ``accumulate`` and ``accumulate-subsample``: ``T_i`` depends on the pool size ``N_{i-1}`` (non-autonomous), so
-  the walk is one sparse matrix-vector step per generation: O(n), about 0.1-0.25 ms a step on one core (5
-  monomials each; ``n = 10^4`` in about 1-2.5 s).
+  the walk is one sparse matrix-vector step per generation: O(n). ``accumulate`` (5 monomials) costs about
+  0.25 ms a step on one core (``n = 10^4`` in about 2.5 s per precision pass); ``accumulate-subsample`` (22
+  monomials: the pool's power sums ``P_1..P_4`` and the model, :func:`theory.symbolic._workflow_moments.
+  derive_subsample_fourth`) about 2 ms (``n = 10^4`` in about 20 s per pass).
 
 Precision: mpmath, first at ``WORKING_DIGITS + 2 * (decimal digits of the largest pool or M)`` digits, then again
 at ``ADAPT_DIGITS`` + half as many more, raised until two consecutive precisions round to the same float64 values
@@ -55,19 +57,12 @@ NOTES = {
     "w2_sq_var": "no exact value: Var W2^2 needs E sigma_n and E sigma_n^3 (see sd_mean); the Monte Carlo gives it",
     "sd_sq_error": "no exact value: E(sigma_n-sigma)^2 needs E sigma_n (see sd_mean); exact bounds in 'bounds'",
 }
-SUBSAMPLE_NOTE = ("no exact value: the fourth moments of a without-replacement subsample depend on the pool's third "
-                  "and fourth central moments, which the second-order state (pool mean and scatter, model mean and "
-                  "variance) does not carry; only E(mu_n-mu)^2 and E sigma_n^2 are exact")
-
 
 def _notes(kind: str) -> dict:
     groups = {"mix": "real points and the between-group term", "mix-fixed": "fixed real points and the "
               "between-group term", "accumulate": "the pool's earlier points",
               "accumulate-subsample": "the pool's earlier points"}[kind]
     notes = {k: v.format(workflow=kind, other=groups) for k, v in NOTES.items()}
-    if kind == "accumulate-subsample":
-        notes["variance_var"] = SUBSAMPLE_NOTE
-        notes["sd_mean"] += " (the Hoelder lower bound needs E sigma_n^4: the lower bound is 0 here)"
     return notes
 
 
@@ -77,8 +72,15 @@ def _system(kind: str, learner: str):
     """``(basis, {shape: (entries, constants)}, initial)`` with each entry ``(i, j, f)`` and ``f`` lambdified."""
     from ..symbolic._workflow_moments import PARAMETERS, SHAPES, A, N, workflow_system
 
-    derived = workflow_system(kind, learner)
-    params = PARAMETERS[kind]
+    if kind == "accumulate-subsample":  # the fourth-order system over the pool's power sums
+        from ..symbolic._workflow_moments import (
+            SUBSAMPLE4_PARAMETERS,
+            subsample_fourth_system,
+        )
+
+        derived, params = subsample_fourth_system(learner), SUBSAMPLE4_PARAMETERS
+    else:
+        derived, params = workflow_system(kind, learner), PARAMETERS[kind]
     shapes = {}
     for shape in SHAPES[kind]:
         rows, constants = derived[shape]
@@ -189,12 +191,22 @@ def _walk_pool(kind, learner, workflow, runs, gens, scale, start):
         out[i] = (list(state), pool)
     for m, count in sizes:
         for _ in range(count):
-            params = (pool, m, scale) if kind == "accumulate" else (pool, m, scale, k)
+            params = (pool, m, scale) if kind == "accumulate" else (pool, m, scale, k, *_inclusion(k, pool + m))
             state = _sparse_step(kind, learner, "pool", params, state)
             pool += m
             i += 1
             if i in targets:
                 out[i] = (list(state), pool)
+    return out
+
+
+def _inclusion(k: int, size: int) -> list:
+    """``phi_r = (K)_r/(N')_r``, ``r = 1..4``: the probability that ``r`` given pool points are all in a uniform
+    ``K``-subset of ``N'`` points (0 when ``r > K``)."""
+    out, value = [], mpmath.mpf(1)
+    for r in range(4):
+        value = value * (k - r) / (size - r) if r < k else mpmath.mpf(0)
+        out.append(value)
     return out
 
 
@@ -215,7 +227,7 @@ def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps
     runs = chain.sample_size_runs(top, max_seconds=max_seconds) if top else []
     steps = sum(c for _, c in runs)
     if chain.workflow.pools:
-        estimate = 5e-4 * steps
+        estimate = (4e-3 if chain.workflow.kind == "accumulate-subsample" else 5e-4) * steps
         if estimate > max_seconds:
             raise ParameterError(
                 "generations", f"a request estimated under {max_seconds:g} s (refused: {steps} generations of "

@@ -93,7 +93,7 @@ def _mix_section(kind: str) -> list[str]:
 def _check_gamma_product(rho_v, value_over_u0) -> None:
     """``P(n) = prod_{k<n} rho_v(k)`` in Gamma form: ``P(n+1)/P(n) = rho_v(n)`` and ``P(0) = 1``."""
     k, n = wl._k, sp.Symbol("n", integer=True, nonnegative=True)
-    lead, _, _, alphas, betas, exact = wl._split(rho_v, k)
+    _, _, _, alphas, betas, exact = wl._split(rho_v, k)
     if not exact:
         raise ProofError("the roots of the variance ratio are not symbolic")
     partial = (sp.Mul(*[sp.gamma(n - a) for a in alphas]) * sp.Mul(*[sp.gamma(-b) for b in betas])
@@ -114,8 +114,13 @@ def _pool_section(kind: str) -> list[str]:
         lines += ["State $(a, S, d, v)$, parameters $N, M, A, K$; the subsample of $K$ from the merged pool of "
                   "$N' = N + M$ points has (inclusion probabilities of a uniform $K$-subset) conditional mean $a'$, "
                   f"variance $c_1 S'$ and scatter $c_2 S'$ with $c_1 = {_tex(wm.subsample_moments()[0])}$, "
-                  f"$c_2 = {_tex(wm.subsample_moments()[1])}$ at $N$ (pool size). Only the second order is exact "
-                  "(the fourth needs the pool's third and fourth central moments).", ""]
+                  f"$c_2 = {_tex(wm.subsample_moments()[1])}$ at $N$ (pool size). This second-order system gives "
+                  "the limits below. The fourth moments (`exact_values`' $\\operatorname{Var}\\sigma_n^2$) come from "
+                  "a system over the pool's power sums $P_1..P_4$ and the model "
+                  f"({len(wm.subsample_fourth_system('unbiased')['basis'])} monomials: "
+                  + ", ".join(f"${_tex(b)}$" for b in wm.subsample_fourth_system("unbiased")["basis"])
+                  + "), the subsample's conditional moments taken over set partitions of the inclusion "
+                  "indicators ($\\phi_r = (K)_r/(N')_r$) with Moebius inversion to power sums.", ""]
     k_value = None if kind == "accumulate" else wm.K
     for learner in LEARNERS:
         lines += [f"### {learner}", ""] + _system_lines(kind, learner)

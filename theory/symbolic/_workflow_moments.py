@@ -34,9 +34,11 @@ process repeated until it closes (:func:`derive_system`). Every monomial of odd 
   replacement from it. Given the pool, the subsample's mean has conditional mean ``a'`` and variance ``c_1 S'`` and
   its scatter conditional mean ``c_2 S'`` (:func:`subsample_moments`, derived from the inclusion probabilities of
   a uniform ``K``-subset); the model enters the step as ``d' = a' + sqrt(c_1 S') Z``, ``v' = A c_2 S'/div(K)``,
-  which reproduces every conditional moment of total degree ``<= 2`` (weights: means 1, variances 2). Only the
-  second-order system is built: the subsample's fourth conditional moments depend on the pool's third and fourth
-  central moments, which are not in the state.
+  which reproduces every conditional moment of total degree ``<= 2`` (weights: means 1, variances 2): this
+  second-order system (5 monomials) gives the limits. The fourth-order system (:func:`derive_subsample_fourth`,
+  22 monomials) needs the pool's third and fourth moments: its state is the pool's power sums ``P_1..P_4`` and the
+  model ``(d, v)``, and the subsample's conditional moments come from set partitions of the inclusion indicators
+  (probabilities ``phi_r = (K)_r/(N')_r``) with Moebius inversion to power sums.
 """
 
 from __future__ import annotations
@@ -376,3 +378,152 @@ def workflow_system(kind: str, learner: str) -> dict:
         return len(value["initial"]) == size and all(len(o) == size for o in value["outputs"])
 
     return cached(f"workflow_{kind.replace('-', '_')}_{learner}", lambda: derive_workflow(kind, learner), check)
+
+
+# ---------------------------------------------------------------------------------------------- subsample, 4th order
+P1, P3 = sp.symbols("P1 P3", real=True)
+P2, P4 = sp.symbols("P2 P4", positive=True)
+POWER_SUMS = (P1, P2, P3, P4)
+PHI = sp.symbols("phi1:5", nonnegative=True)
+"""``phi_r = (K)_r/(N')_r`` (falling factorials): the probability that ``r`` given distinct pool points are all
+in a uniform ``K``-subset of the ``N'`` pool points (``0`` when ``K < r``); kept as symbols so that no
+``0/0`` appears for pools smaller than 4."""
+SUBSAMPLE4_PARAMETERS = (N, M, A, K, *PHI)
+_WEIGHT4 = {P1: 1, P2: 2, P3: 3, P4: 4, d: 1, v: 2}
+
+
+def _set_partitions(r: int):
+    from sympy.utilities.iterables import multiset_partitions
+
+    if r == 0:
+        return [[]]
+    return list(multiset_partitions(list(range(r))))
+
+
+def _mobius_power_sums(exponents) -> sp.Expr:
+    """``sum over distinct indices j_1..j_s of prod_b x_{j_b}^{e_b}`` in power sums ``P_k = sum_j x_j^k``
+    (Moebius inversion on the partition lattice: ``sum_sigma prod_C (-1)^(|C|-1) (|C|-1)! P_{e_C}``)."""
+    total = sp.S.Zero
+    for sigma in _set_partitions(len(exponents)):
+        term = sp.S.One
+        for block in sigma:
+            e = sum(exponents[i] for i in block)
+            term *= (-1) ** (len(block) - 1) * sp.factorial(len(block) - 1) * POWER_SUMS[e - 1]
+        total += term
+    return total
+
+
+def _subsample_product(exponents) -> sp.Expr:
+    """``E[prod_i sum_j I_j x_j^{e_i} | pool]`` for a uniform subset (indicators ``I_j``): sum over set partitions
+    of the factors of ``phi_{#blocks}`` times the distinct-index sum of the merged powers."""
+    total = sp.S.Zero
+    for pi in _set_partitions(len(exponents)):
+        merged = [sum(exponents[i] for i in block) for block in pi]
+        total += PHI[len(pi) - 1] * _mobius_power_sums(merged)
+    return total if exponents else sp.S.One
+
+
+def _iid_product(powers, mean, variance) -> sp.Expr:
+    """``E[prod_i sum_{j<=M} x_j^{k_i}]`` for ``M`` i.i.d. points ``x = mean + sqrt(variance) Z``: sum over set
+    partitions of the factors of ``(M)_{#blocks} prod_blocks E[x^(sum of the block's powers)]`` (sympy.stats)."""
+    z = sp.Symbol("Zpt", real=True)
+    total = sp.S.Zero
+    for pi in _set_partitions(len(powers)):
+        falling = sp.Mul(*[M - i for i in range(len(pi))])
+        term = falling
+        for block in pi:
+            k = sum(powers[i] for i in block)
+            poly = sp.Poly(sp.expand((mean + sp.sqrt(variance) * z) ** k), z)
+            term *= sum(c * normal_moment(e[0]) for e, c in poly.terms())
+        total += term
+    return sp.expand(total)
+
+
+def _conditional_model(a_pow: int, b_pow: int, learner: str) -> sp.Expr:
+    """``E[d'^a v'^b | pool]`` for the fit to the subsample: ``d' = T_1/K``, ``v' = A (T_2 - T_1^2/K)/div(K)``,
+    ``T_k = sum_j I_j x_j^k``, as a polynomial in the pool's power sums and ``phi``."""
+    t1, t2 = sp.symbols("T1 T2")
+    div = K - 1 if learner == "unbiased" else K
+    expr = sp.expand((t1 / K) ** a_pow * (A * (t2 - t1**2 / K) / div) ** b_pow)
+    out = sp.S.Zero
+    for (p, q), coeff in sp.Poly(expr, t1, t2).terms():
+        out += coeff * _subsample_product([1] * p + [2] * q)
+    return sp.expand(out)
+
+
+def derive_subsample_fourth(learner: str) -> dict:
+    """The fourth-order moment system of ``accumulate-subsample`` over the pool's power sums about ``mu``
+    (``P_k = sum_j (x_j - mu)^k / sigma^k``, ``k <= 4``) and the model ``(d, v)``: a step merges ``M`` points of the
+    model into the pool (``P_k += sum_j x_j^k``, set-partition expectation over i.i.d. points) and draws the next
+    model from a uniform ``K``-subset of the pool (set-partition expectation over inclusion indicators with
+    ``phi_r``, Moebius inversion to power sums). Returns :func:`derive_workflow`'s shape with the shape ``pool``
+    (parameters :data:`SUBSAMPLE4_PARAMETERS`)."""
+    state = set(POWER_SUMS) | {d, v}
+    targets = list(FOURTH_ORDER)
+    basis, expectations, queue = [], {}, list(targets)
+    while queue:
+        mono = queue.pop(0)
+        if mono in expectations:
+            continue
+        powers = mono.as_powers_dict()
+        # E[model part | new pool] as a polynomial in the new pool's power sums
+        model = _conditional_model(int(powers.get(d, 0)), int(powers.get(v, 0)), learner)
+        pool_part = sp.Mul(*[s**powers.get(s, 0) for s in POWER_SUMS])
+        expr = sp.expand(model * pool_part)  # in P' (new pool) and phi
+        result = sp.S.Zero
+        for term in sp.Add.make_args(expr):
+            tp = term.as_powers_dict()
+            coeff = sp.Mul(*[b**e for b, e in tp.items() if b not in POWER_SUMS])
+            # P'_k = P_k + Q_k: expand the product, E over the new points given (d, v)
+            factors = sp.expand(sp.Mul(*[(s + sp.Symbol(f"Q{i + 1}")) ** tp.get(s, 0)
+                                         for i, s in enumerate(POWER_SUMS)]))
+            qs = sp.symbols("Q1:5")
+            for sub in sp.Add.make_args(factors):
+                sp_ = sub.as_powers_dict()
+                qpowers = [i + 1 for i, q in enumerate(qs) for _ in range(int(sp_.get(q, 0)))]
+                rest = sp.Mul(*[b**e for b, e in sp_.items() if b not in qs])
+                result += coeff * rest * _iid_product(qpowers, d, v)
+        out: dict = {}
+        for term in sp.Add.make_args(sp.expand(result)):
+            tp = term.as_powers_dict()
+            mono2 = sp.Mul(*[b**e for b, e in tp.items() if b in state])
+            if sum(_WEIGHT4[b] * e for b, e in mono2.as_powers_dict().items() if b in _WEIGHT4) % 2:
+                continue
+            out[mono2] = out.get(mono2, sp.S.Zero) + term / mono2
+        out = {k: sp.factor(sp.cancel(c)) for k, c in out.items()}
+        expectations[mono] = {k: c for k, c in out.items() if c != 0}
+        basis.append(mono)
+        for other in expectations[mono]:
+            if other != 1 and other not in expectations and other not in queue:
+                queue.append(other)
+    rows = []
+    for mono in basis:
+        row = [sp.S.Zero] * len(basis)
+        for m2, c in expectations[mono].items():
+            if m2 != 1:
+                row[basis.index(m2)] = c
+        rows.append(row)
+    constants = [expectations[mono].get(sp.S.One, sp.S.Zero) for mono in basis]
+    initial = [sp.S.One if all(b == v for b in mono.as_powers_dict() if b in state) else sp.S.Zero
+               for mono in basis]  # generation 0: empty pool, d = 0, v = 1
+    wanted = (d**2, v, v**2)
+    outputs = [[sp.S.One if b == w_ else sp.S.Zero for b in basis] for w_ in wanted]
+    return {"basis": basis, "pool": [rows, constants], "initial": initial, "outputs": outputs}
+
+
+def subsample_fourth_system(learner: str) -> dict:
+    """:func:`derive_subsample_fourth`, cached across processes (:mod:`theory.symbolic._cache`)."""
+    from ._cache import cached
+
+    allowed = set(SUBSAMPLE4_PARAMETERS) | set(POWER_SUMS) | {d, v}
+
+    def check(value) -> bool:
+        if not (isinstance(value, dict) and set(value) == {"basis", "pool", "initial", "outputs"}):
+            return False
+        size = len(value["basis"])
+        rows, constants = value["pool"]
+        return (len(rows) == size and len(constants) == size and all(len(r) == size for r in rows)
+                and all(sp.sympify(x).free_symbols <= allowed for r in rows for x in r)
+                and len(value["initial"]) == size)
+
+    return cached(f"workflow_subsample4_{learner}", lambda: derive_subsample_fourth(learner), check)
