@@ -72,6 +72,7 @@ def test_pool_limits_agree_with_exact_values_at_large_n(learner):
     # E x_n - E x_inf = O(1/n): within 1e-3 relative at n = 4000, and approached monotonically
     assert far["variance_mean"][0] == pytest.approx(limit["variance_mean"], rel=1e-3)
     assert far["mean_sq_error"][0] == pytest.approx(limit["mean_sq_error"], rel=1e-3)
+    assert far["variance_var"][0] == pytest.approx(limit["variance_var"], rel=1e-3)
     assert far["mean_sq_error"][0] < limit["mean_sq_error"]
 
 

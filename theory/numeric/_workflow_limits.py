@@ -19,6 +19,9 @@ with ``E S(P_0) = M - 1``, ``E a^2(P_0) = 1/M``. So ``u_k = E sigma_{k+1}^2`` ha
 * ``E sigma_inf^2 = u_0 prod_{k>=0} rho_v(k) = u_0 prod_i Gamma(-beta_i) / prod_i Gamma(-alpha_i)`` when
   ``rho_v(k) = prod_i (k - alpha_i)/prod_i (k - beta_i)`` with ``sum alpha = sum beta`` (:func:`infinite_product`);
   otherwise ``E sigma_n^2 ~ C n^c``, ``c = sum beta - sum alpha`` (0 or infinity);
+* under ``accumulate`` ``E S^2`` is a scalar recursion as well (its derived row has only its own coefficient),
+  so ``E sigma_inf^4`` is the same kind of product and ``Var sigma_inf^2 = E sigma_inf^4 - (E sigma_inf^2)^2``
+  (numerically: the quartic numerator's roots by ``mpmath.polyroots``);
 * ``E(mu_inf - mu)^2 = 1/M + sum_{k>=0} t_k`` with ``t_k = (tau/kappa)((k+1)M) u_k`` hypergeometric
   (``t_{k+1}/t_k`` rational): ``t_0 pFq(1, -alpha'; -beta'; 1)`` (:func:`hypergeometric_sum`), plus, for the
   subsample, ``lim c_1 S = div(K)/(A K (K-1)) E sigma_inf^2``.
@@ -184,8 +187,15 @@ def _pool_limits(chain, out):
             "E(mu_n - mu)^2 grows without bound: " + ("the subsample mean's conditional variance is proportional to "
             "the pool's variance, which grows" if kind == "accumulate-subsample" and not
             mpmath.isfinite(values["variance_mean"]) else "the series sum_k t_k diverges"))
-    out["notes"]["variance_var"] = ("not derived: the fourth-order pool system is non-autonomous and its limit "
-                                    "was not reduced to a closed form; exact_values gives every finite n")
+    if values["variance_var"] is not None:
+        out["variance_var"] = values["variance_var"]
+        if not mpmath.isfinite(values["variance_var"]):
+            out["notes"]["variance_var"] = (f"E sigma_n^4 ~ C n^c with c = {float(values['exponent_fourth']):.6g}:"
+                                            " it grows without bound")
+    else:
+        out["notes"]["variance_var"] = (
+            "not derived: the fourth-order system of the subsample (the pool's power sums P1..P4 and the model) is "
+            "not scalar, so its limit is not a single product; exact_values gives every finite n")
     out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
 
 
@@ -210,12 +220,23 @@ def _pool_rational_functions(kind: str, learner: str):
     out = {}
     for name, ratio in (("rho_v", rho_v), ("ratio_t", ratio_t)):
         num, den = sp.fraction(sp.together(ratio))
-        out[name] = tuple(sp.lambdify(params, sp.Poly(p, _k).all_coeffs(), modules="mpmath") for p in (num, den))
+        out[name] = (num, den)
     u0 = at(kappa, 0) * (m - 1)
     out["u0"] = sp.lambdify(params, u0, modules="mpmath")
     out["t0"] = sp.lambdify(params, g.subs(_k, 0) * u0, modules="mpmath")
     out["c1_over_kappa"] = sp.lambdify(params, sp.limit(c1 / kappa, wm.N, sp.oo) if c1 != 0 else sp.S.Zero,
                                        modules="mpmath")
+    if kind == "accumulate":  # E S^2 is a scalar recursion too (its row has only its own coefficient)
+        system = wm.workflow_system(kind, learner)
+        basis, (rows, _) = system["basis"], system["pool"]
+        i = basis.index(wm.S**2)
+        if any(c != 0 for j, c in enumerate(rows[i]) if j != i):
+            raise AssertionError("E S^2 is not a scalar recursion")
+        kappa2 = kappa**2
+        rho_v2 = sp.cancel(at(kappa2, _k + 1) * at(rows[i][i], _k) / at(kappa2, _k))
+        num, den = sp.fraction(sp.together(rho_v2))
+        out["rho_v2"] = (num, den)
+        out["u2_0"] = sp.lambdify(params, at(kappa2, 0) * system["initial"][i], modules="mpmath")
     return out
 
 
@@ -226,12 +247,27 @@ def pool_limits_numeric(kind: str, learner: str, sample_size: int, variance_scal
     funcs = _pool_rational_functions(kind, learner)
     args = (mpmath.mpf(sample_size), mpmath.mpf(variance_scale), mpmath.mpf(subsample or 2))
 
+    from ..symbolic import _workflow_moments as wm
+
+    exact = {wm.M: sp.Integer(sample_size), wm.A: _exact_number(variance_scale), wm.K: sp.Integer(subsample or 2)}
+
+    def roots(poly):
+        """Roots with multiplicity: exact rational coefficients, factored over Q; linear factors exactly, the
+        others (square-free) by ``mpmath.polyroots``."""
+        found = []
+        for factor, mult in sp.factor_list(poly)[1]:
+            f = sp.Poly(factor, _k)
+            if f.degree() == 1:
+                found += [mpmath.mpf(sp.N(-f.all_coeffs()[1] / f.all_coeffs()[0], mpmath.mp.dps))] * mult
+            else:
+                coeffs = [mpmath.mpf(sp.N(c, mpmath.mp.dps)) for c in f.all_coeffs()]
+                found += list(mpmath.polyroots(coeffs, maxsteps=400, extraprec=200)) * mult
+        return found
+
     def split(name):
-        num, den = (f(*args) for f in funcs[name])
-        lead = num[0] / den[0]
-        alphas = mpmath.polyroots([c / num[0] for c in num], maxsteps=400, extraprec=400) if len(num) > 1 else []
-        betas = mpmath.polyroots([c / den[0] for c in den], maxsteps=400, extraprec=400) if len(den) > 1 else []
-        return lead, len(num), len(den), list(alphas), list(betas)
+        num, den = (sp.Poly(sp.expand(x.subs(exact)), _k) for x in funcs[name])
+        lead = mpmath.mpf(sp.N(num.LC() / den.LC(), mpmath.mp.dps))
+        return lead, num.degree(), den.degree(), roots(num), roots(den)
 
     tiny = mpmath.mpf(10) ** (-mpmath.mp.dps // 2)
     lead, dn, dd, alphas, betas = split("rho_v")
@@ -253,4 +289,17 @@ def pool_limits_numeric(kind: str, learner: str, sample_size: int, variance_scal
             mpmath.hyper([1] + [-a for a in alphas], [-b for b in betas], 1))
         if kind == "accumulate-subsample":
             msq = msq + funcs["c1_over_kappa"](*args) * var if mpmath.isfinite(var) else mpmath.inf
-    return {"variance_mean": var, "mean_sq_error": msq, "exponent": exponent}
+    out = {"variance_mean": var, "mean_sq_error": msq, "exponent": exponent, "variance_var": None}
+    if "rho_v2" in funcs:  # E sigma_inf^4 = u2_0 prod_k rho_v2(k), the same Gamma form
+        lead, dn, dd, alphas, betas = split("rho_v2")
+        exponent2 = mpmath.re(mpmath.fsum(betas) - mpmath.fsum(alphas))
+        if abs(exponent2) < tiny and mpmath.isfinite(var):
+            fourth = funcs["u2_0"](*args) * mpmath.re(mpmath.fprod([mpmath.gamma(-b) for b in betas])
+                                                      / mpmath.fprod([mpmath.gamma(-a) for a in alphas]))
+            out["variance_var"] = fourth - var**2
+        elif exponent2 > 0:
+            out["variance_var"] = mpmath.inf
+        elif var == 0:  # E sigma_n^4 -> 0 as well: both moments vanish
+            out["variance_var"] = mpmath.mpf(0)
+        out["exponent_fourth"] = exponent2
+    return out
