@@ -3,7 +3,8 @@
 XLA's forced host devices must be set before JAX is imported, so the run happens in a subprocess with
 ``XLA_FLAGS=--xla_force_host_platform_device_count=4``. Random draws are partitionable Threefry, so the same
 key gives the same chains on 1 or 4 devices: the results agree to summation order (asserted), and the
-four-device run is also z-tested against the textbook log-variance law (false-failure budget 1e-4).
+four-device run is also z-tested against the textbook log-variance law (false-failure budget 1e-4). Every
+workflow's kernel (mix, mix-fixed, accumulate, accumulate-subsample) gives the same results on 4 devices as on 1.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ SCRIPT = textwrap.dedent(
         one = simulate(jax.random.key(9), chain, devices=jax.devices()[:1], **kw)
         out[mode] = {"devices_used": [many.devices, one.devices], "many": many.to_dict(), "one": one.to_dict(),
                      "traj_diff": float(abs(many.sigma_trajectories - one.sigma_trajectories).max())}
+    for spelling, mode in (("mix-fixed:0.4", "sufficient"), ("mix:0.4", "samples"), ("accumulate", "sufficient"),
+                           ("accumulate-subsample:3", "samples")):
+        chain = GaussianChain(7, learner="mle", workflow=spelling)
+        kw = dict(chains=4002, generations=[1, 5], mode=mode, trajectories=True)
+        many = simulate(jax.random.key(9), chain, **kw)
+        one = simulate(jax.random.key(9), chain, devices=jax.devices()[:1], **kw)
+        out[spelling] = {"devices_used": [many.devices, one.devices], "many": many.to_dict(), "one": one.to_dict(),
+                         "traj_diff": float(abs(many.sigma_trajectories - one.sigma_trajectories).max())}
     print(json.dumps(out))
     """
 )
@@ -62,3 +71,13 @@ def test_four_host_devices_match_one():
         for j in range(2):
             z = (many["log_variance_mean"][j] - exact[j]) / many["log_variance_mean_se"][j]
             assert abs(z) < z_bound
+    for spelling in ("mix-fixed:0.4", "mix:0.4", "accumulate", "accumulate-subsample:3"):  # every workflow's kernel
+        res = out[spelling]
+        assert res["devices_used"] == [4, 1]
+        assert res["traj_diff"] < 1e-10, spelling
+        many, one = res["many"], res["one"]
+        for key in many:
+            if key in ("generations", "notes"):
+                continue
+            for a, b in zip(many[key], one[key]):
+                assert a == pytest.approx(b, rel=1e-8, abs=1e-12), (spelling, key)

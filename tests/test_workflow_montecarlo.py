@@ -5,9 +5,13 @@ Every Monte Carlo assertion is a z-score test: a test with ``N`` z-scores fails 
 test's cells). Keys are fixed, so a run is reproducible; the budget is what a fresh key would risk. Two-sample z
 (two independent runs, e.g. samples against sufficient mode) use ``(a - b) / sqrt(se_a**2 + se_b**2)``.
 
-``variance_var`` is z-tested only where its standard error is trustworthy: the sample kurtosis of ``sigma_n**2``
-across the chains (from the trajectories) below :data:`MAX_KURTOSIS` (the fourth-moment standard error of a
-variance is only as good as the sample eighth moment; see :mod:`theory.montecarlo._summary`).
+Heavy tails: at small ``M`` the per-chain values are heavy-tailed under every workflow (``mix`` at ``M = 2`` has
+``E sigma_n**2`` bounded but ``Var sigma_n**2 -> inf``; ``mix-fixed`` with one real point collapses as replace does,
+its ``E sigma_n**2`` carried by rare chains). A mean is z-tested only where the sample kurtosis of its per-chain
+value (``(mu_n - mu)**2`` or ``sigma_n**2``, from the trajectories) is at most ``chains / 100`` (the criterion of
+``verify``, there from the exact kurtosis); ``variance_var``, whose fourth-moment standard error is only as good as
+the sample eighth moment, only where the sample kurtosis of ``sigma_n**2`` is at most :data:`MAX_KURTOSIS`
+(the sample kurtosis underestimates a heavy tail's, hence the stricter bound).
 
 Hand-derived values (sigma = 1, mu = 0, constant ``M``; ``e_n = E(mu_n - mu)**2``, ``v_n = E sigma_n**2``):
 
@@ -40,8 +44,8 @@ from theory.chain import Workflow
 from theory.montecarlo import simulate
 
 BUDGET = 1e-4
-#: variance_var is z-tested only where the sample kurtosis of sigma_n**2 is below this (see the module doc).
-MAX_KURTOSIS = 30.0
+#: variance_var is z-tested only where the sample kurtosis of sigma_n**2 is at most this (see the module doc).
+MAX_KURTOSIS = 10.0
 MEANS = ("mean_sq_error", "variance_mean", "sd_mean", "log_variance_mean", "w2_sq_mean")
 
 
@@ -64,8 +68,9 @@ def assert_z(zs):
     assert abs(worst[1]) <= b, f"{worst[0]}: |z| = {abs(worst[1]):.2f} > {b:.2f} ({len(zs)} z-tests, budget {BUDGET})"
 
 
-def z_against(result, values: dict, label: str, keys=("mean_sq_error", "variance_mean", "variance_var")):
-    """z of every (key, reported n >= 1) with a value in ``values`` (None: no exact value under the workflow)."""
+def z_against(result, values: dict, label: str, keys=("mean_sq_error", "variance_mean", "variance_var"), mu=0.0):
+    """z of every (key, reported n >= 1) with a value in ``values`` (None: no exact value under the workflow) and,
+    when the run kept trajectories, a trustworthy standard error (module doc)."""
     out = []
     for q in keys:
         if values.get(q) is None:
@@ -73,9 +78,13 @@ def z_against(result, values: dict, label: str, keys=("mean_sq_error", "variance
         for j, n in enumerate(result.generations):
             if n == 0:
                 continue
-            if q == "variance_var":
-                v = result.sigma_trajectories[j] ** 2
-                if stats.kurtosis(v, fisher=False) > MAX_KURTOSIS:
+            if result.sigma_trajectories is not None:  # heavy tails: see the module doc
+                if q == "mean_sq_error":
+                    per_chain = (result.mu_trajectories[j] - mu) ** 2
+                else:
+                    per_chain = result.sigma_trajectories[j] ** 2
+                kurtosis = stats.kurtosis(per_chain, fisher=False)
+                if not kurtosis <= (MAX_KURTOSIS if q == "variance_var" else result.chains / 100):
                     continue
             z = (result[q][j] - float(np.asarray(values[q])[j])) / result[q + "_se"][j]
             out.append((f"{label} {q}[n={n}]", float(z)))
@@ -234,13 +243,14 @@ def test_against_exact_values_to_n_1000(m, learner):
     """Every workflow, samples mode, n up to 1000, against ``exact_values`` (budget 1e-4 per parametrised case)."""
     gens = [1, 10, 100, 1000]
     zs = []
+    seen = set()
     for i, spelling in enumerate(SLOW_WORKFLOWS):
-        spelling = spelling.replace(":K", f":{m}")
+        spelling = spelling.replace(":K", f":{max(2, (m + 1) // 2)}")
         chain = GaussianChain(m, learner=learner, workflow=spelling, variance_scale=1.05 if i % 2 else 1)
-        try:
-            chain.check_workflow(1000)
-        except ParameterError:  # e.g. mix:0.3 at M = 2 (no real point)
+        sizes = (chain.workflow.kind, chain.workflow.real_count(m), chain.workflow.subsample)
+        if sizes in seen:  # at M = 2, mix:0.3 and mix:0.5 both hold one real point
             continue
+        seen.add(sizes)
         exact = exact_values(chain, gens)
         result = simulate(jax.random.key(300 + 10 * m + i), chain, chains=3000, generations=gens, mode="samples",
                           trajectories=True)

@@ -1,7 +1,8 @@
 """Monte Carlo of the recursive Gaussian fitting chain in JAX: many chains at once, scanned over generations.
 
-``simulate`` runs the chains (``mode="samples"``: the process itself; ``"sufficient"``: the fitted statistics
-drawn from their exact law) and returns MC means and standard errors under the keys of
+``simulate`` runs the chains of any workflow (replace, mix, mix-fixed, accumulate, accumulate-subsample; one
+kernel per workflow in one engine) (``mode="samples"``: the process itself; ``"sufficient"``: the fitted
+statistics drawn from their exact law) and returns MC means and standard errors under the keys of
 :func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput.
 """
 

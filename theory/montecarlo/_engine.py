@@ -1,6 +1,12 @@
-"""The jitted kernels: one generation step for a block of chains, in either mode, scanned over generations.
+"""The one engine: one generation step for a block of chains, in either mode, scanned over generations.
 
-State of a chain: ``ChainState(mu, log_variance)``. The log of the variance is kept (not the variance),
+The engine scans a per-workflow kernel over generations in segments, for blocks of chains, optionally sharded
+over a mesh, and reduces the reported generations. The ``replace`` workflow's kernel is this module's
+:func:`_samples_step` / :func:`_sufficient_step` on a :class:`ChainState` (below); the other workflows' kernels
+(``init``, ``step`` on a :class:`._kernels.WorkflowState` that adds the workflow's per-chain fields) are in
+:mod:`._kernels`. The engine only reads a state's ``mu`` and ``log_variance``.
+
+State of a replace chain: ``ChainState(mu, log_variance)``. The log of the variance is kept (not the variance),
 because ``sigma_n -> 0`` almost surely and ``sigma_n**2`` underflows long before ``log sigma_n**2`` does
 (``E log sigma_n**2 / sigma**2 = -1.27 n`` at ``M = 2``).
 
@@ -129,16 +135,20 @@ def _block_moments(state: ChainState, valid, count, mu0, sigma0, log_variance0):
 
 
 def _record(carry: Carry, slot, valid, count, constants) -> Carry:
-    def write(c: Carry) -> Carry:
-        block = _block_moments(c.state, valid, count, *constants).astype(c.moments.dtype)
-        moments = jax.lax.dynamic_update_index_in_dim(c.moments, block, slot, axis=0)
-        traj = c.trajectories
+    # only mu, log_variance and the records enter the conditional: a workflow's other state (a pool of points)
+    # passed through it would be copied every step
+    def write(operands):
+        moments, traj, mu, log_variance = operands
+        block = _block_moments(ChainState(mu, log_variance), valid, count, *constants).astype(moments.dtype)
+        moments = jax.lax.dynamic_update_index_in_dim(moments, block, slot, axis=0)
         if traj is not None:
-            row = jnp.stack([c.state.mu, jnp.exp(0.5 * c.state.log_variance)])
+            row = jnp.stack([mu, jnp.exp(0.5 * log_variance)])
             traj = jax.lax.dynamic_update_index_in_dim(traj, row, slot, axis=0)
-        return Carry(c.state, moments, traj)
+        return moments, traj
 
-    return jax.lax.cond(slot >= 0, write, lambda c: c, carry)
+    operands = (carry.moments, carry.trajectories, carry.state.mu, carry.state.log_variance)
+    moments, traj = jax.lax.cond(slot >= 0, write, lambda o: (o[0], o[1]), operands)
+    return Carry(carry.state, moments, traj)
 
 
 def _sufficient_step(state: ChainState, key, step: StepInputs, dtype, constrain, mesh=None) -> ChainState:
@@ -240,7 +250,7 @@ def build_kernels(
         if replace:
             state_sharding = ChainState(chain_sharding, chain_sharding)
         else:
-            extra = {"mix": (), "mix-fixed": (chain_sharding,) * 2, "accumulate": (chain_sharding,) * 2,
+            extra = {"mix": (), "mix-fixed": (chain_sharding,) * 3, "accumulate": (chain_sharding,) * 2,
                      "accumulate-subsample": (NamedSharding(mesh, P("chains", None)),)}[workflow]
             state_sharding = _kernels.WorkflowState(chain_sharding, chain_sharding, extra)
         carry_sharding = Carry(state_sharding, replicated, traj_sharding)
@@ -288,7 +298,12 @@ def build_kernels(
                     new = _samples_step(state, key, step, dtype, tile, tiles_per_chunk, constrain_tiles)
                 return ChainState(constrain_chains(new.mu), constrain_chains(new.log_variance))
 
-            state = jax.lax.cond(step.active, advance, lambda s: s, c.state)
+            if replace:
+                state = jax.lax.cond(step.active, advance, lambda s: s, c.state)
+            else:
+                # the padding steps after the last generation run too (nothing after it is recorded): no
+                # conditional around a workflow's state, whose pool it would copy every step
+                state = advance(c.state)
             c = _record(Carry(state, c.moments, c.trajectories), step.slot, valid, count_f, constants)
             return c, None
 

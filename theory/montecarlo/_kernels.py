@@ -11,7 +11,9 @@ carries from step to step:
 
 =========================  ========================================================================================
 ``mix``                    nothing
-``mix-fixed``              the fixed real set's mean and ``log`` scatter (drawn once by ``init``)
+``mix-fixed``              the fixed real set's mean and ``log`` scatter (drawn once by ``init``), and the model's
+                           mean relative to it in units of the model's sd, ``(m_i - rbar)/s_i`` (with one real
+                           point the model collapses onto it: this keeps the difference exact)
 ``accumulate``             the pool's mean and scatter ``S = sum (y - ybar)**2`` (its size ``N_i`` is known on the
                            host, a per-step input)
 ``accumulate-subsample``   the pool's points, ``(chains, N_max + M_max)``
@@ -43,12 +45,14 @@ overlap, and the same key gives the same numbers.
 
 **accumulate-subsample** keeps every chain's pool (``N_max + M_max`` numbers of the working dtype per chain,
 planned within the memory bound by :func:`theory.montecarlo.simulate`): step ``i`` writes the ``M_i`` new samples
-at ``N_{i-1}``, then a partial Fisher-Yates shuffle of the valid prefix ``[0, N_i)`` (``K`` swaps, each with an
-index ``t + floor(b (N_i - t) / 2**32)`` from a 32-bit word ``b``; the bias of that integer is below
-``N_i / 2**32`` relative) puts a uniform ``K``-subset without replacement in the first ``K`` slots, which are
-fitted. Shuffling the pool in place leaves it the same multiset. Cost per chain and step: ``M_i`` normals,
-``K`` swaps (a sequential loop of ``K`` vectorised gathers and scatters), ``K`` summed values. No sufficient mode:
-which points of the pool enter the subsample is not a function of the pool's sufficient statistics.
+at ``N_{i-1}`` (in place), then draws ``K`` distinct indices of the valid prefix ``[0, N_i)`` uniformly without
+replacement by Robert Floyd's algorithm (Bentley and Floyd, *CACM* 30, 1987: for ``j = N - K .. N - 1`` draw
+``t`` uniform on ``[0, j]`` and take ``t``, or ``j`` if ``t`` is already taken), each ``t`` as
+``floor(b (j + 1) / 2**32)`` from a 32-bit word ``b`` (its bias is below ``N_i / 2**32`` relative), and fits the
+``K`` points gathered there. The pool is never reordered or copied. Cost per chain and step: ``M_i`` normals,
+``K`` hashes and ``K**2`` comparisons (a sequential loop of ``K`` small vectorised steps), ``K`` gathered points;
+nothing proportional to the pool's size. No sufficient mode: which points of the pool enter the subsample is not a
+function of the pool's sufficient statistics.
 """
 
 from __future__ import annotations
@@ -246,7 +250,7 @@ def init(kind: str, mode: str, block_key, mu, log_variance, init_inputs: Group, 
         else:
             mean, log_ss = group_samples(words, init_inputs.count, chains, dtype, tile, tiles_per_chunk,
                                          _tile_constraint(constrain))
-        extra = (constrain(mean), constrain(log_ss))
+        extra = (constrain(mean), constrain(log_ss), constrain(-mean))  # u = (m_0 - rbar)/s_0 = -rbar
     elif kind == "accumulate":
         extra = (constrain(jnp.zeros((chains,), dtype)), constrain(jnp.zeros((chains,), dtype)))
     else:
@@ -274,11 +278,8 @@ def step(kind: str, mode: str, state: WorkflowState, key, wf: WorkflowInputs, co
             return group_sufficient(words, group, chains, dtype, constrain, mesh)
         return group_samples(words, group.count, chains, dtype, tile, tiles_per_chunk, _tile_constraint(constrain))
 
-    if kind in ("mix", "mix-fixed"):
-        if kind == "mix":
-            rbar, log_rss = draw(wf.real, 1)
-        else:
-            rbar, log_rss = state.extra
+    if kind == "mix":
+        rbar, log_rss = draw(wf.real, 1)
         zbar, log_zss = draw(wf.synth, 2)
         w = wf.weight
         sbar = m + s * zbar
@@ -289,6 +290,23 @@ def step(kind: str, mode: str, state: WorkflowState, key, wf: WorkflowInputs, co
         new_lv = wf.log_factor + log_s
         mu, log_variance = _restore(mean, new_lv, constants)
         return WorkflowState(constrain(mu), constrain(log_variance), state.extra)
+
+    if kind == "mix-fixed":
+        # the model's mean relative to the fixed real mean, in units of the model's sd: u = (m - rbar)/s. With one
+        # real point (R = 1) the model collapses onto it (sigma_n -> 0, m -> rbar); m - rbar computed from m would
+        # cancel to nothing, u stays O(1). Then rbar - sbar = -s (u + zbar) = -s t and
+        # S = w S_r/R + s**2 [(1 - w) S_z/(M - R) + w (1 - w) t**2], all in log space.
+        rbar, log_rss, u = state.extra
+        zbar, log_zss = draw(wf.synth, 2)
+        w = wf.weight
+        t = u + zbar
+        inner = (1 - w) * jnp.exp(log_zss) * wf.inv_synth + w * (1 - w) * t * t
+        log_s = jnp.logaddexp(lv + _log(inner), _log(w * jnp.exp(log_rss) * wf.inv_real))
+        new_lv = wf.log_factor + log_s
+        offset = (1 - w) * s * t  # m_{n+1} - rbar
+        new_u = (1 - w) * t * jnp.exp(0.5 * (lv - new_lv))
+        mu, log_variance = _restore(rbar + offset, new_lv, constants)
+        return WorkflowState(constrain(mu), constrain(log_variance), (rbar, log_rss, constrain(new_u)))
 
     if kind == "accumulate":
         pool_mean, pool_ss = state.extra
@@ -318,19 +336,17 @@ def step(kind: str, mode: str, state: WorkflowState, key, wf: WorkflowInputs, co
     valid = wf.pool_valid.astype(jnp.uint32)
     words_u = stream_key(jax.random.fold_in(key, 3))
     chain1 = chain[:, 0]
-    rows = jnp.arange(chains)
 
-    def swap(t, p):
-        bits = _hash(words_u, t.astype(jnp.uint32), chain1)[0]
-        r = t.astype(jnp.uint32) + _mulhi(bits, valid - t.astype(jnp.uint32))
-        r = r.astype(jnp.int32)
-        at_t = p[:, t]
-        at_r = p[rows, r]
-        p = p.at[:, t].set(at_r)
-        return p.at[rows, r].set(at_t)
+    def floyd(k, chosen):
+        # Robert Floyd's sampling: j = N - K + k, t uniform on [0, j]; take t unless already taken, then j
+        j = valid - np.uint32(subsample) + k.astype(jnp.uint32)
+        bits = _hash(words_u, k.astype(jnp.uint32), chain1)[0]
+        t = _mulhi(bits, j + np.uint32(1)).astype(jnp.int32)
+        taken = jnp.any(chosen == t[:, None], axis=1)
+        return chosen.at[:, k].set(jnp.where(taken, j.astype(jnp.int32), t))
 
-    pool = jax.lax.fori_loop(0, subsample, swap, pool)
-    sub = pool[:, :subsample]
+    chosen = jax.lax.fori_loop(0, subsample, floyd, jnp.full((chains, subsample), -1, jnp.int32))
+    sub = jnp.take_along_axis(pool, chosen, axis=1)
     mean = sub.mean(axis=1)
     d = sub - mean[:, None]
     ss = (d * d).sum(axis=1)

@@ -104,8 +104,11 @@ def simulate(
 ) -> SimulationResult:
     """Monte Carlo of ``chains`` independent runs of ``chain``, reported at ``generations``.
 
-    Each run starts at ``p_0 = N(mu, sigma**2)`` and refits generation ``i + 1`` to ``M_i`` samples of
-    generation ``i``. At every reported ``n`` the chains give MC means and standard errors of
+    Each run starts at ``p_0 = N(mu, sigma**2)`` and refits generation ``i + 1`` to the training set of
+    ``chain.workflow``: ``M_i`` samples of generation ``i`` (``replace``), with ``round(LAMBDA M_i)`` of them real
+    points instead (``mix``, fresh each step; ``mix-fixed``, drawn once per chain), the pool of every sample so far
+    (``accumulate``) or ``K`` points drawn from it without replacement (``accumulate-subsample``); see
+    :mod:`theory.chain._workflow` and, for how each is run, :mod:`theory.montecarlo._kernels`. At every reported ``n`` the chains give MC means and standard errors of
 
     ``mean_sq_error`` ``E(mu_n - mu)**2``, ``variance_mean`` ``E sigma_n**2``, ``variance_var``
     ``Var sigma_n**2``, ``sd_mean`` ``E sigma_n``, ``log_variance_mean`` ``E log sigma_n**2 - log sigma**2``,
@@ -124,8 +127,11 @@ def simulate(
         generation indices ``n >= 0`` to report (``0`` is ``p_0`` itself), in any order.
     mode:
         ``"sufficient"`` (default): draw each fit's sample mean and variance from their exact joint law,
-        one draw per chain and generation whatever ``M``. ``"samples"``: draw the ``M_i`` points and fit
-        them (the process itself), in memory-bounded chunks.
+        one draw per chain and generation whatever ``M`` (for ``mix`` one per group, real and synthetic, merged
+        exactly). ``"samples"``: draw the ``M_i`` points and fit them (the process itself), in memory-bounded
+        chunks. ``accumulate-subsample`` has samples mode only (a ``ParameterError`` naming ``mode`` otherwise);
+        it keeps every chain's pool (``M_0 + ... + M_{n-1}`` numbers per chain), and refuses, naming
+        ``generations``, a pool that does not fit ``memory_limit``.
     dtype:
         ``"float64"`` (default, as the command line) or ``"float32"`` (about 2x faster on CPU). Float64 runs
         switch x64 on locally (``jax.enable_x64``), never globally.
@@ -141,7 +147,8 @@ def simulate(
         random numbers in flight per device in samples mode (chunks over the sample axis, then blocks of
         chains); results do not depend on it beyond floating-point summation order.
     memory_limit:
-        bytes the returned trajectories may take (default half the machine's memory).
+        bytes the returned trajectories, and the pools of ``accumulate-subsample``, may take (default half the
+        machine's memory).
     max_seconds:
         refuse a request whose optimistic run-time estimate (:data:`OPTIMISTIC_RATE`) exceeds this many seconds
         (default a day); ``None``: no limit. Compiled segments are sized to about a second of work
