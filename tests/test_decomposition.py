@@ -488,3 +488,111 @@ def test_cli_table_and_errors(capsys):
     assert "weights" in capsys.readouterr().err
 
 # the figure's test moved to tests/test_figures.py with the figure (theory/figures/_decomposition.py)
+
+
+# ------------------------------------------------------------------ workflows
+# z-tests below: bound 4.5 per value (two-sided 6.8e-6), fewer than 40 values: budget below 3e-4 for this block.
+Z_WORKFLOW = 4.5
+
+
+@pytest.mark.parametrize("workflow", ["mix:0.3", "mix-fixed:0.5", "accumulate", "mix:0.5 w=0.7"])
+def test_infinite_data_variance_closed_form_equals_its_recursion(workflow):
+    """Constant M has closed forms (geometric for mix, Gamma(n + a)/(Gamma(a) n!) for accumulate); the same M given
+    as a schedule goes through the step-by-step recursion."""
+    from theory.chain import Workflow
+    from theory.decomposition._decompose import infinite_data_variance
+
+    spelling, _, weight = workflow.partition(" w=")
+    wf = Workflow.parse(spelling, real_weight=float(weight) if weight else None)
+    gens = [1, 2, 7, 30]
+    for a in (0.9, 1.0, 1.3):
+        closed = infinite_data_variance(GaussianChain(10, workflow=wf), a, gens)
+        steps = infinite_data_variance(GaussianChain([10] * 31, workflow=wf), a, gens)
+        np.testing.assert_allclose(closed, steps, rtol=1e-12)
+        assert closed[0] == pytest.approx(a, rel=1e-15)  # step 0 fits D_0 itself under every workflow
+
+
+def _literal_total(rng, workflow, m, gens, chains, learner, a, draw, sigma, rho):
+    """NumPy literal process from D_0 = ``draw``: every point drawn, the learner fitted to all of them."""
+    lam = {"mix": 0.5, "mix-fixed": 0.5, "accumulate": 0.0}[workflow]
+    r = int(math.floor(lam * m + 0.5))
+    ddof = 1 if learner == "unbiased" else 0
+    real_fixed = draw(rng, (chains, r))
+    pool = draw(rng, (chains, m))  # T_0: all of it from model 0 = D_0 (mix-fixed: its first r are the real set)
+    if workflow == "mix-fixed":
+        pool[:, :r] = real_fixed
+    mu, sd = pool.mean(axis=1), np.sqrt(a * pool.var(axis=1, ddof=ddof))
+    out = {}
+    for i in range(1, max(gens) + 1):
+        if i in gens:
+            out[i] = (mu - 0.0) ** 2 + sd**2 + sigma**2 - 2 * rho * sigma * sd
+        if i == max(gens):
+            break
+        if workflow == "accumulate":
+            pool = np.concatenate([pool, mu[:, None] + sd[:, None] * rng.standard_normal((chains, m))], axis=1)
+            train = pool
+        else:
+            real = real_fixed if workflow == "mix-fixed" else draw(rng, (chains, r))
+            train = np.concatenate([real, mu[:, None] + sd[:, None] * rng.standard_normal((chains, m - r))], axis=1)
+        mu, sd = train.mean(axis=1), np.sqrt(a * train.var(axis=1, ddof=ddof))
+    return out
+
+
+@pytest.mark.parametrize("workflow, learner", [
+    ("mix", "unbiased"), ("accumulate", "mle"),
+    pytest.param("mix-fixed", "unbiased", marks=pytest.mark.slow), pytest.param("mix", "mle", marks=pytest.mark.slow),
+    pytest.param("mix-fixed", "mle", marks=pytest.mark.slow),
+    pytest.param("accumulate", "unbiased", marks=pytest.mark.slow)])
+def test_workflow_decomposition_of_a_non_gaussian_d0_against_the_literal_process_z(workflow, learner):
+    """The total e(n) under a workflow, for a Laplace D_0 (its jitted loop: real points drawn, synthetic ones by
+    their exact law), against a NumPy loop that draws every point; independent runs, z from both SEs."""
+    spelling = {"mix": "mix:0.5", "mix-fixed": "mix-fixed:0.5", "accumulate": "accumulate"}[workflow]
+    gens, m, a = [1, 2, 5], 6, 1.1
+    r = decompose("laplace", gens, sample_size=m, learner=learner, variance_scale=a, workflow=spelling,
+                  chains=20_000, key=jax.random.key(3))
+    assert r.methods["total"].startswith("monte carlo (D_0")
+    rng = np.random.default_rng(11)
+    sigma = math.sqrt(2.0)
+    literal = _literal_total(rng, workflow, m, gens, 20_000, learner, a, lambda g, s: g.laplace(0, 1, s), sigma,
+                             r.rho)
+    for j, n in enumerate(gens):
+        y = literal[n]
+        z = (r.total[j] - y.mean()) / math.hypot(r.stderr["total"][j], y.std(ddof=1) / math.sqrt(y.size))
+        assert abs(z) < Z_WORKFLOW, (learner, n, z)
+
+
+@pytest.mark.parametrize("workflow", ["mix:0.5", pytest.param("accumulate", marks=pytest.mark.slow),
+                                      pytest.param("mix-fixed:0.25", marks=pytest.mark.slow),
+                                      pytest.param("accumulate-subsample:5", marks=pytest.mark.slow)])
+def test_workflow_decomposition_of_a_gaussian_d0_z(workflow):
+    """Gaussian D_0: no expressivity part (exactly), no approximation part at A = 1 (exactly), parts add up, and
+    the total agrees with theory.simulate's E W2^2 of the same chain (an independent run)."""
+    from theory import simulate
+
+    gens = [1, 3, 8]
+    r = decompose("normal:2,3", gens, sample_size=8, learner="mle", workflow=workflow, chains=20_000,
+                  key=jax.random.key(5))
+    assert r.expressivity.tolist() == [0.0] * 3 and r.approximation.tolist() == [0.0] * 3
+    assert r.shapley["expressivity"].tolist() == [0.0] * 3 and r.methods["expressivity"] == "exact"
+    np.testing.assert_allclose(r.statistical + r.interaction, r.total, rtol=1e-12)
+    with jax.enable_x64(True):
+        sim = simulate(jax.random.key(9), GaussianChain(8, learner="mle", sigma=3.0, mu=2.0, workflow=workflow),
+                       chains=20_000, generations=gens, mode="samples", progress=False)
+    z = (r.total - sim["w2_sq_mean"]) / np.hypot(r.stderr["total"], sim["w2_sq_mean_se"])
+    assert np.all(np.abs(z) < Z_WORKFLOW), z
+    # the control variate (exact E sigma_n^2) makes the decomposition's SE smaller than the plain MC's
+    assert np.all(r.stderr["total"] < sim["w2_sq_mean_se"])
+
+
+def test_workflow_decomposition_is_a_pure_function_of_the_key():
+    a = decompose("uniform", [2], sample_size=5, workflow="mix:0.4", chains=500, key=jax.random.key(1), draws=256)
+    b = decompose("uniform", [2], sample_size=5, workflow="mix:0.4", chains=500, key=jax.random.key(1), draws=256)
+    c = decompose("uniform", [2], sample_size=5, workflow="mix:0.4", chains=500, key=jax.random.key(2), draws=256)
+    assert a.total.tolist() == b.total.tolist() and a.total.tolist() != c.total.tolist()
+
+
+def test_replace_decomposition_unchanged_by_the_workflow_argument():
+    a = decompose("laplace", [1, 4], sample_size=9, variance_scale=1.2, key=jax.random.key(0))
+    b = decompose("laplace", [1, 4], sample_size=9, variance_scale=1.2, key=jax.random.key(0), workflow="replace")
+    assert a.total.tolist() == b.total.tolist() and a.chains == 0
+    assert a.methods["expressivity"] == "exact" and a.methods["total"].startswith("exact formula, E sigma_1 by")

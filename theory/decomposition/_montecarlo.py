@@ -138,7 +138,7 @@ def _gaussian_stats(key, mu, sigma, count):
 
 
 @lru_cache(maxsize=32)
-def _workflow_kernel(d0, kind: str, learner: str, a: float, rows: int, steps: tuple, real_max: int, first: int,
+def _workflow_kernel(d0, kind: str, learner: str, rows: int, steps: tuple, real_max: int, first: int,
                      records: tuple):
     """One jitted run of ``rows`` chains: ``steps`` = per step ``(M_i, R_i, w_i)``; ``first`` = points drawn from
     ``D_0`` at step 0 (``M_0``); ``records`` = index into the output for each step's new model (-1: not kept)."""
@@ -151,7 +151,7 @@ def _workflow_kernel(d0, kind: str, learner: str, a: float, rows: int, steps: tu
     record = jnp.asarray(records, jnp.int32)
     kept = max(records) + 1
 
-    def run(key):
+    def run(key, a):
         k_first, k_steps = jax.random.split(key)
         zero = jnp.zeros(rows, jnp.float64)
         # step 0: model 0 is D_0 itself, so every point of T_0 is a draw of D_0
@@ -243,10 +243,10 @@ def workflow_trajectories(key, d0, chain: GaussianChain, generations, *, chains:
     rows = max(1, min(chains, WORKFLOW_CHUNK_ELEMENTS // width))
     mus, sds = [], []
     with jax.enable_x64(True):
-        kernel = _workflow_kernel(d0, wf.kind, chain.learner, float(chain.variance_scale), rows, steps, real_max,
-                                  sizes[0], tuple(records))
+        kernel = _workflow_kernel(d0, wf.kind, chain.learner, rows, steps, real_max, sizes[0], tuple(records))
+        a = jax.numpy.float64(chain.variance_scale)
         for c in range(-(-chains // rows)):
-            m, s = kernel(jax.random.fold_in(key, c))
+            m, s = kernel(jax.random.fold_in(key, c), a)
             mus.append(np.asarray(m))
             sds.append(np.asarray(s))
     mu = np.concatenate(mus, axis=1)[:, :chains]
