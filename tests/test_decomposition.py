@@ -515,7 +515,7 @@ def test_infinite_data_variance_closed_form_equals_its_recursion(workflow):
 def _literal_total(rng, workflow, m, gens, chains, learner, a, draw, sigma, rho):
     """NumPy literal process from D_0 = ``draw``: every point drawn, the learner fitted to all of them."""
     lam = {"mix": 0.5, "mix-fixed": 0.5, "accumulate": 0.0}[workflow]
-    r = int(math.floor(lam * m + 0.5))
+    r = math.floor(lam * m + 0.5)
     ddof = 1 if learner == "unbiased" else 0
     real_fixed = draw(rng, (chains, r))
     pool = draw(rng, (chains, m))  # T_0: all of it from model 0 = D_0 (mix-fixed: its first r are the real set)

@@ -6,13 +6,20 @@ fitting chain started from ``D_0``, the error ``e_T(n)`` with only the sources i
 subsets), the three single-source parts, the interaction remainder (parts add up to the total) and the Shapley
 attribution (adds up too). Derivations: ``proofs/decomposition.md``. ``simulate_decomposition`` is the Monte Carlo
 check: the first fit from ``D_0`` samples, then the Gaussian chain of :func:`theory.montecarlo.simulate`.
+
+``decompose(..., workflow="mix:0.1")`` works for every training workflow: the subsets with the statistical source
+off are exact recursions of the infinite-data fit (:func:`infinite_data_variance`), those with it on rest on a
+Monte Carlo ``E sigma_n`` (:func:`theory.simulate` for Gaussian real points, :func:`workflow_trajectories` for a
+non-Gaussian ``D_0``), and ``Decomposition.methods`` says per value which.
 """
 
 from ._decompose import PARTS as PARTS
 from ._decompose import SOURCES as SOURCES
 from ._decompose import SUBSETS as SUBSETS
+from ._decompose import DEFAULT_CHAINS as DEFAULT_CHAINS
 from ._decompose import Decomposition as Decomposition
 from ._decompose import decompose as decompose
+from ._decompose import infinite_data_variance as infinite_data_variance
 from ._distributions import SPEC_HELP as SPEC_HELP
 from ._distributions import Empirical as Empirical
 from ._distributions import GaussianMixture as GaussianMixture
@@ -25,9 +32,10 @@ from ._distributions import parse_d0 as parse_d0
 from ._first_fit import FirstFitSd as FirstFitSd
 from ._first_fit import first_fit_sd as first_fit_sd
 from ._montecarlo import simulate_decomposition as simulate_decomposition
+from ._montecarlo import workflow_trajectories as workflow_trajectories
 
 __all__ = [
-    "PARTS", "SOURCES", "SPEC_HELP", "SUBSETS", "Decomposition", "Empirical", "FirstFitSd", "GaussianMixture",
-    "Laplace", "Normal", "StudentT", "Uniform", "decompose", "first_fit_sd", "load_data", "parse_d0",
-    "simulate_decomposition",
+    "DEFAULT_CHAINS", "PARTS", "SOURCES", "SPEC_HELP", "SUBSETS", "Decomposition", "Empirical", "FirstFitSd",
+    "GaussianMixture", "Laplace", "Normal", "StudentT", "Uniform", "decompose", "first_fit_sd",
+    "infinite_data_variance", "load_data", "parse_d0", "simulate_decomposition", "workflow_trajectories",
 ]

@@ -17,6 +17,18 @@ With ``a`` the multiplier in force (``A`` or 1), ``rho_T`` equal to ``rho`` (X o
 where ``c_G`` and ``c_D`` are ``E sigma_1 / sigma`` (``A = 1``) for ``M_0`` samples of ``G`` and of ``D_0``,
 and ``K_n(a) = sqrt(a) prod_{1 <= j < n} E R_j(a)`` is the growth of ``E sigma`` after generation 1 (read off
 the Gaussian chain: ``E sigma_n = sigma c_G K_n(a)``).
+
+That is the replace workflow. Under the others (``workflow=``; real points from ``D_0``, or ``G`` with X off):
+
+    S off:  e_T(n) = sigma^2 [ (sqrt(v_n) - 1)^2 + 2 sqrt(v_n) (1 - rho_T) ]
+
+with ``v_n`` the infinite-data variance recursion of :func:`infinite_data_variance` (``a^n`` under replace), and
+
+    S on:   e_T(n) = E(mu_n - mu)^2 + E sigma_n^2 + sigma^2 - 2 rho_T sigma E sigma_n
+
+where the first two are exact (:func:`theory.exact_values`: second-moment functionals, the same for ``D_0`` and
+``G``) and ``E sigma_n``, which has no closed form off replace, is a Monte Carlo mean of the literal process with
+its standard error (real points drawn from ``D_0`` or ``G`` at every step).
 """
 
 from __future__ import annotations
