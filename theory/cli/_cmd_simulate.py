@@ -119,7 +119,8 @@ def run(args) -> int:
         for q in overflowed:
             out["notes"][f"exact.{q}"] = "overflow: the exact value exceeds float64 (null)"
         for q, note in exact_notes.items():
-            out["notes"][f"exact.{q}"] = f"no exact value under workflow {wf} (null): {note}"
+            if q in QUANTITIES:
+                out["notes"][f"exact.{q}"] = f"null under workflow {wf}: {note}"
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
@@ -137,7 +138,8 @@ def run(args) -> int:
             z_text = "-" if zz is None else f"{zz:+.2f}"
             print(f"  {q:18s} {mc_text:>13s} ± {se_text:<9s} exact {exact_text:>13s}  z {z_text:>6s}")
     for q, note in exact_notes.items():
-        print(f"# {q}: exact '-': no exact value under workflow {wf}: {note}")
+        if q in QUANTITIES:
+            print(f"# {q}: exact '-' under workflow {wf}: {note}")
     if result.notes:
         print("# " + "; ".join(f"{k}: {v}" for k, v in sorted(result.notes.items()) if not k.endswith("_se")))
     return 0
