@@ -596,3 +596,21 @@ def test_replace_decomposition_unchanged_by_the_workflow_argument():
     b = decompose("laplace", [1, 4], sample_size=9, variance_scale=1.2, key=jax.random.key(0), workflow="replace")
     assert a.total.tolist() == b.total.tolist() and a.chains == 0
     assert a.methods["expressivity"] == "exact" and a.methods["total"].startswith("exact formula, E sigma_1 by")
+
+
+def test_literal_process_kernel_with_a_real_weight_against_theory_simulate_z():
+    """The decomposition's literal-process loop with He-Xu-Cheng's weighted fit, run from a Gaussian D_0, against
+    theory.simulate's samples mode of the same chain: E(mu_n - mu)^2, E sigma_n^2 and E sigma_n (z from both SEs)."""
+    from theory import Workflow, simulate
+    from theory.decomposition import Normal, workflow_trajectories
+
+    chain = GaussianChain(6, learner="unbiased", variance_scale=1.05,
+                          workflow=Workflow.parse("mix:0.5", real_weight=0.7))
+    gens = [1, 4]
+    mu_n, sd_n = workflow_trajectories(jax.random.key(2), Normal(), chain, gens, chains=40_000)
+    with jax.enable_x64(True):
+        sim = simulate(jax.random.key(8), chain, chains=40_000, generations=gens, mode="samples", progress=False)
+    for name, values in (("mean_sq_error", mu_n**2), ("variance_mean", sd_n**2), ("sd_mean", sd_n)):
+        se = np.hypot(values.std(axis=1, ddof=1) / math.sqrt(values.shape[1]), sim[name + "_se"])
+        z = (values.mean(axis=1) - sim[name]) / se
+        assert np.all(np.abs(z) < Z_WORKFLOW), (name, z)
