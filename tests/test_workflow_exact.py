@@ -153,6 +153,63 @@ def test_float64_results_are_correctly_rounded(workflow, learner):
                 assert float(low[g][2] - low[g][1] ** 2) == float(high[g][2] - high[g][1] ** 2)
 
 
+def _exact_rational_walk(kind, learner, m, scale, steps, **extra):
+    """E d^2, E v, E v^2 after each step by exact rational arithmetic on the derived system (SymPy Rationals)."""
+    from theory.chain import Workflow
+    from theory.symbolic import _workflow_moments as wm
+
+    if kind == "accumulate-subsample":
+        system = wm.subsample_fourth_system(learner)
+    else:
+        system = wm.workflow_system(kind, learner)
+    basis = system["basis"]
+    wf = Workflow(kind, **extra)
+    r = wf.real_count(m)
+    base = {wm.M: m, wm.R: max(r, 1), wm.A: scale, wm.w: sp.Rational(r, m)}
+    x = [sp.sympify(c).subs(base) for c in system["initial"]]
+    pool = m if kind == "accumulate" else 0
+    out = {}
+    for step in range(1, steps + 1):
+        subs = {**base, wm.N: pool}
+        if kind == "accumulate-subsample":
+            k, size = wf.subsample, pool + m
+            phi, value = [], sp.S.One
+            for q in range(4):
+                value = value * (k - q) / (size - q) if q < k else sp.S.Zero
+                phi.append(value)
+            subs.update({wm.K: k, **dict(zip(wm.PHI, phi))})
+        shape = "pool" if kind in ("accumulate", "accumulate-subsample") else "both"
+        rows, constants = system[shape]
+        x = [sum(sp.sympify(c).subs(subs) * y for c, y in zip(row, x)) + sp.sympify(c0).subs(subs)
+             for row, c0 in zip(rows, constants)]
+        pool += m
+        generation = step + 1 if kind == "accumulate" else step
+        coeffs = [[sp.sympify(c).subs({wm.N: pool, wm.A: scale}) for c in row] for row in system["outputs"]]
+        out[generation] = [sum(c * y for c, y in zip(row, x)) for row in coeffs]
+    return out
+
+
+@pytest.mark.parametrize("kind,extra", [("mix", {"real_fraction": 0.3}), ("mix-fixed", {"real_fraction": 0.3}),
+                                        ("accumulate", {}), ("accumulate-subsample", {"subsample": 3})])
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_equals_exact_rational_arithmetic(kind, extra, learner):
+    """The float64 results are the correctly rounded values of the exact rationals (same derived system, SymPy
+    Rationals): catches any float64 arithmetic inside the mpmath walk."""
+    from theory.chain import Workflow
+
+    m = 7
+    # A = 1.1 as the binary fraction float64 holds, exactly
+    exact = _exact_rational_walk(kind, learner, m, sp.Rational(1.1), 4, **extra)
+    chain = GaussianChain(m, learner=learner, variance_scale=1.1, workflow=Workflow(kind, **extra))
+    gens = sorted(exact)
+    got = exact_values(chain, gens)
+    for i, g in enumerate(gens):
+        d2, var, fourth = exact[g]
+        assert got["mean_sq_error"][i] == float(d2)
+        assert got["variance_mean"][i] == float(var)
+        assert got["variance_var"][i] == float(fourth - var**2)
+
+
 # ---------------------------------------------------------------------------------------------- literal simulation
 def _fit(x, weights, learner, scale):
     mean = np.sum(weights * x, axis=1)

@@ -18,7 +18,9 @@ at ``ADAPT_DIGITS`` + half as many more, raised until two consecutive precisions
 (the cancellation is not bounded a priori: under ``mix-fixed`` with one real point ``E sigma_n^2`` decays
 geometrically while the walk's entries do not, so a fixed precision would leave it to rounding noise). Each
 result is therefore the float64 of a value that no longer moves with the precision (correctly rounded unless two
-precisions err identically); ``tests/test_workflow_exact.py`` checks it against 60 more digits. The check doubles
+precisions err identically); every parameter enters the lambdified transition as an mpmath number (a Python
+``int`` would make ``1/R`` a float64 division). ``tests/test_workflow_exact.py`` checks the results against 60
+more digits and against exact rational arithmetic on the same derived system (equal float64s). The check doubles
 the cost.
 
 Quantities with no exact value (``sd_mean``, ``log_variance_mean``, ``w2_sq_mean``, ``w2_sq_var``,
@@ -101,7 +103,7 @@ def _affine(kind, learner, shape, params):
     basis, shapes, _, _ = _system(kind, learner)
     where, const_where, values = shapes[shape]
     size = len(basis)
-    numbers = values(*params)
+    numbers = values(*[mpmath.mpf(p) for p in params])  # mpf: a Python int would divide in float64
     t = mpmath.zeros(size + 1, size + 1)
     for (i, j), x in zip(where, numbers):
         t[i, j] = x
@@ -115,7 +117,7 @@ def _sparse_step(kind, learner, shape, params, vector):
     """One step ``T x + c`` without building the matrix (pooling workflows)."""
     _, shapes, _, _ = _system(kind, learner)
     where, const_where, values = shapes[shape]
-    numbers = values(*params)
+    numbers = values(*[mpmath.mpf(p) for p in params])  # mpf: a Python int would divide in float64
     out = [mpmath.mpf(0)] * len(vector)
     for (i, j), x in zip(where, numbers):
         out[i] += x * vector[j]
@@ -153,7 +155,7 @@ def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: 
         scale = mpmath.mpf(str(sp.N(chain.variance_scale, dps))) if isinstance(chain.variance_scale, sp.Basic) \
             else mpmath.mpf(float(chain.variance_scale))
         m0 = runs[0][0] if runs else 2
-        start = initial(max(workflow.real_count(m0), 1), m0)
+        start = initial(mpmath.mpf(max(workflow.real_count(m0), 1)), mpmath.mpf(m0))
         if workflow.pools:
             states = _walk_pool(kind, learner, workflow, runs, gens, scale, start)
         else:
@@ -170,7 +172,7 @@ def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: 
                 values = [mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(1)]
             else:
                 vector, pool = states[g]
-                values = [mpmath.fsum(c * x for c, x in zip(row, vector)) for row in outputs(pool, scale)]
+                values = [mpmath.fsum(c * x for c, x in zip(row, vector)) for row in outputs(mpmath.mpf(pool), scale)]
             out[g] = (values[0], values[1], values[2] if len(values) > 2 else None)
         return out, dps
 
