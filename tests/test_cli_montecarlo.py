@@ -99,8 +99,9 @@ def test_verify_constants_agree_with_the_library():
 
 
 def test_verify_user_cell(capsys):
+    # replace only: every workflow's kernels would compile (~100 s); test_cli_workflows covers --workflow
     code = main(["verify", "-M", "40", "-n", "3", "--learner", "mle", "-A", "1.05", "--chains", "2000", "--json",
-                 "--quiet"])
+                 "--quiet", "--workflow", "replace"])
     out = json.loads(capsys.readouterr().out)
     assert {(r["sample_size"], r["generation"], r["learner"], r["variance_scale"]) for r in out["rows"]} == {
         (40, 3, "mle", 1.05)}
@@ -113,7 +114,7 @@ def test_verify_that_tests_nothing_fails(capsys, monkeypatch):
     # with 100 chains only the log-variance mean (kurtosis 1) is testable; at M = 2 and n = 200 its SE is fine,
     # so make every cell untestable by asking for quantities whose kurtosis is huge: drop the log-variance one
     monkeypatch.setattr(_verify, "_POWER", {q: (p if p else 4) for q, p in _verify._POWER.items()})
-    code = main(["verify", "-M", "2", "-n", "50", "--chains", "100", "--json", "--quiet"])
+    code = main(["verify", "-M", "2", "-n", "50", "--chains", "100", "--json", "--quiet", "--workflow", "replace"])
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert out["tested"] == 0 and out["passed"] is False and code == 1
