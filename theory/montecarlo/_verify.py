@@ -274,7 +274,7 @@ def _row(q, j, n, exact, notes, bounds, result, chains, workflow, mode, m, learn
         if q in bounds:
             lower, upper = (float(np.asarray(b)[j]) for b in bounds[q])
             row.update(lower=lower, upper=upper, z=_bounds_z(mc, se, lower, upper),
-                       note=f"no exact value; within exact bounds [{lower:.5g}, {upper:.5g}]?")
+                       note=f"no exact value: z = distance outside the exact bounds [{lower:.5g}, {upper:.5g}]")
             if heavy:
                 row["note"] = f"no exact value, bounds [{lower:.5g}, {upper:.5g}]; heavy tail, kurtosis ~ " \
                               f"e^{log_kappa:.0f} > chains/100"
