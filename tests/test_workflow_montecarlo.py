@@ -174,7 +174,7 @@ def hand_values(chain, generations):
     return out
 
 
-@pytest.mark.parametrize("mode", ["samples", "sufficient"])
+@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
 def test_hand_derived_values(mode):
     zs = []
     for i, (chain, gens) in enumerate(HAND):
@@ -275,16 +275,16 @@ def test_samples_and_sufficient_agree(chain):
 
 
 def test_mix_without_real_data_is_replace_in_law():
-    """``mix:0`` (no real point) has replace's law: two-sample z on every mean quantity, both modes."""
+    """``mix:0`` (no real point) has replace's law: two-sample z on every mean quantity, both modes (one learner
+    each)."""
     zs = []
     gens = [1, 5, 20]
-    for i, mode in enumerate(("samples", "sufficient")):
-        for learner in ("unbiased", "mle"):
-            mix = simulate(jax.random.key(10 + i), GaussianChain(3, learner=learner, workflow="mix:0"), chains=6000,
-                           generations=gens, mode=mode)
-            rep = simulate(jax.random.key(20 + i), GaussianChain(3, learner=learner), chains=6000,
-                           generations=gens, mode=mode)
-            zs += z_two_sample(mix, rep, f"{mode} {learner}")
+    for i, (mode, learner) in enumerate((("samples", "unbiased"), ("sufficient", "mle"))):
+        mix = simulate(jax.random.key(10 + i), GaussianChain(3, learner=learner, workflow="mix:0"), chains=6000,
+                       generations=gens, mode=mode)
+        rep = simulate(jax.random.key(20 + i), GaussianChain(3, learner=learner), chains=6000, generations=gens,
+                       mode=mode)
+        zs += z_two_sample(mix, rep, f"{mode} {learner}")
     assert_z(zs)
 
 
@@ -303,6 +303,7 @@ def test_mix_without_real_data_collapses_like_replace_in_float32():
 
 
 # ------------------------------------------------------------------------------------------- float32, determinism
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["samples", "sufficient"])
 def test_float32_every_workflow(mode):
     """float32 runs are finite and agree with ``exact_values`` (mean_sq_error, variance_mean) to n = 200."""
@@ -320,13 +321,17 @@ def test_float32_every_workflow(mode):
     assert_z(zs)
 
 
+_SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize("spelling,mode", [
-    ("mix:0.4", "samples"), ("mix:0.4", "sufficient"), ("mix-fixed:0.4", "samples"), ("mix-fixed:0.4", "sufficient"),
-    ("accumulate", "samples"), ("accumulate", "sufficient"), ("accumulate-subsample:3", "samples"),
+    pytest.param("mix:0.4", "samples", marks=_SLOW), pytest.param("mix:0.4", "sufficient", marks=_SLOW),
+    pytest.param("mix-fixed:0.4", "samples", marks=_SLOW), ("mix-fixed:0.4", "sufficient"), ("accumulate", "samples"),
+    pytest.param("accumulate", "sufficient", marks=_SLOW), ("accumulate-subsample:3", "samples"),
 ])
 def test_same_key_same_numbers(spelling, mode):
     chain = GaussianChain(4, workflow=spelling)
-    kw = dict(chains=50, generations=[0, 2, 7], mode=mode, trajectories=True)
+    kw = {"chains": 50, "generations": [0, 2, 7], "mode": mode, "trajectories": True}
     a = simulate(jax.random.key(5), chain, **kw)
     b = simulate(jax.random.key(5), chain, **kw)
     c = simulate(jax.random.key(6), chain, **kw)
@@ -338,11 +343,12 @@ def test_same_key_same_numbers(spelling, mode):
     assert np.all(a.sigma_trajectories[0] == 1.0) and not np.array_equal(a.mu_trajectories[1], c.mu_trajectories[1])
 
 
-@pytest.mark.parametrize("spelling", ["mix:0.3", "mix-fixed:0.3", "accumulate"])
+@pytest.mark.parametrize("spelling", ["mix:0.3", pytest.param("mix-fixed:0.3", marks=pytest.mark.slow),
+                                      pytest.param("accumulate", marks=pytest.mark.slow)])
 def test_chunking_changes_only_summation_order(spelling):
     """Samples mode in chunks of one tile (M = 5000: tiles of 2500) gives the same chains up to summation order."""
     chain = GaussianChain(5000, learner="mle", workflow=spelling)
-    kw = dict(chains=6, generations=[1, 3], mode="samples", trajectories=True)
+    kw = {"chains": 6, "generations": [1, 3], "mode": "samples", "trajectories": True}
     whole = simulate(jax.random.key(3), chain, **kw)
     chunked = simulate(jax.random.key(3), chain, max_chunk_elements=6 * 2500, **kw)
     np.testing.assert_allclose(chunked.mu_trajectories, whole.mu_trajectories, rtol=1e-11, atol=1e-14)
@@ -403,11 +409,12 @@ def test_workflow_checked_against_a_schedule_function():
 
 
 def test_schedule_runs():
-    """A schedule M_i under accumulate and mix: finite, and the first step is fitted to M_0 points."""
-    for spelling in ("accumulate", "mix:0.5", "accumulate-subsample:3"):
+    """A schedule M_i under mix and accumulate-subsample: finite, and the first step is fitted to M_0 points (K for
+    the subsample); z-tests with budget 1e-4 over the two."""
+    for spelling in ("mix:0.5", "accumulate-subsample:3"):
         chain = GaussianChain([4, 10, 3, 7], workflow=spelling)
         r = simulate(jax.random.key(1), chain, chains=3000, generations=[1, 4], mode="samples")
         first = 1 / (3 if "subsample" in spelling else 4)
-        assert abs(r["mean_sq_error"][0] - first) / r["mean_sq_error_se"][0] < bound(3)
+        assert abs(r["mean_sq_error"][0] - first) / r["mean_sq_error_se"][0] < bound(2)
         assert np.all(np.isfinite(r["variance_mean"]))
 

@@ -329,7 +329,7 @@ def _run(key, chain, chains, requested, mode, dtype, trajectories, devices, prog
         segment_wf = [()] * segments  # replace: today's calls, no workflow arguments
         init_args = ()
     else:
-        segment_wf = [(jax.tree.map(lambda a: jnp.asarray(a[s * length : (s + 1) * length]), wf_steps),)
+        segment_wf = [(jax.tree.map(lambda a, lo=s * length: jnp.asarray(a[lo : lo + length]), wf_steps),)
                       for s in range(segments)]
         init_group = jax.tree.map(jnp.asarray, _kernels.init_group(chain, dtype))
 
