@@ -26,6 +26,7 @@ from . import (
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
+    _workflows,
 )
 from ._io import load_data, save_data
 from ._style import save_figure, style
@@ -35,6 +36,7 @@ FIGURE_MODULES = (
     _f1_gaussian_drift,
     _f2_mean_error,
     _f3_pooling,
+    _workflows,
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
