@@ -79,7 +79,7 @@ def run(args) -> int:
         if getattr(args, option) is not None:
             grid[axis] = tuple(dict.fromkeys(getattr(args, option)))
     if args.sample_size is not None:
-        grid["workflow_sample_sizes"] = grid["sample_sizes"]
+        grid["workflow_sample_sizes"] = grid["subsample_sample_sizes"] = grid["sample_sizes"]
     if args.workflow is not None:
         grid["workflows"] = tuple(dict.fromkeys(workflow_of(args, wf) for wf in args.workflow))
     elif args.real_weight is not None:
