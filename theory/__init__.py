@@ -40,6 +40,7 @@ _LAZY: dict[str, str] = {
     "published_expansions": "numeric",
     "sd_ratio_cdf": "numeric",
     "step_moments": "numeric",
+    "workflow_limits": "numeric",
     "derive": "symbolic",
     "simulate": "montecarlo",
     "SimulationResult": "montecarlo",
@@ -92,4 +93,5 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .numeric import published_expansions as published_expansions
     from .numeric import sd_ratio_cdf as sd_ratio_cdf
     from .numeric import step_moments as step_moments
+    from .numeric import workflow_limits as workflow_limits
     from .symbolic import derive as derive

@@ -60,3 +60,7 @@ REGISTRY: dict[str, Quantity] = {q.name: q for q in _ENTRIES}
 QUANTITIES: tuple[str, ...] = tuple(REGISTRY)
 #: name -> power of ``sigma`` it scales with.
 SIGMA_POWER: dict[str, int] = {q.name: q.sigma_power for q in _ENTRIES}
+
+#: Exact quantities reported besides :data:`QUANTITIES` by ``exact_values``: name -> sigma power.
+#: ``sd_sq_error = E(sigma_n - sigma)^2``.
+EXTRA_QUANTITIES: dict[str, int] = {"sd_sq_error": 2}

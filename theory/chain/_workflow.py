@@ -139,7 +139,7 @@ class Workflow:
                 raise ParameterError("workflow", "accumulate-subsample:K with K an integer >= 2", text)
             return cls(name, subsample=k)
         if sep:
-            raise ParameterError("workflow", f"{name} takes no parameter ({_SPELLING})", text)
+            raise ParameterError("workflow", f"'{name}' with no parameter (one of {_SPELLING})", text)
         return cls(name)
 
     def __str__(self) -> str:

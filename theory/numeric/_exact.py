@@ -43,14 +43,13 @@ import sympy as sp
 
 from .._errors import ParameterError
 from ..chain import GaussianChain, check_chain, check_generations
+from ..quantities import EXTRA_QUANTITIES as EXTRA_QUANTITIES
 from ..symbolic._recursion import SIGMA_POWER, STATE, STATE_SYMBOLS
+from ._walk import walk as _walk
 
 QUANTITIES: tuple[str, ...] = tuple(SIGMA_POWER)
 """The reported quantities, in the CLI's order and under its JSON keys."""
 
-EXTRA_QUANTITIES = {"sd_sq_error": 2}
-"""Reported besides :data:`QUANTITIES`: ``sd_sq_error = E(sigma_n - sigma)^2 = sigma^2 (m2 - 2 m1 + 1)``,
-evaluated like the others (no cancellation when ``E sigma_n`` is within 1e-16 of ``sigma``)."""
 
 _ORDER = STATE + ("one",)
 _DIM = len(_ORDER)
@@ -214,43 +213,6 @@ def working_precision(max_sample_size: int) -> int:
     """Decimal digits: cancellation in the fourth moments costs about ``2 log10(M/n)`` digits."""
     digits = len(str(int(max_sample_size)))  # no float conversion: M may exceed float64
     return 40 + 2 * max(digits, 2)
-
-
-# ---------------------------------------------------------------------------------------------- walking a schedule
-def _walk(runs, targets, matrix, multiply, apply, initial):
-    """States at each target generation: cross each run of equal ``M`` with binary powers of its ``T``.
-
-    ``matrix(m)`` builds ``T(M)``; ``multiply(P, Q)`` is ``P Q``; ``apply(P, s)`` is ``P s``.
-    """
-    out = {}
-    targets = sorted(set(targets))
-    k, pos, s = 0, 0, initial
-    while k < len(targets) and targets[k] == 0:
-        out[0] = s
-        k += 1
-    for m, count in runs:
-        if k >= len(targets):
-            break
-        end = pos + count
-        powers: list = []
-
-        def advance(s, gap):
-            bit = 0
-            while (1 << bit) <= gap:
-                if bit >= len(powers):
-                    powers.append(matrix(m) if not powers else multiply(powers[-1], powers[-1]))
-                if gap >> bit & 1:
-                    s = apply(powers[bit], s)
-                bit += 1
-            return s
-
-        while k < len(targets) and targets[k] <= end:
-            s, pos = advance(s, targets[k] - pos), targets[k]
-            out[pos] = s
-            k += 1
-        if k < len(targets) and pos < end:
-            s, pos = advance(s, end - pos), end
-    return out
 
 
 def _states_mpmath(learner, runs, a, targets):

@@ -5,7 +5,7 @@ one-step laws, sympy.stats moments); here its affine transition ``E b(i+1) = T_i
 walked in :mod:`mpmath`:
 
 * ``mix`` and ``mix-fixed``: ``T`` depends on ``(M_i, R_i, w_i, A)`` only, so each run of equal ``M`` is crossed
-  with binary powers of its matrix (:func:`theory.numeric._exact._walk`): O(#runs log n) products of matrices of
+  with binary powers of its matrix (:func:`theory.numeric._walk.walk`): O(#runs log n) products of matrices of
   size 6 (``mix``) or 20 (``mix-fixed``).
 * ``accumulate`` and ``accumulate-subsample``: ``T_i`` depends on the pool size ``N_{i-1}`` (non-autonomous), so
   the walk is one sparse matrix-vector step per generation: O(n). ``accumulate`` (5 monomials) costs about
@@ -41,7 +41,8 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError
-from ..quantities import SIGMA_POWER
+from ..quantities import EXTRA_QUANTITIES, QUANTITIES, SIGMA_POWER
+from ._walk import walk as _walk
 
 WORKING_DIGITS = 30
 ADAPT_DIGITS = 20
@@ -139,7 +140,6 @@ def _weight(workflow, m: int, r: int):
 def workflow_states(chain, generations, *, dps: int | None = None, max_seconds: float = 600.0):
     """``({generation: (E d^2, E v, E v^2 or None)}, digits)``: mpmath numbers in sigma units, for a non-replace
     chain, computed at ``digits`` decimal digits."""
-    from ._exact import _walk
 
     workflow = chain.workflow
     kind, learner = workflow.kind, chain.learner
@@ -222,7 +222,6 @@ def _float(x, power: int, sigma: float) -> float:
 def workflow_exact_values(chain, generations, *, max_seconds: float = 600.0, dps: int | None = None) -> dict:
     """:func:`theory.exact_values` for a non-replace workflow (see the module doc): the exact keys as float64
     arrays, the others ``None`` with ``"notes"``, and ``"bounds"`` ``{key: (lower, upper)}``."""
-    from ._exact import EXTRA_QUANTITIES, QUANTITIES
 
     gens = list(generations)
     top = max(gens)

@@ -47,8 +47,12 @@ def directory() -> pathlib.Path:
 @lru_cache(maxsize=None)
 def key() -> str:
     """Package version, SymPy version and the SHA-256 of the source files in :data:`_SOURCES`."""
-    from .. import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        __version__ = version("collapse-theory")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        __version__ = "0+unknown"
     digest = hashlib.sha256()
     for path in sorted(p for pattern in _SOURCES for p in _PACKAGE.glob(pattern)):
         digest.update(str(path.relative_to(_PACKAGE)).encode())
