@@ -13,10 +13,10 @@ Monte Carlo ``E sigma_n`` (:func:`theory.simulate` for Gaussian real points, :fu
 non-Gaussian ``D_0``), and ``Decomposition.methods`` says per value which.
 """
 
+from ._decompose import DEFAULT_CHAINS as DEFAULT_CHAINS
 from ._decompose import PARTS as PARTS
 from ._decompose import SOURCES as SOURCES
 from ._decompose import SUBSETS as SUBSETS
-from ._decompose import DEFAULT_CHAINS as DEFAULT_CHAINS
 from ._decompose import Decomposition as Decomposition
 from ._decompose import decompose as decompose
 from ._decompose import infinite_data_variance as infinite_data_variance

@@ -43,13 +43,11 @@ from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
 from ._distributions import as_distribution
 from ._first_fit import FirstFitSd, first_fit_sd
+from ._subsets import SUBSETS as SUBSETS
 
 SOURCES: tuple[str, ...] = ("statistical", "expressivity", "approximation")
 _LETTER = {"statistical": "S", "expressivity": "X", "approximation": "P"}
 #: Every subset of sources, as a string of letters in the order S, X, P ("" is none).
-SUBSETS: tuple[str, ...] = tuple(
-    "".join(c) for r in range(4) for c in itertools.combinations("SXP", r)
-)
 PARTS: tuple[str, ...] = ("total", "statistical", "expressivity", "approximation", "interaction")
 
 
@@ -183,15 +181,6 @@ def _constant(sizes) -> bool:
 
 def _size_text(sizes) -> str:
     return str(int(np.asarray(sizes)[0])) if _constant(sizes) else _short(sizes)
-
-
-def _shifted(sample_size):
-    """The schedule of the Gaussian chain after generation 1 (``M_1, M_2, ...``)."""
-    if isinstance(sample_size, tuple):
-        return sample_size[1:] if len(sample_size) > 1 else 2  # a placeholder: only generation 0 is needed
-    if callable(sample_size):
-        return lambda i: sample_size(i + 1)
-    return sample_size
 
 
 def subset_errors(

@@ -19,9 +19,10 @@ import numpy as np
 
 from .._errors import ParameterError, check_integer, check_key
 from ..chain import GaussianChain, check_generations
-from ._decompose import SUBSETS, _shifted
 from ._distributions import Normal, as_distribution
 from ._first_fit import first_fits
+from ._subsets import SUBSETS
+from ._subsets import shifted as _shifted
 
 #: The subsets with the statistical source on (the others are deterministic).
 RANDOM_SUBSETS = tuple(t for t in SUBSETS if "S" in t)
