@@ -343,3 +343,10 @@ def test_style_uses_matplotlib_own_fonts():
             path = Path(font_manager.findfont(font_manager.FontProperties(**props), fallback_to_default=False))
             assert path.resolve().parent == bundled
         assert matplotlib.rcParams["text.hinting"] == "no_hinting"
+
+
+def test_figures_help_names_every_figure():
+    from theory.cli import _cmd_figures
+
+    for name in FIGURES:
+        assert name in _cmd_figures.DESCRIPTION, name

@@ -6,17 +6,11 @@ from an explicit PRNG key by calling the library (:mod:`theory.numeric`, :mod:`t
 :mod:`theory.decomposition`: the figures hold no simulation of their own), saves them with the seed, sizes,
 standard errors and package versions, then plots from the saved file in the committed style
 (``collapse.mplstyle``), as byte-reproducible PDF and PNG. This is the top layer: nothing in the library imports it.
-
-``GMM``, ``fit_em`` and ``l2_distance_squared`` are re-exported from :mod:`theory.montecarlo._gmm`, where the GMM
-chain lives.
 """
 
-from ..montecarlo._gmm import GMM as GMM
-from ..montecarlo._gmm import fit_em as fit_em
-from ..montecarlo._gmm import l2_distance_squared as l2_distance_squared
 from ._make import FIGURES as FIGURES
 from ._make import default_output_dir as default_output_dir
 from ._make import make_figure as make_figure
 from ._make import make_figures as make_figures
 
-__all__ = ["FIGURES", "GMM", "default_output_dir", "fit_em", "l2_distance_squared", "make_figure", "make_figures"]
+__all__ = ["FIGURES", "default_output_dir", "make_figure", "make_figures"]

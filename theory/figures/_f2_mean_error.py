@@ -10,13 +10,12 @@ from its exact law N(mu, sigma^2 / N) (sufficient statistic), which the data fil
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from ..montecarlo._sample_means import sample_means
 from ._io import array
 
 NAME = "f2_mean_error"
@@ -28,27 +27,6 @@ SIGMA = 1.0
 MU = 0.0
 
 
-#: Normals drawn per compiled call; every N shares the one compiled program (N is not a static argument).
-BLOCK = 1 << 20
-
-
-@functools.partial(jax.jit, static_argnames=("block",))
-def _block_means(key, n, *, block: int):
-    """Means of consecutive runs of ``n`` draws in a block of ``block`` standard normals (the first
-    ``block // n`` entries are complete samples; the rest are to be ignored)."""
-    z = jax.random.normal(key, (block,), dtype=jnp.float64)
-    sums = jax.ops.segment_sum(z, jnp.arange(block) // n, num_segments=block, indices_are_sorted=True)
-    return MU + SIGMA * sums / n
-
-
-def _sample_means(key, n: int, repeats: int) -> np.ndarray:
-    """Sample means of ``repeats`` samples of size ``n`` (n <= BLOCK), drawn sample by sample."""
-    per_block = BLOCK // n
-    parts = [np.asarray(_block_means(jax.random.fold_in(key, i), n, block=BLOCK))[:per_block]
-             for i in range(-(-repeats // per_block))]
-    return np.concatenate(parts)[:repeats]
-
-
 def compute(key, *, quick: bool) -> dict:
     repeats = 1_000 if quick else 10_000
     sample_limit = 100 if quick else 10_000
@@ -56,12 +34,9 @@ def compute(key, *, quick: bool) -> dict:
     modes = []
     for i, n in enumerate(SAMPLE_SIZES):
         k = jax.random.fold_in(key, i)
-        if n <= sample_limit:
-            means = _sample_means(k, n, repeats)
-            modes.append("samples")
-        else:
-            means = MU + SIGMA / math.sqrt(n) * jax.random.normal(k, (repeats,), dtype=jnp.float64)
-            modes.append("sufficient")
+        mode = "samples" if n <= sample_limit else "sufficient"
+        means = sample_means(k, n, repeats, mu=MU, sigma=SIGMA, mode=mode)
+        modes.append(mode)
         err = np.abs(np.asarray(means) - MU)
         mean, std = float(err.mean()), float(err.std(ddof=1))
         se = std / math.sqrt(repeats)

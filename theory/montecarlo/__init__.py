@@ -3,9 +3,16 @@
 ``simulate`` runs the chains of any workflow (replace, mix, mix-fixed, accumulate, accumulate-subsample; one
 kernel per workflow in one engine) (``mode="samples"``: the process itself; ``"sufficient"``: the fitted
 statistics drawn from their exact law) and returns MC means and standard errors under the keys of
-:func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput.
+:func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput. The other
+chains the figures run live here too: the Gaussian-mixture chain fitted by EM (``GMM``, ``fit_em``,
+``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (:mod:`._categorical`) and repeated sample
+means (``sample_means``).
 """
 
+from ._gmm import GMM as GMM
+from ._gmm import fit_em as fit_em
+from ._gmm import l2_distance_squared as l2_distance_squared
+from ._sample_means import sample_means as sample_means
 from ._sharding import chain_mesh as chain_mesh
 from ._sharding import select_devices as select_devices
 from ._simulate import MODES as MODES
@@ -13,4 +20,15 @@ from ._simulate import simulate as simulate
 from ._summary import QUANTITIES as QUANTITIES
 from ._summary import SimulationResult as SimulationResult
 
-__all__ = ["MODES", "QUANTITIES", "SimulationResult", "chain_mesh", "select_devices", "simulate"]
+__all__ = [
+    "GMM",
+    "MODES",
+    "QUANTITIES",
+    "SimulationResult",
+    "chain_mesh",
+    "fit_em",
+    "l2_distance_squared",
+    "sample_means",
+    "select_devices",
+    "simulate",
+]
