@@ -194,7 +194,7 @@ def test_verify_quick_passes_in_under_two_minutes():
 
 # ----------------------------------------------------------------------------------------------- decompose
 @pytest.mark.parametrize("workflow, d0", [
-    ("mix:0.5", "normal:1,2"), ("accumulate", "laplace"), ("accumulate-subsample:4", "laplace"),
+    ("mix:0.5", "normal:1,2"), pytest.param("accumulate", "laplace", marks=SLOW), ("accumulate-subsample:4", "laplace"),
     pytest.param("mix-fixed:0.4", "normal:1,2", marks=SLOW), pytest.param("accumulate", "normal:1,2", marks=SLOW),
     pytest.param("accumulate-subsample:4", "normal:1,2", marks=SLOW), pytest.param("mix:0.5", "laplace", marks=SLOW),
     pytest.param("mix-fixed:0.4", "laplace", marks=SLOW)])

@@ -174,7 +174,8 @@ def hand_values(chain, generations):
     return out
 
 
-@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
+@pytest.mark.slow  # the default run keeps test_hand_recursions_match_exact_values and the z-tests against exact_values
+@pytest.mark.parametrize("mode", ["samples", "sufficient"])
 def test_hand_derived_values(mode):
     zs = []
     for i, (chain, gens) in enumerate(HAND):
@@ -274,6 +275,7 @@ def test_samples_and_sufficient_agree(chain):
     assert_z(z_two_sample(a, b, _ids(chain)))
 
 
+@pytest.mark.slow
 def test_mix_without_real_data_is_replace_in_law():
     """``mix:0`` (no real point) has replace's law: two-sample z on every mean quantity, both modes (one learner
     each)."""
