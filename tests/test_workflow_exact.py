@@ -303,3 +303,21 @@ def test_second_moments_match_a_literal_simulation_at_generation_20(workflow, m,
     mu, var = simulate(workflow, m, learner, 1.0, 20, 20_000, seed=seed, weight=weight)[-1]
     for q, z in _z_scores(mu, var, exact, 20).items():
         assert abs(z) < Z_LIMIT, (q, z)
+
+
+@pytest.mark.parametrize("kind", ["mix", "mix-fixed"])
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_no_mixing_is_the_replace_chain_exactly(kind, learner):
+    """LAMBDA = 0 is the replace chain; LAMBDA = 1 is a fresh (mix) or the same (mix-fixed) fit to real points, in
+    law the replace chain's generation 1: every quantity exact, none None."""
+    from theory import GaussianChain, exact_values
+
+    gens = [0, 1, 4, 9]
+    plain = exact_values(GaussianChain(6, learner=learner, variance_scale=1.1), gens)
+    none = exact_values(GaussianChain(6, learner=learner, variance_scale=1.1, workflow=f"{kind}:0"), gens)
+    full = exact_values(GaussianChain(6, learner=learner, variance_scale=1.1, workflow=f"{kind}:1"), gens)
+    first = exact_values(GaussianChain(6, learner=learner, variance_scale=1.1), [0, 1, 1, 1])
+    for key in ("mean_sq_error", "variance_mean", "variance_var", "sd_mean", "log_variance_mean", "w2_sq_mean",
+                "w2_sq_var"):
+        assert list(none[key]) == list(plain[key])
+        assert list(full[key]) == list(first[key])

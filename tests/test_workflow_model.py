@@ -64,3 +64,15 @@ def test_bad_workflow_names_parameter(make, parameter):
     with pytest.raises(ParameterError) as info:
         make()
     assert str(info.value).startswith(parameter + ":")
+
+
+def test_real_count_rounds_the_decimal_not_the_float():
+    # 0.29 * 50 = 14.499999999999998 in float64; the rule rounds 14.5 up
+    assert Workflow.parse("mix:0.29").real_count(50) == 15
+    assert Workflow.parse("mix:0.58").real_count(25) == 15
+    assert Workflow.parse("mix:0.35").real_count(90) == 32
+
+
+def test_spelling_keeps_every_digit():
+    w = Workflow.parse("mix-fixed:0.123456789", real_weight=0.999999999)
+    assert str(w) == "mix-fixed:0.123456789 (real weight 0.999999999)"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from fractions import Fraction
 
 from .._errors import ParameterError
 
@@ -36,6 +37,12 @@ from .._errors import ParameterError
 WORKFLOWS: tuple[str, ...] = ("replace", "mix", "mix-fixed", "accumulate", "accumulate-subsample")
 
 _SPELLING = "replace, mix:LAMBDA, mix-fixed:LAMBDA, accumulate or accumulate-subsample:K"
+
+
+def _text(x: float) -> str:
+    """The shortest decimal that reads back as ``x`` (``0.1``, ``1``, ``0.999999999``)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _number(name: str, value) -> float:
@@ -127,7 +134,7 @@ class Workflow:
                                      text)
             return cls(name, real_fraction=lam, real_weight=real_weight)
         if real_weight is not None:
-            raise ParameterError("real_weight", "only with workflow mix or mix-fixed", real_weight)
+            raise ParameterError("real_weight", "given only with workflow mix or mix-fixed", real_weight)
         if name == "accumulate-subsample":
             if not sep:
                 raise ParameterError("workflow", "accumulate-subsample:K with K an integer >= 2", text)
@@ -144,8 +151,8 @@ class Workflow:
 
     def __str__(self) -> str:
         if self.kind in ("mix", "mix-fixed"):
-            text = f"{self.kind}:{self.real_fraction:g}"
-            return text if self.real_weight is None else f"{text} (real weight {self.real_weight:g})"
+            text = f"{self.kind}:{_text(self.real_fraction)}"
+            return text if self.real_weight is None else f"{text} (real weight {_text(self.real_weight)})"
         if self.kind == "accumulate-subsample":
             return f"{self.kind}:{self.subsample}"
         return self.kind
@@ -164,7 +171,9 @@ class Workflow:
         """``R = round(LAMBDA M)`` (half up) real points in a training set of ``M``; ``0`` without mixing."""
         if self.kind not in ("mix", "mix-fixed"):
             return 0
-        return int(math.floor(self.real_fraction * m + 0.5))
+        # on the decimal the fraction was written as, not its binary float: 0.29 * 50 is 14.499999999999998 in
+        # float64, but round(14.5) = 15
+        return math.floor(Fraction(repr(self.real_fraction)) * int(m) + Fraction(1, 2))
 
     def weight(self, m: int) -> float:
         """The total weight ``w`` of the real points in a fit to ``M`` points (``R/M`` for the plain fit)."""
@@ -189,7 +198,7 @@ class Workflow:
                         f"LAMBDA >= {0.5 / m:.3g})", str(self))
                 if self.real_weight is not None and not 0 < r < m:
                     raise ParameterError(
-                        "real_weight", f"only when the training set holds both real and synthetic points (M_{i} = "
+                        "real_weight", f"given only when the training set holds both real and synthetic points (M_{i} = "
                         f"{m} has {r} real)", self.real_weight)
             if self.kind == "mix-fixed":
                 counts = {self.real_count(m) for m in sizes}

@@ -227,6 +227,8 @@ def workflow_trajectories(key, d0, chain: GaussianChain, generations, *, chains:
 
     key = check_key(key)
     gens = check_generations(generations)
+    if min(gens) < 1:
+        raise ParameterError("generations", "integers >= 1 (generation 0 is D_0 itself)", min(gens))
     wf = chain.workflow
     if wf.kind not in ("mix", "mix-fixed", "accumulate"):
         raise ParameterError("workflow", "mix, mix-fixed or accumulate for the literal process from a non-Gaussian "

@@ -34,6 +34,7 @@ Two evaluations:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import lru_cache
 
@@ -42,7 +43,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import ParameterError
-from ..chain import GaussianChain, check_chain, check_generations
+from ..chain import REPLACE, GaussianChain, check_chain, check_generations
 from ..quantities import EXTRA_QUANTITIES as EXTRA_QUANTITIES
 from ..symbolic._recursion import SIGMA_POWER, STATE, STATE_SYMBOLS
 from ._walk import walk as _walk
@@ -335,8 +336,7 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     are ``inf`` (``-inf`` for a log-variance beyond ``-1.8e308``).
 
     For a chain whose workflow is not ``replace`` (:mod:`theory.numeric._workflow_exact`) the same keys are
-    returned, but only ``mean_sq_error``, ``variance_mean`` and ``variance_var`` (``None`` for
-    ``accumulate-subsample``) have exact values, computed in mpmath and correctly rounded (``tolerance`` is not
+    returned, but only ``mean_sq_error``, ``variance_mean`` and ``variance_var`` have exact values, computed in mpmath and correctly rounded (``tolerance`` is not
     used); the others are ``None``, ``"notes"`` says why for each, and ``"bounds"`` holds exact
     ``(lower, upper)`` arrays for ``sd_mean``, ``w2_sq_mean`` and ``sd_sq_error``. The replace result has neither
     key.
@@ -363,6 +363,9 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
     if not check_chain(chain).workflow.is_replace:
         if chain.is_symbolic:
             raise ParameterError("chain", "numeric (no SymPy symbols) for numeric evaluation", chain)
+        workflow = chain.workflow
+        if workflow.kind in ("mix", "mix-fixed") and workflow.real_fraction in (0.0, 1.0):
+            return _no_mixing(chain, gens, tolerance, max_seconds)
         from ._workflow_exact import workflow_exact_values
 
         return workflow_exact_values(chain, gens, max_seconds=max_seconds)
@@ -393,6 +396,30 @@ def exact_values(chain: GaussianChain, generations, *, tolerance: float = DEFAUL
                         big = abs(scaled) >= mpmath.mpf("1.7976931348623157e308")
                         values[q][i] = math.copysign(math.inf, scaled) if big else float(scaled)
     return {"generations": gens, **values}
+
+
+def _no_mixing(chain: GaussianChain, gens: list, tolerance: float, max_seconds: float) -> dict:
+    """``mix``/``mix-fixed`` with ``LAMBDA = 0`` or ``1``, where every value is the replace chain's, exactly.
+
+    ``LAMBDA = 0``: no real point ever, the replace chain itself. ``LAMBDA = 1``: no synthetic point, so generation
+    ``n >= 1`` is a fit to ``M_{n-1}`` fresh real points (``mix``), or the same fit to the same ``M_0`` points every
+    time (``mix-fixed``): in law, the replace chain's generation 1 with that sample size.
+    """
+    plain = dataclasses.replace(chain, workflow=REPLACE)
+    if chain.workflow.real_fraction == 0.0:
+        chain.check_workflow(max(gens))
+        return {**exact_values(plain, gens, tolerance=tolerance, max_seconds=max_seconds), "notes": {}, "bounds": {}}
+    chain.check_workflow(max(gens))
+    fixed = chain.workflow.kind == "mix-fixed"
+    out = {"generations": gens}
+    rows = {}
+    for g in sorted(set(gens)):
+        m = chain.sample_size_at(0 if fixed or g == 0 else g - 1)
+        rows[g] = exact_values(dataclasses.replace(plain, sample_size=m), [min(g, 1)], tolerance=tolerance,
+                               max_seconds=max_seconds)
+    for key in QUANTITIES + tuple(EXTRA_QUANTITIES):
+        out[key] = np.array([rows[g][key][0] for g in gens])
+    return {**out, "notes": {}, "bounds": {}}
 
 
 def _fill_float(values, keys, power, gens, states: dict, sigma: float, tolerance: float, output_terms) -> None:

@@ -63,7 +63,7 @@ def gerstgrasser(sample_sizes=(2, 5, 10, 100, 1000), breaking=(10, 100)) -> dict
         "detail": (f"at A = 1 the ratio M E(mu_inf-mu)^2 is below pi^2/6 = {PI2_6:.6f} for both learners and every "
                    f"M tried (tightness up to {tight:.4f}; it would equal pi^2/6 if every E sigma_k^2 stayed "
                    "sigma^2, and E sigma_k^2 < sigma^2 under accumulate at A = 1); a variance multiplier A > 1 "
-                   "breaks it (E sigma_n^2 ~ n^(A-1)): the bound fails above A* = "
+                   "breaks it (E sigma_n^2 ~ n^(A-1)); the bound fails above A* = "
                    + ", ".join(f"{v:.4f} ({lr}, M = {m})" for lr, d in breaks.items() for m, v in d.items())),
     }
 

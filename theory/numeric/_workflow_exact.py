@@ -53,7 +53,7 @@ _NO_SQRT = ("under {workflow} sigma_{{n+1}}^2 is not a chi-square multiple of si
 NOTES = {
     "sd_mean": "no exact value: " + _NO_SQRT + "; exact bounds in 'bounds' (Jensen above: sqrt(E sigma_n^2); "
                "Hoelder below: (E sigma_n^2)^(3/2)/(E sigma_n^4)^(1/2)); the Monte Carlo gives the value",
-    "log_variance_mean": "no exact value: " + _NO_SQRT.replace("E sigma_n, a square root", "E log sigma_n^2")
+    "log_variance_mean": "no exact value: " + _NO_SQRT.replace("E sigma_n, a square root,", "E log sigma_n^2")
                          + "; the Monte Carlo gives the value",
     "w2_sq_mean": "no exact value: E W2^2 = E(mu_n-mu)^2 + E sigma_n^2 - 2 sigma E sigma_n + sigma^2 needs "
                   "E sigma_n (see sd_mean); exact bounds in 'bounds' from those of E sigma_n",
@@ -63,8 +63,8 @@ NOTES = {
 
 def _notes(kind: str) -> dict:
     groups = {"mix": "real points and the between-group term", "mix-fixed": "fixed real points and the "
-              "between-group term", "accumulate": "the pool's earlier points",
-              "accumulate-subsample": "the pool's earlier points"}[kind]
+              "between-group term", "accumulate": "pool's earlier points",
+              "accumulate-subsample": "pool's earlier points"}[kind]
     notes = {k: v.format(workflow=kind, other=groups) for k, v in NOTES.items()}
     return notes
 

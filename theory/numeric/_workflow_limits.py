@@ -196,7 +196,11 @@ def _pool_limits(chain, out):
         out["notes"]["variance_var"] = (
             "not derived: the fourth-order system of the subsample (the pool's power sums P1..P4 and the model) is "
             "not scalar, so its limit is not a single product; exact_values gives every finite n")
-    out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
+    if all(out[k] is not None and mpmath.isfinite(out[k]) for k in ("mean_sq_error", "variance_mean")):
+        out["rate"] = "algebraic: |E x_n - E x_inf| = O(1/n) (the product's and the series' tails)"
+    else:
+        out["rate"] = None
+        out["notes"]["rate"] = "no rate of approach: a second moment has no finite limit (see its note)"
 
 
 # ---------------------------------------------------------------------------------------------- fast numeric pools
