@@ -78,13 +78,11 @@ def _exact(chain, gens) -> dict:
 
 def _limits(chain) -> dict:
     """``{quantity: limit}`` of :func:`theory.numeric.workflow_limits` for the panels (``None``: no limit / not
-    derived), or ``{}`` where that function is not available."""
+    derived); ``{}`` for replace."""
     if chain.workflow.is_replace:  # no finite limit for replace (E(mu_n - mu)^2 grows, sigma_n -> 0 a.s.)
         return {}
-    try:
-        from ..numeric import workflow_limits
-    except ImportError:  # the exact side of the workflows is not there: no limits drawn
-        return {}
+    from ..numeric import workflow_limits
+
     limits = workflow_limits(chain)
     out = {}
     for q in PANELS:
@@ -133,7 +131,8 @@ def compute(key, *, quick: bool) -> dict:
                 "exact": exact["values"],
                 "exact_bounds": exact["bounds"],
                 "exact_notes": exact["notes"],
-                "limits": _limits(chain),
+                # the limits' SymPy derivation (about 9 s without the cache) is left out of the --quick preview
+                "limits": {} if quick else _limits(chain),
                 "monte_carlo": mc,
                 "z": z,
             })
@@ -150,7 +149,9 @@ def compute(key, *, quick: bool) -> dict:
             "mean +- 2 SE "
             f"(theory.simulate; {QUICK_CHAINS if quick else CHAINS} chains in sufficient mode, "
             f"{QUICK_SUBSAMPLE_CHAINS if quick else SUBSAMPLE_CHAINS} in samples mode for accumulate-subsample); "
-            "horizontal dotted lines: limits n -> infinity (theory.numeric.workflow_limits). Replace lets the error "
+            + ("no limits in the --quick preview. " if quick else
+               "horizontal dotted lines: limits n -> infinity (theory.numeric.workflow_limits). ")
+            + "Replace lets the error "
             "grow without bound, accumulating keeps it bounded, mixing in real data reaches a fixed point. Where "
             "sigma_n^2 is heavy-tailed (replace, n >> M) the Monte Carlo mean falls below the exact value and its "
             "standard error is unreliable."
