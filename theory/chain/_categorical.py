@@ -29,7 +29,7 @@ import numpy as np
 
 from .._errors import ParameterError, check_integer
 
-__all__ = ["CategoricalSource", "parse_source", "MAX_CATEGORIES"]
+__all__ = ["MAX_CATEGORIES", "CategoricalSource", "parse_source"]
 
 MAX_CATEGORIES = 10**8
 """Largest K accepted (800 MB of float64), so that a typo such as ``zipf:1:1e12`` is an error, not a MemoryError."""
@@ -68,7 +68,7 @@ class CategoricalSource:
     theory._errors.ParameterError: source: must be non-negative finite weights, not all zero, got 'weight 2 is -1.0'
     """
 
-    __slots__ = ("_probabilities", "_labels", "_spec")
+    __slots__ = ("_labels", "_probabilities", "_spec")
 
     def __init__(self, weights: Iterable[float], labels: Sequence[str] | None = None, *, spec: str | None = None):
         try:
@@ -250,7 +250,8 @@ def _from_file(path: str, spec: str) -> CategoricalSource:
         with open(path, encoding="utf-8", newline="") as handle:
             lines = handle.read().splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise ParameterError("source file", "a readable UTF-8 text file", f"{path} ({error.__class__.__name__})") from None
+        got = f"{path} ({error.__class__.__name__})"
+        raise ParameterError("source file", "a readable UTF-8 text file", got) from None
     labels: list[str] = []
     weights: list[float] = []
     labelled: bool | None = None
@@ -258,9 +259,8 @@ def _from_file(path: str, spec: str) -> CategoricalSource:
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         if len(row) > 2 or (labelled is not None and labelled != (len(row) == 2)):
-            raise ParameterError(
-                "source file", "one weight per line, or label,weight on every line", f"{path} line {number}: {','.join(row)}"
-            )
+            got = f"{path} line {number}: {','.join(row)}"
+            raise ParameterError("source file", "one weight per line, or label,weight on every line", got)
         labelled = len(row) == 2
         if labelled:
             labels.append(row[0].strip())
@@ -321,7 +321,8 @@ def _parse_weight(text: str, index: int, where: str | None = None) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ParameterError("source", allowed, f"{where}: {text!r}" if where else f"weight {index} is {text!r}") from None
+        got = f"{where}: {text!r}" if where else f"weight {index} is {text!r}"
+        raise ParameterError("source", allowed, got) from None
 
 
 def _check_weights(w: np.ndarray) -> None:
@@ -329,7 +330,8 @@ def _check_weights(w: np.ndarray) -> None:
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if bad.size:
         raise ParameterError("source", allowed, f"weight {bad[0] + 1} is {float(w[bad[0]])!r}")
-    total = w.sum()
+    with np.errstate(over="ignore"):
+        total = w.sum()
     if not total > 0:
         raise ParameterError("source", allowed, "all weights 0")
     if not math.isfinite(total):
