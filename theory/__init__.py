@@ -22,7 +22,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 _LAZY: dict[str, str] = {
     "LEARNERS": "chain",
     "WORKFLOWS": "chain",
+    "CategoricalSource": "chain",
     "GaussianChain": "chain",
+    "parse_source": "chain",
     "Workflow": "chain",
     "Decomposition": "decomposition",
     "decompose": "decomposition",
@@ -72,7 +74,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .chain import LEARNERS as LEARNERS
     from .chain import WORKFLOWS as WORKFLOWS
+    from .chain import CategoricalSource as CategoricalSource
     from .chain import GaussianChain as GaussianChain
+    from .chain import parse_source as parse_source
     from .chain import Workflow as Workflow
     from .decomposition import Decomposition as Decomposition
     from .decomposition import decompose as decompose

@@ -1,5 +1,9 @@
-"""Chain models: what each generation is fitted to and how."""
+"""Chain models: what each generation is fitted to and how (the Gaussian chain and its workflows; categorical
+sources for the discrete chain)."""
 
+from ._categorical import MAX_CATEGORIES as MAX_CATEGORIES
+from ._categorical import CategoricalSource as CategoricalSource
+from ._categorical import parse_source as parse_source
 from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
 from ._model import check_chain as check_chain
