@@ -66,7 +66,8 @@ FEASIBILITY: dict[int, tuple[float, int, float, float, float]] = {
     10_000: (4.4, 28_524_721, 326.5, 8.5, 21.9),
 }
 
-_LOG_TINY = math.log(1e-300)  # entries of T below 1e-300 are dropped
+_TINY = 1e-300  # entries of T below this are dropped
+_LOG_TINY = math.log(_TINY)
 _CHUNK_FLOATS = 4_000_000  # propagate at most this many state-probabilities at once (32 MB)
 
 
@@ -123,12 +124,12 @@ def transition_band(sample_size: int):
         rows = np.arange(start, min(m + 1, start + rows_per_chunk))
         cols = rows[:, None] + offsets[None, :]
         valid = (cols >= 0) & (cols <= m)
-        logpmf = binom.logpmf(np.clip(cols, 0, m), m, rows[:, None] / m)
-        keep = valid & (logpmf > _LOG_TINY)
+        pmf = binom.pmf(np.clip(cols, 0, m), m, rows[:, None] / m)
+        keep = valid & (pmf > _TINY)
         counts = keep.sum(axis=1)
         indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
         indices.append(cols[keep])
-        data.append(np.exp(logpmf[keep]))
+        data.append(pmf[keep])
     return sparse.csr_matrix(
         (np.concatenate(data), np.concatenate(indices), np.asarray(indptr, dtype=np.int64)), shape=(m + 1, m + 1)
     )
