@@ -21,12 +21,14 @@ the published identity (it is also checked against the Markov-chain numbers belo
 Loss and fixation probabilities have no closed form; they come from the count chain: the law of ``c_1`` (binomial
 pmf row) is multiplied ``n - 1`` times by the transition matrix ``T[i, j] = Binom(M, i/M).pmf(j)`` on counts
 ``0..M``. ``T`` depends on ``M`` only, so it is built once and every distinct ``p_{0,k}`` (equal probabilities are
-grouped) is propagated through it together. Only the band of each row with ``pmf > 1e-300`` is stored (a
+grouped) is handled by the backward equation: ``u_s = T^s f`` is computed once for the four functions
+``f = 1{c = 0}, 1{c = M}, c/M, (c/M)(1 - c/M)`` of the count, and ``P(c_n = 0) = sum_i Binom(M, p_0).pmf(i) u_{n-1}(i)``
+(and likewise for the others), so the number of distinct ``p_0`` costs one pmf row and one dot product each. Only the band of each row with ``pmf > 1e-300`` is stored (a
 contiguous run around ``i``, since the binomial pmf is unimodal; it lies within ``|j - i| < sqrt(345.4 M)`` by
 Chernoff + Pinsker, ``P(X = j) <= exp(-2 M (j/M - q)^2)``). Cost of the truncation: each row loses at most
 ``(M + 1) 1e-300`` of mass, so every probability is off by at most ``n (M + 1) 1e-300`` in absolute terms
 (below float64 resolution of anything above ~1e-290). Memory: the band has ``nnz ~ sum_i (width of row i)``
-entries, about ``37 M^{3/2}`` at worst; time ``O(G nnz n)`` for ``G`` distinct probabilities. The measured table
+entries, about ``37 M^{3/2}`` at worst; time ``O(4 nnz n + G M)`` for ``G`` distinct probabilities. The measured table
 is in :data:`FEASIBILITY`; ``M`` above :data:`MAX_SAMPLE_SIZE` is refused.
 
 The whole-distribution quantities follow: expected surviving categories ``sum_k (1 - P(lost_k))``, expected tail
@@ -128,10 +130,13 @@ def transition_band(sample_size: int):
         keep = valid & (pmf > _TINY)
         counts = keep.sum(axis=1)
         indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
-        indices.append(cols[keep])
+        indices.append(cols[keep].astype(np.int32))
         data.append(pmf[keep])
+    index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
     return sparse.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.asarray(indptr, dtype=np.int64)), shape=(m + 1, m + 1)
+        (np.concatenate(data), np.concatenate(indices).astype(index_dtype, copy=False), np.asarray(indptr, dtype=index_dtype)),
+        shape=(m + 1, m + 1),
+        copy=False,
     )
 
 
@@ -202,20 +207,33 @@ def category_exact(probabilities, sample_size, generations, *, multiplicities=No
         counts = np.arange(m + 1)
         freq = counts / m
         het_weights = freq * (1 - freq)
+        # Backward equation: the columns of ``h`` are E[f(c_{s+1}) | c_1 = i] for f = 1{c = 0}, 1{c = M},
+        # c/M and (c/M)(1 - c/M), after s = 0, 1, ... further steps (h <- T h). This costs 4 nnz per step, once,
+        # whatever the number of distinct p_0; each distinct p_0 then needs one dot product with the law of c_1.
+        h = np.zeros((m + 1, 4))
+        h[0, 0] = 1.0
+        h[m, 1] = 1.0
+        h[:, 2] = freq
+        h[:, 3] = het_weights
         rows_per_chunk = max(1, _CHUNK_FLOATS // (m + 1))
-        for start in range(0, g_count, rows_per_chunk):
-            block = slice(start, min(g_count, start + rows_per_chunk))
-            state = binom.pmf(counts[None, :], m, distinct[block, None])  # law of c_1
-            step = 1
-            for target in positive:
-                while step < target:
-                    state = np.asarray(state @ transition)
-                    step += 1
-                where = gens == target
-                mean[block, where] = (state @ freq)[:, None]
-                het[block, where] = (state @ het_weights)[:, None]
-                lost[block, where] = state[:, :1]
-                fixed[block, where] = state[:, m : m + 1]
+        first_laws = [
+            binom.pmf(counts[None, :], m, distinct[start : start + rows_per_chunk, None])  # law of c_1
+            for start in range(0, g_count, rows_per_chunk)
+        ] if g_count * (m + 1) <= 4 * _CHUNK_FLOATS else None
+        step = 1
+        for target in positive:
+            while step < target:
+                h = transition @ h
+                step += 1
+            where = np.flatnonzero(gens == target)
+            for chunk, start in enumerate(range(0, g_count, rows_per_chunk)):
+                block = slice(start, min(g_count, start + rows_per_chunk))
+                law = first_laws[chunk] if first_laws is not None else binom.pmf(counts[None, :], m, distinct[block, None])
+                values = law @ h
+                lost[block, where] = values[:, 0:1]
+                fixed[block, where] = values[:, 1:2]
+                mean[block, where] = values[:, 2:3]
+                het[block, where] = values[:, 3:4]
     return CategoryExact(distinct, mult, m, gens, mean, het, lost, fixed)
 
 
