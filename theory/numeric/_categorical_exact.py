@@ -215,25 +215,25 @@ def category_exact(probabilities, sample_size, generations, *, multiplicities=No
         h[m, 1] = 1.0
         h[:, 2] = freq
         h[:, 3] = het_weights
-        rows_per_chunk = max(1, _CHUNK_FLOATS // (m + 1))
-        first_laws = [
-            binom.pmf(counts[None, :], m, distinct[start : start + rows_per_chunk, None])  # law of c_1
-            for start in range(0, g_count, rows_per_chunk)
-        ] if g_count * (m + 1) <= 4 * _CHUNK_FLOATS else None
+        snapshots = []
         step = 1
         for target in positive:
             while step < target:
                 h = transition @ h
                 step += 1
-            where = np.flatnonzero(gens == target)
-            for chunk, start in enumerate(range(0, g_count, rows_per_chunk)):
-                block = slice(start, min(g_count, start + rows_per_chunk))
-                law = first_laws[chunk] if first_laws is not None else binom.pmf(counts[None, :], m, distinct[block, None])
-                values = law @ h
-                lost[block, where] = values[:, 0:1]
-                fixed[block, where] = values[:, 1:2]
-                mean[block, where] = values[:, 2:3]
-                het[block, where] = values[:, 3:4]
+            snapshots.append(h)
+        stacked = np.concatenate(snapshots, axis=1)  # (M + 1, 4 * len(positive))
+        rows_per_chunk = max(1, _CHUNK_FLOATS // (m + 1))
+        for start in range(0, g_count, rows_per_chunk):
+            block = slice(start, min(g_count, start + rows_per_chunk))
+            law = binom.pmf(counts[None, :], m, distinct[block, None])  # law of c_1
+            values = (law @ stacked).reshape(law.shape[0], positive.size, 4)
+            for t, target in enumerate(positive):
+                where = np.flatnonzero(gens == target)
+                lost[block, where] = values[:, t, 0:1]
+                fixed[block, where] = values[:, t, 1:2]
+                mean[block, where] = values[:, t, 2:3]
+                het[block, where] = values[:, t, 3:4]
     return CategoryExact(distinct, mult, m, gens, mean, het, lost, fixed)
 
 
