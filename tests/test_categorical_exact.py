@@ -131,7 +131,7 @@ def test_band_rows_sum_to_one_and_match_the_dense_binomial():
 
 
 def test_loss_is_absorbing_and_monotone():
-    r = category_exact([0.001, 0.01, 0.989], 200, list(range(0, 60)))
+    r = category_exact([0.001, 0.01, 0.989], 200, list(range(60)))
     assert np.all(np.diff(r.lost, axis=1) >= -1e-15)
     assert np.all(np.diff(r.fixed, axis=1) >= -1e-15)
 

@@ -46,8 +46,8 @@ import numpy as np
 from .._errors import ParameterError, check_integer
 
 __all__ = [
-    "MAX_SAMPLE_SIZE",
     "FEASIBILITY",
+    "MAX_SAMPLE_SIZE",
     "CategoryExact",
     "category_exact",
     "discrete_exact_values",
@@ -58,14 +58,16 @@ __all__ = [
 #: Largest ``M`` accepted by the banded Markov-chain computation (see :data:`FEASIBILITY`).
 MAX_SAMPLE_SIZE = 10_000
 
-#: Measured on the 2-core development machine (shared with other jobs), ``category_exact`` at generations
-#: ``[1, 10, 100]``: ``M -> (seconds to build the band, stored nonzeros, MiB of the band, total seconds with 2
-#: distinct probabilities, total seconds with 20)``. Totals include the build. M = 20000 (not accepted) measured
-#: 12.0 s, 81.5e6 nonzeros, 932 MiB, 26 s, 72 s: above a GiB at peak, hence the limit 10000.
-FEASIBILITY: dict[int, tuple[float, int, float, float, float]] = {
-    100: (0.01, 10_001, 0.1, 0.00, 0.01),
-    1_000: (0.26, 757_709, 8.7, 0.20, 0.44),
-    10_000: (4.4, 28_524_721, 326.5, 8.5, 21.9),
+#: Measured on the 2-core development machine (shared with other jobs; ``/tmp/feas3.py`` in the session report),
+#: ``category_exact`` at generations ``[1, 10, 100]`` with ``p ~ 1/k`` over ``G`` distinct probabilities:
+#: ``M -> (seconds to build the band, stored nonzeros, MiB of the band, total seconds for G = 2, G = 20,
+#: G = 10000, peak RSS MiB of the whole measuring process)``. Totals include the build (about 0.1 s per generation
+#: at M = 10000, independent of G beyond the one pmf row per distinct probability). M = 20000 (refused) measured
+#: 14.1 s, 81.5e6 nonzeros, 932 MiB, 46 s / 47 s / 66 s, 2086 MiB peak: hence the limit 10000.
+FEASIBILITY: dict[int, tuple[float, int, float, float, float, float, int]] = {
+    100: (0.00, 10_001, 0.1, 0.01, 0.01, 0.13, 180),
+    1_000: (0.20, 757_709, 8.7, 0.39, 0.37, 1.77, 398),
+    10_000: (4.9, 28_524_721, 326.5, 15.9, 16.2, 26.9, 866),
 }
 
 _TINY = 1e-300  # entries of T below this are dropped
@@ -112,11 +114,11 @@ def transition_band(sample_size: int):
     >>> T.shape, bool(np.allclose(T.sum(axis=1), 1.0))
     ((5, 5), True)
     """
-    import scipy.sparse as sparse
+    from scipy import sparse
     from scipy.stats import binom
 
     m = _check_sample_size(sample_size)
-    half = min(m, int(math.ceil(math.sqrt(-_LOG_TINY / 2.0 * m))) + 1)
+    half = min(m, math.ceil(math.sqrt(-_LOG_TINY / 2.0 * m)) + 1)
     offsets = np.arange(-half, half + 1)
     indptr = [0]
     indices = []
