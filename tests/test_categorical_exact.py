@@ -14,6 +14,7 @@ from theory.numeric._categorical_exact import (
     category_exact,
     discrete_exact_values,
     gini_simpson_mean,
+    loss_time_distribution,
     transition_band,
 )
 
@@ -128,6 +129,34 @@ def test_band_rows_sum_to_one_and_match_the_dense_binomial():
     dense = binom.pmf(np.arange(m + 1)[None, :], m, np.arange(m + 1)[:, None] / m)
     dropped = np.abs(band.toarray() - dense)
     assert dropped.max() <= 1e-300
+
+
+def test_backward_equation_matches_forward_propagation_of_the_dense_chain():
+    """An independent route at a larger M: the law of c_n pushed forward through the dense binomial matrix."""
+    m, p = 400, np.array([0.0025, 0.01, 0.1, 0.8875])
+    gens = [1, 2, 10, 50]
+    r = category_exact(p, m, gens)
+    dense = binom.pmf(np.arange(m + 1)[None, :], m, np.arange(m + 1)[:, None] / m)
+    state = binom.pmf(np.arange(m + 1)[None, :], m, r.probabilities[:, None])
+    freq = np.arange(m + 1) / m
+    for n in range(1, max(gens) + 1):
+        if n > 1:
+            state = state @ dense
+        if n in gens:
+            j = gens.index(n)
+            np.testing.assert_allclose(r.lost[:, j], state[:, 0], rtol=1e-11, atol=1e-300)
+            np.testing.assert_allclose(r.fixed[:, j], state[:, m], rtol=1e-11, atol=1e-300)
+            np.testing.assert_allclose(r.heterozygosity[:, j], state @ (freq * (1 - freq)), rtol=1e-11)
+
+
+def test_loss_time_distribution():
+    p = [0.02, 0.18, 0.8]
+    distinct, _, pmf = loss_time_distribution(p, 30, 40)
+    r = category_exact(p, 30, [40])
+    assert np.all(pmf >= -1e-16)
+    np.testing.assert_allclose(pmf.sum(1), r.lost[:, 0], rtol=1e-12)
+    # first step: P(tau = 1) = (1 - p)^M
+    np.testing.assert_allclose(pmf[:, 0], (1 - distinct) ** 30, rtol=1e-12)
 
 
 def test_loss_is_absorbing_and_monotone():

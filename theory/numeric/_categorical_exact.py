@@ -52,6 +52,7 @@ __all__ = [
     "category_exact",
     "discrete_exact_values",
     "gini_simpson_mean",
+    "loss_time_distribution",
     "transition_band",
 ]
 
@@ -237,6 +238,22 @@ def category_exact(probabilities, sample_size, generations, *, multiplicities=No
                 mean[block, where] = values[:, t, 2:3]
                 het[block, where] = values[:, t, 3:4]
     return CategoryExact(distinct, mult, m, gens, mean, het, lost, fixed)
+
+
+def loss_time_distribution(probabilities, sample_size, max_generation, *, multiplicities=None):
+    """The law of the time to loss ``tau_k = min{n : c_{n,k} = 0}`` for each distinct ``p_{0,k}``.
+
+    Returns ``(distinct probabilities, multiplicities, pmf)`` with ``pmf[g, n - 1] = P(tau = n)`` for
+    ``n = 1..max_generation`` (``P(lost by n) - P(lost by n - 1)``, loss being absorbing);
+    ``1 - pmf.sum(1)`` is ``P(tau > max_generation)`` (it includes fixation, after which loss never comes).
+
+    >>> _, _, pmf = loss_time_distribution([0.5, 0.5], 2, 3)
+    >>> pmf[0].tolist()   # 1/4, then 1/2 * 1/4 (from c = 1), then 1/2 * 1/2 * 1/4
+    [0.25, 0.125, 0.0625]
+    """
+    top = check_integer("max_generation", max_generation, minimum=1)
+    r = category_exact(probabilities, sample_size, np.arange(top + 1), multiplicities=multiplicities)
+    return r.probabilities, r.multiplicities, np.diff(r.lost, axis=1)
 
 
 def gini_simpson_mean(probabilities, sample_size, generations) -> np.ndarray:
