@@ -18,18 +18,18 @@ so ``E p_{n+1}(1 - p_{n+1}) = (1 - 1/M) E p_n(1 - p_n)`` and, since ``p_0`` is f
 the published identity (it is also checked against the Markov-chain numbers below, in the tests). Summing over
 ``k`` and using ``sum_k p_{n,k} = 1``: ``E[1 - sum_k p_{n,k}^2] = (1 - 1/M)^n (1 - sum_k p_{0,k}^2)`` (Gini-Simpson).
 
-Loss and fixation probabilities have no closed form; they come from the count chain: the law of ``c_1`` (binomial
-pmf row) is multiplied ``n - 1`` times by the transition matrix ``T[i, j] = Binom(M, i/M).pmf(j)`` on counts
-``0..M``. ``T`` depends on ``M`` only, so it is built once and every distinct ``p_{0,k}`` (equal probabilities are
-grouped) is handled by the backward equation: ``u_s = T^s f`` is computed once for the four functions
-``f = 1{c = 0}, 1{c = M}, c/M, (c/M)(1 - c/M)`` of the count, and ``P(c_n = 0) = sum_i Binom(M, p_0).pmf(i) u_{n-1}(i)``
-(and likewise for the others), so the number of distinct ``p_0`` costs one pmf row and one dot product each. Only the band of each row with ``pmf > 1e-300`` is stored (a
-contiguous run around ``i``, since the binomial pmf is unimodal; it lies within ``|j - i| < sqrt(345.4 M)`` by
-Chernoff + Pinsker, ``P(X = j) <= exp(-2 M (j/M - q)^2)``). Cost of the truncation: each row loses at most
-``(M + 1) 1e-300`` of mass, so every probability is off by at most ``n (M + 1) 1e-300`` in absolute terms
-(below float64 resolution of anything above ~1e-290). Memory: the band has ``nnz ~ sum_i (width of row i)``
-entries, about ``37 M^{3/2}`` at worst; time ``O(4 nnz n + G M)`` for ``G`` distinct probabilities. The measured table
-is in :data:`FEASIBILITY`; ``M`` above :data:`MAX_SAMPLE_SIZE` is refused.
+Loss and fixation probabilities have no closed form; they come from the count chain: the law of ``c_n`` is the
+law of ``c_1`` (a binomial pmf row) times ``T^{n-1}``, with ``T[i, j] = Binom(M, i/M).pmf(j)`` on counts ``0..M``.
+``T`` depends on ``M`` only, so the product is taken from the other side (backward equation): ``u_s = T^s f`` is
+computed once for the four functions ``f = 1{c = 0}, 1{c = M}, c/M, (c/M)(1 - c/M)`` of the count, and
+``P(c_n = 0) = sum_i Binom(M, p_0).pmf(i) u_{n-1}(i)`` (likewise the others); equal probabilities are grouped, and
+each distinct ``p_0`` costs one pmf row and one dot product. ``T`` keeps only the band of each row with
+``pmf > 1e-300`` (entries from ``scipy.stats.binom.pmf``, rows sum to 1 within ~3e-15; ``exp(logpmf)`` was
+3e-13 short): a contiguous run around ``i`` (the pmf is unimodal) inside ``|j - i| < sqrt(345.4 M)`` (Chernoff +
+Pinsker: ``P(X = j) <= exp(-2 M (j/M - q)^2)``). Cost of the truncation: each row loses at most ``(M + 1) 1e-300``
+of mass, so every probability is off by at most ``n (M + 1) 1e-300`` in absolute terms. Memory: ``nnz`` grows like
+``M^{3/2}`` (28.5e6 entries, 326 MiB at M = 10000); time ``O(4 nnz n + G M)`` for ``G`` distinct probabilities.
+The measured table is in :data:`FEASIBILITY`; ``M`` above :data:`MAX_SAMPLE_SIZE` is refused.
 
 The whole-distribution quantities follow: expected surviving categories ``sum_k (1 - P(lost_k))``, expected tail
 mass lost ``sum_k p_{0,k} P(lost_k)``, and the probability of complete collapse ``sum_k P(fixed_k)`` (the events
