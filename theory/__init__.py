@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "drift_partial_sums": "numeric",
     "exact_state": "numeric",
     "exact_values": "numeric",
+    "discrete_exact_values": "numeric",
     "expansion_error": "numeric",
     "leading_order": "numeric",
     "median_sd_ratio": "numeric",
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .numeric import collapse_time as collapse_time
     from .numeric import drift_partial_sums as drift_partial_sums
     from .numeric import exact_state as exact_state
+    from .numeric import discrete_exact_values as discrete_exact_values
     from .numeric import exact_values as exact_values
     from .numeric import expansion_error as expansion_error
     from .numeric import leading_order as leading_order

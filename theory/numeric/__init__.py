@@ -1,8 +1,14 @@
 """Exact numeric evaluation of the chain's moments (float64 where a proved error bound is below the tolerance,
-high precision elsewhere), expansions, schedules (as runs of equal sample sizes) and collapse times.
+high precision elsewhere), expansions, schedules (as runs of equal sample sizes) and collapse times; the discrete
+(Wright-Fisher) chain's exact loss, fixation and diversity (``discrete_exact_values``).
 
 SciPy is imported only when a collapse time or a median is computed, so the moment path stays light."""
 
+from ._categorical_exact import MAX_SAMPLE_SIZE as DISCRETE_MAX_SAMPLE_SIZE
+from ._categorical_exact import CategoryExact as CategoryExact
+from ._categorical_exact import category_exact as category_exact
+from ._categorical_exact import discrete_exact_values as discrete_exact_values
+from ._categorical_exact import loss_time_distribution as loss_time_distribution
 from ._collapse_time import collapse_time as collapse_time
 from ._collapse_time import median_sd_ratio as median_sd_ratio
 from ._collapse_time import sd_ratio_cdf as sd_ratio_cdf
