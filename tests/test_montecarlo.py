@@ -26,12 +26,7 @@ from theory.montecarlo._verify import _POWER, log_kurtosis
 BUDGET = 1e-4
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("x64")  # float64 switched on for each test (tests/conftest.py)
 
 
 def bound(n_tests: int) -> float:

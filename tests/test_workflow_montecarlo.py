@@ -49,12 +49,7 @@ MAX_KURTOSIS = 10.0
 MEANS = ("mean_sq_error", "variance_mean", "sd_mean", "log_variance_mean", "w2_sq_mean")
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("x64")  # float64 switched on for each test (tests/conftest.py)
 
 
 def bound(n_tests: int) -> float:

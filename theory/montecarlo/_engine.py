@@ -52,8 +52,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _kernels
-from ._gamma import gamma_parameters, sufficient_draws
-from ._normals import draws_per_counter, normals, stream_key
+from ._gamma import gamma_parameters
+from ._normals import stream_key
 from ._summary import PER_CHAIN
 
 #: The largest tile of samples drawn with one key in samples mode.
@@ -152,51 +152,19 @@ def _record(carry: Carry, slot, valid, count, constants) -> Carry:
 
 
 def _sufficient_step(state: ChainState, key, step: StepInputs, dtype, constrain, mesh=None) -> ChainState:
-    chains = state.mu.shape[0]
-    chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (chains,), 0))
     params = (step.gamma_d_hi, step.gamma_d_lo, step.gamma_c, step.inv_shape, step.boost)
-    draws = functools.partial(sufficient_draws, dtype=dtype)
-    if mesh is not None:
-        # each device runs its own straggler loop on its own chains (global chain indices come in sharded), so
-        # the loop needs no collective; the draws are the same as on one device
-        from jax.sharding import PartitionSpec as P
-
-        draws = jax.shard_map(draws, mesh=mesh, in_specs=(P(), P("chains"), P()),
-                              out_specs=(P("chains"), P("chains")), check_vma=False)
-    z, log_ratio = draws(stream_key(key), chain, params)  # log_ratio = log(G / d)
+    z, log_ratio = _kernels.sufficient_pair(stream_key(key), state.mu.shape[0], params, dtype, constrain,
+                                            mesh)  # log_ratio = log(G / d)
     mu = state.mu + jnp.exp(0.5 * state.log_variance) * z * step.inv_sqrt_sample_size
     return ChainState(mu, state.log_variance + (log_ratio + step.log_offset_sufficient))
 
 
 def _samples_step(state: ChainState, key, step: StepInputs, dtype, tile, tiles_per_chunk, constrain) -> ChainState:
-    chains = state.mu.shape[0]
     m = step.sample_size
-    per = draws_per_counter(dtype)
-    width = tile // per  # counters per tile
-    n_tiles = (m + tile - 1) // tile
-    n_chunks = (n_tiles + tiles_per_chunk - 1) // tiles_per_chunk
-    words = stream_key(key)
-    chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (1, chains, 1), 1))
-    shift = normals(words, jnp.uint32(0), chain, dtype)[0]  # draw 0 of each chain: (1, chains, 1)
-    zero = jnp.zeros((chains,), dtype)
-
-    def chunk(c, acc):
-        total, total_sq = acc
-        tiles = c * tiles_per_chunk + jnp.arange(tiles_per_chunk, dtype=jnp.int32)
-        counter = tiles[:, None, None] * width + jnp.arange(width, dtype=jnp.int32)[None, None, :]
-        d = s = q = None
-        for j, z in enumerate(normals(words, counter.astype(jnp.uint32), chain, dtype)):
-            d = jnp.where(counter * per + j < m, z - shift, 0)  # (tiles, chains, width)
-            s = d if s is None else s + d
-            q = d * d if q is None else q + d * d
-        # s and q as the real and imaginary parts of one array: XLA CPU then computes the hash once per counter
-        # (two real outputs became two loops, each hashing) and sums both in one pass; per tile, then over tiles
-        both = jax.lax.complex(s, q).sum(axis=2).sum(axis=0)
-        return total + jnp.real(both), total_sq + jnp.imag(both)
-
-    s, q = jax.lax.fori_loop(0, n_chunks, chunk, (zero, zero))
+    shift, s, q = _kernels.sample_sums(stream_key(key), m, state.mu.shape[0], dtype, tile, tiles_per_chunk,
+                                       constrain)
     m_f = m.astype(dtype)
-    zbar = shift[0, :, 0] + s / m_f
+    zbar = shift + s / m_f
     ss = jnp.maximum(q - s * s / m_f, jnp.finfo(dtype).tiny)  # SS = 0 has probability 0, but not in float32
     mu = state.mu + jnp.exp(0.5 * state.log_variance) * zbar
     return ChainState(mu, state.log_variance + (jnp.log(ss * step.ss_scale) + step.log_offset_samples))

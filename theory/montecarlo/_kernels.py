@@ -57,6 +57,7 @@ function of the pool's sufficient statistics.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -65,7 +66,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._gamma import gamma_parameters, sufficient_draws
-from ._normals import _hash, normals, stream_key
+from ._normals import _hash, draws_per_counter, normals, stream_key
 
 
 class WorkflowState(NamedTuple):
@@ -169,18 +170,22 @@ def init_group(chain, dtype) -> Group:
 
 
 # ---------------------------------------------------------------------------------------------------- groups
-def group_samples(words, count, chains: int, dtype, tile: int, tiles_per_chunk: int, constrain):
-    """Samples mode: ``(mean, log scatter)`` of ``count`` standard normals per chain (``count`` traced int32).
+def sample_sums(words, count, chains: int, dtype, tile: int, tiles_per_chunk: int, constrain):
+    """Samples mode, shared by every workflow's step (replace's too): ``(shift, s, q)`` per chain, with ``shift``
+    the chain's first draw and ``s``, ``q`` the sums of ``z - shift`` and ``(z - shift)**2`` over its ``count``
+    (traced int32) standard normals.
 
-    Draw ``j`` of chain ``c`` is the engine's normal at counter ``j // 2`` of the stream ``words`` (as the replace
-    step); the scatter is summed about the chain's first draw. ``count = 0``: mean 0; ``count < 2``: scatter 0
-    (log ``-inf``)."""
-    per = 2
-    width = tile // per
+    Draw ``j`` of chain ``c`` is the normal at counter ``j // 2`` of the stream ``words``. Per tile of ``tile``
+    samples, one fused loop hashes each counter once, transforms, masks ``j >= count`` and forms the pair, summed
+    as one complex number (so that XLA CPU keeps it one loop); tiles are summed per memory-bounded chunk of
+    ``tiles_per_chunk``, chunks into the running sums. The shift keeps ``SS = q - s**2 / count`` from cancelling
+    catastrophically at small ``count``."""
+    per = draws_per_counter(dtype)
+    width = tile // per  # counters per tile
     n_tiles = (count + tile - 1) // tile
     n_chunks = (n_tiles + tiles_per_chunk - 1) // tiles_per_chunk
     chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (1, chains, 1), 1))
-    shift = normals(words, jnp.uint32(0), chain, dtype)[0]
+    shift = normals(words, jnp.uint32(0), chain, dtype)[0]  # draw 0 of each chain: (1, chains, 1)
     zero = jnp.zeros((chains,), dtype)
 
     def chunk(c, acc):
@@ -189,34 +194,48 @@ def group_samples(words, count, chains: int, dtype, tile: int, tiles_per_chunk: 
         counter = tiles[:, None, None] * width + jnp.arange(width, dtype=jnp.int32)[None, None, :]
         s = q = None
         for j, z in enumerate(normals(words, counter.astype(jnp.uint32), chain, dtype)):
-            d = jnp.where(counter * per + j < count, z - shift, 0)
+            d = jnp.where(counter * per + j < count, z - shift, 0)  # (tiles, chains, width)
             s = d if s is None else s + d
             q = d * d if q is None else q + d * d
+        # s and q as the real and imaginary parts of one array: XLA CPU then computes the hash once per counter
+        # (two real outputs became two loops, each hashing) and sums both in one pass; per tile, then over tiles
         both = jax.lax.complex(s, q).sum(axis=2).sum(axis=0)
         return total + jnp.real(both), total_sq + jnp.imag(both)
 
     s, q = jax.lax.fori_loop(0, n_chunks, chunk, (zero, zero))
+    return shift[0, :, 0], s, q
+
+
+def sufficient_pair(words, chains: int, params, dtype, constrain, mesh=None):
+    """Sufficient mode, shared by every workflow's step (replace's too): ``(z, log(G/d))`` per chain, a standard
+    normal and a Marsaglia-Tsang gamma draw with ``params`` (:func:`._gamma.sufficient_draws`). With a mesh, each
+    device runs the sampler's straggler loop on its own chains (``shard_map``; global chain indices come in
+    sharded, so the loop needs no collective and the draws are the same as on one device)."""
+    chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (chains,), 0))
+    draws = functools.partial(sufficient_draws, dtype=dtype)
+    if mesh is not None:
+        from jax.sharding import PartitionSpec as P
+
+        draws = jax.shard_map(draws, mesh=mesh, in_specs=(P(), P("chains"), P()),
+                              out_specs=(P("chains"), P("chains")), check_vma=False)
+    return draws(words, chain, params)
+
+
+def group_samples(words, count, chains: int, dtype, tile: int, tiles_per_chunk: int, constrain):
+    """Samples mode: ``(mean, log scatter)`` of ``count`` standard normals per chain (:func:`sample_sums`).
+    ``count = 0``: mean 0; ``count < 2``: scatter 0 (log ``-inf``)."""
+    shift, s, q = sample_sums(words, count, chains, dtype, tile, tiles_per_chunk, constrain)
     m_f = jnp.maximum(count, 1).astype(dtype)
-    mean = jnp.where(count > 0, shift[0, :, 0] + s / m_f, 0)
+    mean = jnp.where(count > 0, shift + s / m_f, 0)
     ss = jnp.maximum(q - s * s / m_f, jnp.finfo(dtype).tiny)  # as the replace step: SS = 0 only by rounding
     return mean, jnp.where(count >= 2, jnp.log(ss), -jnp.inf)
 
 
 def group_sufficient(words, group: Group, chains: int, dtype, constrain, mesh=None):
     """Sufficient mode: ``(mean, log scatter)`` of ``group.count`` standard normals from their exact joint law
-    (mean ``N(0, 1/count)``, scatter ``2 Gamma((count - 1)/2)``; the replace step's sampler and counters)."""
-    chain = constrain(jax.lax.broadcasted_iota(jnp.uint32, (chains,), 0))
+    (mean ``N(0, 1/count)``, scatter ``2 Gamma((count - 1)/2)``; :func:`sufficient_pair`)."""
     params = (group.d_hi, group.d_lo, group.c, group.inv_shape, group.boost)
-
-    def draws(w, ch, p):
-        return sufficient_draws(w, ch, p, dtype)
-
-    if mesh is not None:
-        from jax.sharding import PartitionSpec as P
-
-        draws = jax.shard_map(draws, mesh=mesh, in_specs=(P(), P("chains"), P()),
-                              out_specs=(P("chains"), P("chains")), check_vma=False)
-    z, log_ratio = draws(words, chain, params)
+    z, log_ratio = sufficient_pair(words, chains, params, dtype, constrain, mesh)
     mean = jnp.where(group.count > 0, z * group.inv_sqrt, 0)
     return mean, jnp.where(group.count >= 2, log_ratio + group.log_2d, -jnp.inf)
 
