@@ -23,6 +23,8 @@ _LAZY: dict[str, str] = {
     "LEARNERS": "chain",
     "WORKFLOWS": "chain",
     "CategoricalSource": "chain",
+    "DiscreteChain": "chain",
+    "DiscreteLearner": "chain",
     "GaussianChain": "chain",
     "parse_source": "chain",
     "Workflow": "chain",
@@ -76,6 +78,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .chain import LEARNERS as LEARNERS
     from .chain import WORKFLOWS as WORKFLOWS
     from .chain import CategoricalSource as CategoricalSource
+    from .chain import DiscreteChain as DiscreteChain
+    from .chain import DiscreteLearner as DiscreteLearner
     from .chain import GaussianChain as GaussianChain
     from .chain import parse_source as parse_source
     from .chain import Workflow as Workflow

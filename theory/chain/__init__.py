@@ -4,6 +4,9 @@ sources for the discrete chain)."""
 from ._categorical import MAX_CATEGORIES as MAX_CATEGORIES
 from ._categorical import CategoricalSource as CategoricalSource
 from ._categorical import parse_source as parse_source
+from ._discrete import DISCRETE_WORKFLOWS as DISCRETE_WORKFLOWS
+from ._discrete import DiscreteChain as DiscreteChain
+from ._discrete import DiscreteLearner as DiscreteLearner
 from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
 from ._model import check_chain as check_chain
