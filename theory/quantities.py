@@ -64,3 +64,35 @@ SIGMA_POWER: dict[str, int] = {q.name: q.sigma_power for q in _ENTRIES}
 #: Exact quantities reported besides :data:`QUANTITIES` by ``exact_values``: name -> sigma power.
 #: ``sd_sq_error = E(sigma_n - sigma)^2``.
 EXTRA_QUANTITIES: dict[str, int] = {"sd_sq_error": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscreteQuantity:
+    """One whole-distribution quantity of the discrete chain (JSON key, per-chain value, labels)."""
+
+    name: str
+    per_chain: str
+    text: str
+    latex: str
+    meaning: str
+
+
+_DISCRETE_ENTRIES = (
+    DiscreteQuantity("surviving_mean", "#{k : p_{n,k} > 0}", "E surviving", r"\mathbb{E}\,\#\{k: p_{n,k}>0\}",
+                     "expected number of categories still present at generation n"),
+    DiscreteQuantity("tail_mass_lost_mean", "sum_k p_{0,k} 1{p_{n,k} = 0}", "E mass lost",
+                     r"\mathbb{E}\sum_k p_{0,k}\,\mathbf{1}\{p_{n,k}=0\}",
+                     "expected generation-0 probability of the categories lost by generation n"),
+    DiscreteQuantity("gini_simpson_mean", "1 - sum_k p_{n,k}^2", "E Gini-Simpson",
+                     r"\mathbb{E}\,\bigl[1-\sum_k p_{n,k}^2\bigr]", "expected Gini-Simpson index of generation n"),
+    DiscreteQuantity("collapse_probability", "1{max_k p_{n,k} = 1}", "P(collapsed)", r"\Pr(\max_k p_{n,k}=1)",
+                     "probability that one category holds everything at generation n"),
+    DiscreteQuantity("entropy_mean", "-sum_k p_{n,k} log p_{n,k}", "E entropy",
+                     r"\mathbb{E}\,\bigl[-\sum_k p_{n,k}\log p_{n,k}\bigr]",
+                     "expected Shannon entropy (nats) of generation n"),
+)
+
+#: name -> :class:`DiscreteQuantity`: the discrete chain's reported quantities (the keys of
+#: ``discrete_exact_values``, and with ``_mc``/``_se`` of the discrete Monte Carlo), in table order.
+DISCRETE_REGISTRY: dict[str, DiscreteQuantity] = {q.name: q for q in _DISCRETE_ENTRIES}
+DISCRETE_QUANTITIES: tuple[str, ...] = tuple(DISCRETE_REGISTRY)
