@@ -271,6 +271,38 @@ CLI_CASES = [
     (["figures", "--device", "tpu"], "device"),
     (["figures", "--quick", "--only", "f2_mean_error", "--out", "{a_file}"], "out"),
     (["figures", "--quick", "--only", "f2_mean_error", "--out", "{under_a_file}"], "out"),
+    # discrete (issue 10: probabilities, K, T, top-p, top-k, language, K beyond the shipped list, workflow)
+    (["discrete", "--source", "0.5,-0.2,0.7", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "0.5,nan,0.7", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "0.5,inf", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "0,0,0", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "1", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "uniform:1", "-M", "10", "-n", "1"], "source K"),
+    (["discrete", "--source", "zipf:1:1e12", "-M", "10", "-n", "1"], "source K"),
+    (["discrete", "--source", "zipf:-1:10", "-M", "10", "-n", "1"], "source A"),
+    (["discrete", "--source", "zipf-mandelbrot:1:-2:10", "-M", "10", "-n", "1"], "source B"),
+    (["discrete", "--source", "words:xx:100", "-M", "10", "-n", "1"], "source language"),
+    (["discrete", "--source", "words:en:10000000", "-M", "10", "-n", "1"], "source K"),
+    (["discrete", "--source", "file:{missing}", "-M", "10", "-n", "1"], "source file"),
+    (["discrete", "--source", "file:{binary.csv}", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "gauss:1", "-M", "10", "-n", "1"], "source"),
+    (["discrete", "--source", "uniform:5", "-M", "0", "-n", "1"], "sample_size"),
+    (["discrete", "--source", "uniform:5", "-M", "1.5", "-n", "1"], "sample_size"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "-1"], "generations"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "-T", "0"], "temperature"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "-T", "-1"], "temperature"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "-T", "inf"], "temperature"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--top-p", "0"], "top_p"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--top-p", "1.5"], "top_p"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--top-k", "0"], "top_k"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--alpha", "-1"], "alpha"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--workflow", "accumulate-subsample:5"],
+     "workflow"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--workflow", "mix:2"], "workflow"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--real-weight", "0.5"], "real_weight"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--chains", "1"], "chains"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--no-exact"], "no_exact"),
+    (["discrete", "-M", "10", "-n", "1"], "--source"),
 ]
 
 
@@ -456,6 +488,21 @@ API_CASES = [
     ("decompose(chains=1)", lambda: _decompose(workflow="mix:0.5", chains=1), "chains"),
     ("decompose(draws=1)", lambda: _decompose(d0="laplace", draws=1), "draws"),
     ("decompose(draws=2.5)", lambda: _decompose(d0="laplace", draws=2.5), "draws"),
+    # the discrete chain's model
+    ("DiscreteLearner(T=0)", lambda: theory.DiscreteLearner(temperature=0), "temperature"),
+    ("DiscreteLearner(T=nan)", lambda: theory.DiscreteLearner(temperature=math.nan), "temperature"),
+    ("DiscreteLearner(top_k=0)", lambda: theory.DiscreteLearner(top_k=0), "top_k"),
+    ("DiscreteLearner(top_k=2.5)", lambda: theory.DiscreteLearner(top_k=2.5), "top_k"),
+    ("DiscreteLearner(top_p=0)", lambda: theory.DiscreteLearner(top_p=0), "top_p"),
+    ("DiscreteLearner(top_p=1.01)", lambda: theory.DiscreteLearner(top_p=1.01), "top_p"),
+    ("DiscreteLearner(alpha=-1)", lambda: theory.DiscreteLearner(alpha=-1), "alpha"),
+    ("DiscreteLearner(alpha=inf)", lambda: theory.DiscreteLearner(alpha=math.inf), "alpha"),
+    ("DiscreteChain(M=0)", lambda: theory.DiscreteChain("uniform:3", 0), "sample_size"),
+    ("DiscreteChain(source=[1])", lambda: theory.DiscreteChain([1.0], 10), "source"),
+    ("DiscreteChain(source=[-1, 2])", lambda: theory.DiscreteChain("-1,2", 10), "source"),
+    ("DiscreteChain(workflow=accumulate-subsample)",
+     lambda: theory.DiscreteChain("uniform:3", 10, workflow="accumulate-subsample:4"), "workflow"),
+    ("DiscreteChain(learner='mle')", lambda: theory.DiscreteChain("uniform:3", 10, learner="mle"), "learner"),
 ]
 
 
@@ -474,4 +521,5 @@ def test_api_bad_input_parameter_error(call, parameter):
 def test_matrix_size():
     assert len(CLI_CASES) + len(SUBPROCESS_CASES) + len(API_CASES) >= 100
     commands = {argv[0] for argv, _ in CLI_CASES}
-    assert {"closed-form", "simulate", "verify", "bench", "decompose", "figures", "collapse-time"} <= commands
+    assert {"closed-form", "simulate", "verify", "bench", "decompose", "figures", "collapse-time",
+            "discrete"} <= commands

@@ -78,6 +78,16 @@ def probability(name: str):
     return _checked_float(name, "a probability in (0, 1)", lambda v: 0 < v < 1)
 
 
+def nonnegative(name: str):
+    """A finite number >= 0."""
+    return _checked_float(name, "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
+
+
+def mass(name: str):
+    """A number in the half-open interval (0, 1] (a probability mass to keep, as top-p's)."""
+    return _checked_float(name, "a number in (0, 1]", lambda v: 0 < v <= 1)
+
+
 _seed = integer("seed", 0, 2**63 - 1)
 
 
