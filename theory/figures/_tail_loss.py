@@ -60,7 +60,7 @@ def report_generations(last: int, snapshots, points: int = POINTS) -> list[int]:
     return sorted({0, *(int(g) for g in grid), *(int(s) for s in snapshots)})
 
 
-def _seed(key, index: int) -> int:
+def simulation_seed(key, index: int) -> int:
     """A 31-bit integer seed for ``simulate_discrete`` from the figure's key and a run index."""
     import jax
 
@@ -133,7 +133,7 @@ def compute(key, *, quick: bool) -> dict:
     snapshot_curves = None
     for i, m in enumerate(sizes):
         tracked = m == snapshot_size
-        curve, sim = _curve(DiscreteChain(source, m), gens, chains=chains, seed=_seed(key, i),
+        curve, sim = _curve(DiscreteChain(source, m), gens, chains=chains, seed=simulation_seed(key, i),
                             label=f"M = {m:,}", track_chain=tracked)
         by_size.append(curve)
         if tracked:
@@ -154,7 +154,7 @@ def compute(key, *, quick: bool) -> dict:
             curve = dict(by_size[sizes.index(learner_size)], label=label)
         else:
             chain = DiscreteChain(source, learner_size, learner=DiscreteLearner(**kwargs))
-            curve, _ = _curve(chain, gens, chains=chains, seed=_seed(key, 100 + j), label=label)
+            curve, _ = _curve(chain, gens, chains=chains, seed=simulation_seed(key, 100 + j), label=label)
         by_learner.append(curve)
 
     k = source.size
