@@ -5,10 +5,14 @@ kernel per workflow in one engine) (``mode="samples"``: the process itself; ``"s
 statistics drawn from their exact law) and returns MC means and standard errors under the keys of
 :func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput. The other
 chains the figures run live here too: the Gaussian-mixture chain fitted by EM (``GMM``, ``fit_em``,
-``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (:mod:`._categorical`) and repeated sample
+``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (``simulate_discrete``, ``verify_discrete``: :mod:`._discrete`, exact multinomial
+sampler in :mod:`._categorical`) and repeated sample
 means (``sample_means``).
 """
 
+from ._discrete import DiscreteSimulation as DiscreteSimulation
+from ._discrete import learner_map as learner_map
+from ._discrete import simulate_discrete as simulate_discrete
 from ._gmm import GMM as GMM
 from ._gmm import fit_em as fit_em
 from ._gmm import l2_distance_squared as l2_distance_squared
@@ -19,8 +23,10 @@ from ._simulate import MODES as MODES
 from ._simulate import simulate as simulate
 from ._summary import QUANTITIES as QUANTITIES
 from ._summary import SimulationResult as SimulationResult
+from ._verify_discrete import verify_discrete as verify_discrete
 
 __all__ = [
+    "DiscreteSimulation",
     "GMM",
     "MODES",
     "QUANTITIES",
@@ -28,7 +34,10 @@ __all__ = [
     "chain_mesh",
     "fit_em",
     "l2_distance_squared",
+    "learner_map",
     "sample_means",
     "select_devices",
     "simulate",
+    "simulate_discrete",
+    "verify_discrete",
 ]
