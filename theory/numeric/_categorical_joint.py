@@ -68,9 +68,18 @@ __all__ = [
 #: :data:`JOINT_FEASIBILITY`.
 JOINT_MAX_STATES = 3000
 
-#: Measured on the 2-core development machine (shared with other jobs), ``joint_exact_values`` at generations
-#: 0..100: ``(K, M, workflow, learner) -> (states, seconds)``. Filled from ``/tmp/joint_feas.py`` (session report).
-JOINT_FEASIBILITY: dict[tuple[int, int, str, str], tuple[int, float]] = {}
+#: Measured on the 2-core development machine (shared with other jobs; ``/tmp/joint_feas.py`` in the session
+#: report), ``joint_exact_values`` at generations 0..100: ``(K, M, workflow, learner) -> (states, seconds)``; peak
+#: RSS of the whole measuring process 303 MiB. A dense ``S x S`` float64 transition is 72 MB at ``S = 3000``; twice
+#: the states would be four times the memory and about four times the time: hence the limit 3000.
+JOINT_FEASIBILITY: dict[tuple[int, int, str, str], tuple[int, float]] = {
+    (2, 2999, "replace", "temperature 0.7"): (3000, 1.25),
+    (3, 75, "replace", "temperature 0.5"): (2926, 1.19),
+    (4, 24, "replace", "top-p 0.6"): (2925, 1.08),
+    (10, 5, "replace", "top-k 2"): (2002, 0.92),
+    (3, 75, "mix:0.2", "top-k 2"): (2926, 1.26),
+    (3, 17, "mix-fixed:0.5", "temperature 0.5"): (2475, 0.12),
+}
 
 _QUANTITY_KEYS = ("surviving_mean", "tail_mass_lost_mean", "gini_simpson_mean", "collapse_probability", "entropy_mean")
 
