@@ -145,3 +145,19 @@ def test_refusals():
         survival_bounds(DiscreteChain("zipf:1:10", 10), [-1])
     with pytest.raises(ParameterError, match="^chain"):
         survival_bounds("zipf:1:10", [1])
+
+
+def test_the_summary_form_needs_k_equal_to_n():
+    """Read with k = n - 1 (only the model-drawn training sets counted), 1 - exp(-M p / k) is NOT a lower bound:
+    at n = 2 it is sum_k 1 - exp(-M p_k) = E surviving of one step of Poisson thinning, above the exact value."""
+    chain = DiscreteChain("words:en:1000", 100)
+    from theory.numeric._categorical_exact import discrete_exact_values
+
+    gens = [2, 3, 5, 10]
+    values = discrete_exact_values(chain, gens)["surviving_mean"]
+    p = chain.probabilities
+    shifted = np.array([np.sum(-np.expm1(-chain.sample_size * p / (n - 1))) for n in gens])
+    assert shifted[0] > values[0] + 10  # violated by more than 10 categories at n = 2 (68.5 vs 47.5)
+    assert shifted[-1] < values[-1]  # and it holds again once q_{n-1} ~ 2/(n-1) has room: the bound is false early
+    proved = survival_bounds(chain, gens)["surviving_mean"]["lower"]["published"]
+    assert np.all(proved <= values)

@@ -96,7 +96,7 @@ def _brute_force(chain, top):
     learner, weight, kind = chain.learner, chain.real_weight, chain.workflow.kind
     syn = _all_compositions(m - r, k)
     real = _all_compositions(r, k)
-    pmf = lambda c, q: multinomial.pmf(c, sum(c), q) if sum(c) else 1.0  # noqa: E731
+    pmf = lambda c, q: multinomial.pmf(c, sum(c), q) if sum(c) else 1.0
     real_law = [pmf(c, p0) for c in real]
     out = np.zeros((top, 5))
 
