@@ -57,14 +57,15 @@ def test_contract_keys_and_shapes():
 # --- MLE: the per-category route --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec, m", [("zipf:1:4", 12), ("uniform:3", 20), ("0.7,0.2,0.1", 40), ("zipf:1.5:2", 400)])
+@pytest.mark.parametrize("spec, m", [("zipf:1:4", 12), ("uniform:3", 20), ("0.7,0.2,0.1", 40), ("zipf:1.5:2", 1000)])
 def test_mle_equals_the_per_category_route(spec, m):
     gens = [0, 1, 2, 5, 30]
     chain = DiscreteChain(spec, m)
     joint = joint_exact_values(chain, gens)
     per = _per_category_route(chain, gens)
-    for key in EXACT_KEYS:
-        np.testing.assert_allclose(joint[key], per[key], rtol=0, atol=1e-12, err_msg=key)
+    for key in DISCRETE_QUANTITIES:
+        if per[key] is not None:  # the per-category route's entropy is exact on its full route
+            np.testing.assert_allclose(joint[key], per[key], rtol=0, atol=1e-12, err_msg=key)
     # the Wright-Fisher identity E p_n(1 - p_n) = p_0(1 - p_0)(1 - 1/M)^n, per category, from the joint chain
     cat = joint_category_exact(chain, gens)
     p0 = cat.probabilities[:, None]
