@@ -139,6 +139,7 @@ BRUTE_CASES = [
     ("0.5,0.3,0.2", 3, DiscreteLearner(temperature=0.5), "mix:0.34"),
     ("0.5,0.3,0.2", 3, DiscreteLearner(top_k=2), "mix-fixed:0.34"),
     ("0.5,0.3,0.2", 3, DiscreteLearner(), "mix-fixed:0.67"),
+    ("0.6,0,0.4", 3, DiscreteLearner(temperature=0.5, top_p=0.9), "mix:0.34"),  # a category of probability 0
 ]
 
 
