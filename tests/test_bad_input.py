@@ -303,6 +303,8 @@ CLI_CASES = [
     (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--chains", "1"], "chains"),
     (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--no-exact"], "no_exact"),
     (["discrete", "-M", "10", "-n", "1"], "--source"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--bounds", "--workflow", "mix:0.5"], "bounds"),
+    (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--bounds", "-T", "2"], "bounds"),
 ]
 
 

@@ -65,6 +65,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed of the Monte Carlo")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="floating-point type of the Monte Carlo (default float64)")
+    parser.add_argument("--bounds", action="store_true",
+                        help="also put Suresh et al.'s survival bounds (iterates of g(x) = 1 - exp(-x)) and the "
+                        "other proved bounds beside the exact E surviving and E tail mass lost, each with its "
+                        "verdict computed now (replace workflow, MLE only)")
     parser.add_argument("--no-exact", action="store_true", help="Monte Carlo only (needs --chains)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -91,6 +95,9 @@ def run(args) -> int:
 
     if args.no_exact and args.chains is None:
         raise ParameterError("no_exact", "given only with --chains N (there would be nothing to print)", True)
+    if args.no_exact and args.bounds:
+        raise ParameterError("bounds", "given only without --no-exact (the bounds are judged against the exact "
+                             "values)", True)
     source = parse_source(args.source)
     learner = DiscreteLearner(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, alpha=args.alpha)
     chain = DiscreteChain(source, args.sample_size, learner, workflow_of(args))
@@ -107,10 +114,18 @@ def run(args) -> int:
     notes: dict = {}
     bounds: dict = {}
     exact = {q: None for q in DISCRETE_QUANTITIES}
+    checks = None
+    if args.bounds and not (chain.workflow.is_replace and learner.is_mle):
+        raise ParameterError("bounds", f"given only for the replace workflow and the MLE learner (here "
+                             f"{chain.workflow}, {learner})", True)
     if not args.no_exact:
         from ..numeric import discrete_exact_values
 
         values = discrete_exact_values(chain, gens)
+        if args.bounds:
+            from ..numeric._categorical_bounds import bound_verdicts
+
+            checks = bound_verdicts(chain, gens, exact=values)
         exact = {q: _floats(values.get(q)) for q in DISCRETE_QUANTITIES}
         notes.update(values.get("notes") or {})
         for q, (lower, upper) in (values.get("bounds") or {}).items():
@@ -134,6 +149,9 @@ def run(args) -> int:
                     for q in DISCRETE_QUANTITIES}
     out["notes"] = notes
     out["bounds"] = bounds
+    if checks is not None:
+        out["survival_bounds"] = [{k: r[k] for k in ("quantity", "bound", "side", "generation", "value", "exact",
+                                                     "verdict", "ratio")} for r in checks]
 
     if args.json:
         json.dump(out, sys.stdout, allow_nan=False)
@@ -169,9 +187,15 @@ def _print_table(out, exact, mc, se, gens) -> None:
                 z = out["z"][q][j]
                 print(f"  {label:16s} {_cell(e, 13)} | {_cell(m, 13)} ± {_cell(s, 9, 2).strip():<9s}"
                       f" z {('-' if z is None else format(z, '+.2f')):>6s}")
+    if "survival_bounds" in out:
+        print("# proved bounds beside the exact value (bound/exact), verdict computed now:")
+        for r in out["survival_bounds"]:
+            print(f"#   n = {r['generation']:<5d} {r['quantity']:20s} {r['side']:5s} {r['bound']:15s} "
+                  f"{r['value']:12.6g} vs exact {r['exact']:12.6g} ({r['ratio']:.4f}): {r['verdict']}")
     for q, b in out["bounds"].items():
         widest = max((u - lo for lo, u in zip(b["lower"], b["upper"]) if lo is not None and u is not None),
                      default=0.0)
-        print(f"# {q}: exact to within a proved bracket of width <= {widest:.2g} (truncated count chain)")
+        print(f"# {q}: exact to within a proved bracket of width <= {widest:.2g} (truncated count chain"
+              f"{'; zero in float64' if widest == 0 else ''})")
     for q, note in out["notes"].items():
         print(f"# {q}: {note}")
