@@ -458,3 +458,43 @@ def test_against_literal_monte_carlo(source, m, workflow, alpha, chains):
     # power: categories are lost (or the checked means move) over the generations tested
     assert exact["surviving_mean"] is None or exact["surviving_mean"][-1] < chain.size - 0.5
     assert abs(exact["gini_simpson_mean"][-1] - exact["gini_simpson_mean"][0]) > 0.005
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["zipf:1:300", "words:en:300"])
+def test_truncated_route_against_literal_multinomial_monte_carlo(source):
+    """M = 1e5 (the truncated route) against literal multinomial resampling of the counts."""
+    m, chains, gens = 100_000, 4000, [1, 10, 60]
+    chain = DiscreteChain(source, m)
+    exact = discrete_exact_values(chain, gens)
+    per = category_exact(chain, gens)
+    assert "truncated" in exact["notes"]["method"]
+    p0 = chain.probabilities
+    index = np.searchsorted(per.probabilities, p0)
+    rng = np.random.default_rng(20261122 + len(source))
+    counts = rng.multinomial(m, p0, size=chains)
+    snapshots = {1: counts}
+    for n in range(2, max(gens) + 1):
+        counts = rng.multinomial(m, counts / m)
+        snapshots[n] = counts
+    checks = []
+    for j, n in enumerate(gens):
+        c = snapshots[n]
+        freq = c / m
+        lost = c == 0
+        for key, sample in {"surviving_mean": (~lost).sum(1), "tail_mass_lost_mean": lost @ p0,
+                            "gini_simpson_mean": 1 - (freq**2).sum(1)}.items():
+            se = sample.std(ddof=1) / math.sqrt(chains)
+            if se == 0:  # no chain lost anything yet: the exact value must be negligible
+                assert abs(sample.mean() - exact[key][j]) < 1e-12 * max(1.0, abs(sample.mean())), key
+                continue
+            z = (sample.mean() - exact[key][j]) / se
+            checks.append((f"{key} n={n} z={z:.2f}", 2 * norm.sf(abs(z))))
+        for cat in range(chain.size):
+            checks.append((f"lost k={cat} n={n}",
+                           _binomial_pvalue(int(lost[:, cat].sum()), chains, per.lost[index[cat], j])))
+    alpha_level = BUDGET / len(checks)
+    failed = [name for name, pvalue in checks if pvalue < alpha_level]
+    assert not failed, (alpha_level, failed)
+    # power: over ten categories are lost by the last generation checked
+    assert exact["surviving_mean"][-1] < chain.size - 10 and exact["tail_mass_lost_mean"][-1] > 1e-3

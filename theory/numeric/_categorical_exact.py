@@ -83,7 +83,7 @@ so under every workflow :math:`c_1 \sim \mathrm{Bin}(M, p_0)`.
 3. **Mix with the plain fit**: :math:`c' = \mathrm{Bin}(R, p_0) + \mathrm{Bin}(S, (c+\alpha)/D)`, no absorbing
    state, and :math:`p_0` enters the step: the law of :math:`c_n` is pushed forward for each distinct :math:`p_0`
    (the synthetic step as a banded matrix, then a convolution with the real pmf), full route only and while
-   ``n G (nnz + M w)`` stays below :data:`MIX_WORK_LIMIT`; else ``None`` ("Monte Carlo: --chains").
+   ``n (G nnz + (M + 1) sum_g w_g)`` stays below :data:`MIX_WORK_LIMIT`; else ``None`` ("Monte Carlo: --chains").
    Mix with a real weight and mix-fixed: moments only (the state is not one count, or the fixed real draw is
    shared across steps); loss, collapse and entropy ``None``.
 
@@ -128,8 +128,8 @@ __all__ = [
 #: truncated route (bracketed loss and fixation, entropy ``None``).
 MAX_SAMPLE_SIZE = 10_000
 
-#: Largest ``n G (nnz + M w)`` (multiply-adds) for mix's forward laws.
-MIX_WORK_LIMIT = 4e9
+#: Largest ``n (G nnz + (M + 1) sum_g w_g)`` (multiply-adds) for mix's forward laws (about a minute here).
+MIX_WORK_LIMIT = 2e10
 
 #: Brackets narrower than this (absolute) are not widened to 1e-15 relative: a loss/collapse probability or tail
 #: mass below it is reported as its bracket.
@@ -452,15 +452,24 @@ def _replace_chain(chain, p0, gens, cap: int, entropy: bool):
 # ------------------------------------------------------------------------------------------------ mix chain
 
 
-def _mix_work(chain, g: int, top: int) -> float:
-    m = chain.sample_size
+def _window_sizes(trials: int, q: np.ndarray) -> np.ndarray:
+    """About the Chernoff windows' lengths (Gaussian width for exponent 705), without building them."""
+    return np.minimum(trials + 1, 2.0 * np.sqrt(2 * _LOG_WINDOW * trials * q * (1 - q)) + 3)
+
+
+def _mix_work(chain, p0: np.ndarray, top: int) -> float:
+    """Multiply-adds of the forward laws of mix: ``n (G nnz + sum_g (M + 1) w_g)``."""
+    m, k, alpha = chain.sample_size, chain.size, chain.learner.alpha
     r = chain.real_count
-    nnz = (m + 1) * min(m - r + 1, 2 * (30 * math.sqrt(m) + 60))
-    return float(top) * g * (nnz + (m + 1) * min(r + 1, 2 * (30 * math.sqrt(m) + 60)))
+    q = (np.arange(m + 1) + alpha) / (m + k * alpha)
+    nnz = float(np.sum(_window_sizes(m - r, q)))
+    conv = float(np.sum((m + 1) * _window_sizes(r, p0)))
+    return float(top) * (p0.size * nnz + conv)
 
 
 def _mix_chain(chain, p0, gens):
-    """Forward laws of the mix count chain (plain fit), per group: lost, fixed, entropy (module doc, part 3)."""
+    """Forward laws of the mix count chain (plain fit), all groups at once: lost, fixed, entropy (module doc,
+    part 3)."""
     from scipy.stats import binom
 
     m, k, alpha = chain.sample_size, chain.size, chain.learner.alpha
@@ -478,22 +487,22 @@ def _mix_chain(chain, p0, gens):
     top = int(gens.max())
     if top == 0:
         return lost, fixed, ent
-    synth = _band(s, q, s).T.tocsr() if s > 0 else None  # (S + 1, M + 1): law -> law of the synthetic part
+    synth = _band(s, q, s).T.tocsr() if s > 0 else None  # (S + 1, M + 1): law of c -> law of the synthetic part
     rlo, rhi = _windows(r, p0)
-    for gi, p in enumerate(p0):
-        law = binom.pmf(counts, m, p)
-        real = binom.pmf(np.arange(rlo[gi], rhi[gi] + 1), r, p)
-        for n in range(1, top + 1):
-            if n > 1:
-                part = synth @ law if synth is not None else np.ones(1)
-                conv = np.convolve(part, real)
-                law = np.zeros(m + 1)
-                law[rlo[gi]:rlo[gi] + conv.size] = conv[: m + 1 - rlo[gi]]
-            where = gens == n
-            if where.any():
-                lost[gi, where] = law[0]
-                fixed[gi, where] = law[m]
-                ent[gi, where] = law @ f
+    reals = [binom.pmf(np.arange(rlo[g], rhi[g] + 1), r, p0[g]) for g in range(p0.size)]
+    law = binom.pmf(counts[:, None], m, p0[None, :])  # (M + 1, G): law of c_1
+    for n in range(1, top + 1):
+        if n > 1:
+            part = synth @ law if synth is not None else np.ones((1, p0.size))
+            law = np.zeros((m + 1, p0.size))
+            for g in range(p0.size):
+                conv = np.convolve(part[:, g], reals[g])
+                law[rlo[g]:rlo[g] + conv.size, g] = conv[: m + 1 - rlo[g]]
+        where = gens == n
+        if where.any():
+            lost[:, where] = law[0][:, None]
+            fixed[:, where] = law[m][:, None]
+            ent[:, where] = (f @ law)[:, None]
     return lost, fixed, ent
 
 
@@ -637,7 +646,7 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
                                 "whole count law); Monte Carlo: --chains")
     elif kind == "mix" and chain.real_weight is None:
         top = int(gens.max())
-        if m <= MAX_SAMPLE_SIZE and _mix_work(chain, p0.size, top) <= MIX_WORK_LIMIT:
+        if m <= MAX_SAMPLE_SIZE and _mix_work(chain, p0, top) <= MIX_WORK_LIMIT:
             lost, fixed, entropy = _mix_chain(chain, p0, gens)
             notes["method"] = (f"mix (plain fit): forward law of each category's count (Bin(R, p0) + "
                                f"Bin(M - R, (c + alpha)/D), R = {r}) on 0..M, {p0.size} distinct probabilities; "
