@@ -1,14 +1,21 @@
 """Exact numeric evaluation of the chain's moments (float64 where a proved error bound is below the tolerance,
 high precision elsewhere), expansions, schedules (as runs of equal sample sizes) and collapse times; the discrete
-(Wright-Fisher) chain's exact loss, fixation and diversity (``discrete_exact_values``).
+(Wright-Fisher) chain's exact loss, fixation and diversity (``discrete_exact_values``: per category for the MLE and
+add-alpha learners, M up to 1e7 with a proved bracket; ``joint_exact_values``: the chain on compositions for any
+learner, small K and M) and Suresh et al.'s survival bounds beside them (``bound_verdicts``).
 
 SciPy is imported only when a collapse time or a median is computed, so the moment path stays light."""
 
-from ._categorical_exact import MAX_SAMPLE_SIZE as DISCRETE_MAX_SAMPLE_SIZE
+from ._categorical_bounds import bound_verdicts as bound_verdicts
+from ._categorical_bounds import survival_bounds as survival_bounds
 from ._categorical_exact import CategoryExact as CategoryExact
 from ._categorical_exact import category_exact as category_exact
 from ._categorical_exact import discrete_exact_values as discrete_exact_values
 from ._categorical_exact import loss_time_distribution as loss_time_distribution
+from ._categorical_joint import JointCategoryExact as JointCategoryExact
+from ._categorical_joint import joint_category_exact as joint_category_exact
+from ._categorical_joint import joint_exact_values as joint_exact_values
+from ._categorical_joint import joint_state_count as joint_state_count
 from ._collapse_time import collapse_time as collapse_time
 from ._collapse_time import median_sd_ratio as median_sd_ratio
 from ._collapse_time import sd_ratio_cdf as sd_ratio_cdf

@@ -65,8 +65,8 @@ so under every workflow :math:`c_1 \sim \mathrm{Bin}(M, p_0)`.
    :math:`U_{s+1} = T_C U_s + \bar F_C(x) B_s(C+1) + \epsilon` an upper bound, where
    :math:`\bar F_C(x) = P(\mathrm{Bin}(M, q(x)) > C)` (``scipy.stats.binom.sf``) and :math:`B_s` is decreasing in
    ``y``. Each row of :math:`T` keeps the window where the Chernoff bound :math:`P(X \ge k) \le
-   \exp(-M\,\mathrm{KL}(k/M \,\|\, q))` (and its mirror) exceeds :math:`e^{-705}`, so the mass dropped per row is
-   below :math:`\epsilon = 2e^{-700} < 2\cdot 10^{-304}`, added to ``U`` each step. The start law is handled the
+   \exp(-M\,\mathrm{KL}(k/M \,\|\, q))` (and its mirror) exceeds :math:`e^{-125}`, so the mass dropped per row is
+   below :math:`\epsilon = 3\cdot 10^{-54}` (margin included), added to ``U`` each step. The start law is handled the
    same way (counts above ``C``: 0 below, :math:`B_s(x)` above, capped by the closed bound above). Then every loss
    and fixation probability, and each whole-distribution sum of them, lies in the reported bracket ("bounds"); the
    value reported is the lower end (the truncated chain). ``C`` starts at
@@ -75,8 +75,8 @@ so under every workflow :math:`c_1 \sim \mathrm{Bin}(M, p_0)`.
    :data:`ABSOLUTE_FLOOR` ``= 1e-30`` in absolute terms (a probability that small is given as its bracket, not to
    15 digits); the bracket reached is reported either way. The cost is set by ``n`` and not by ``M``.
 
-   *Full route* (``M <= MAX_SAMPLE_SIZE``): ``C = M``, no tail; the only error is the dropped window mass
-   (:math:`\le 2\cdot 10^{-304}` per step, not reported as a bracket). Here E entropy is exact as well:
+   *Full route* (``M <= MAX_SAMPLE_SIZE``): ``C = M``, no tail, windows to :math:`e^{-705}`; the only error is the
+   dropped window mass (:math:`\le 2\cdot 10^{-304}` per step, not reported as a bracket). Here E entropy is exact as well:
    :math:`E[-\sum_k \pi \log \pi]` is linear in the per-category laws, one more backward vector with
    :math:`f(c) = -q\log q`, :math:`q = (c+\alpha)/D`.
 
@@ -100,7 +100,10 @@ Lost / collapsed: for the MLE, :math:`\pi_{n,k} = 0` / :math:`\max_k \pi_{n,k} =
 events "all of :math:`T_{n-1}` in ``k``" are disjoint, so P(collapsed) is their sum. Whole distribution: E surviving
 :math:`\sum_k (1 - P(\text{lost}_k))`, E tail mass lost :math:`\sum_k p_{0,k} P(\text{lost}_k)`.
 
-Cost: :data:`FEASIBILITY` (measured).
+Cost: :data:`FEASIBILITY` (measured): the truncated route is a few seconds at generations up to 100 for any
+``M`` from 1e5 to 1e7 and ``K`` up to 1e5 (``C`` is set by ``n``: :math:`\log(10^{17} K n)/a_{n-1}`, about
+``27 n`` at ``K = 1e4``), the full route 17 s at ``M = 1e4``; a horizon needing more than :data:`MAX_TRUNCATION`
+counts (``n`` above 500 to 600) gives ``None`` for loss and collapse ("Monte Carlo: --chains").
 """
 
 from __future__ import annotations
@@ -135,16 +138,30 @@ MIX_WORK_LIMIT = 2e10
 #: mass below it is reported as its bracket.
 ABSOLUTE_FLOOR = 1e-30
 
-#: Truncated-route states kept at most (the band has about ``50 C^1.5`` entries).
-MAX_TRUNCATION = 60_000
+#: Truncated-route states kept at most (the band has about ``21 C^1.5`` entries: 4e7 at C = 16000).
+MAX_TRUNCATION = 16_000
 
-#: Measured on the 2-core development machine (shared), ``discrete_exact_values`` at generations
-#: ``[1, 10, 100]`` (replace, MLE), ``/usr/bin/time -v``: ``(source, M) -> (seconds, peak RSS MiB, truncation C or
-#: None for the full route, largest bracket width relative to its value)``. Filled in from the session report.
-FEASIBILITY: dict[tuple[str, int], tuple[float, int, int | None, float]] = {}
+#: Measured on the 2-core development machine (shared with other jobs), replace/MLE, ``discrete_exact_values`` at
+#: generations ``[1, 10, 100]``, one process under ``/usr/bin/time -v`` (``/tmp/h1_feas.py`` in the session report):
+#: ``(source, M) -> (seconds inside the call, wall seconds of the process, peak RSS MiB, truncation C or None for
+#: the full route, bracket width)``. The bracket width is the largest ``upper - lower`` of E surviving and E tail
+#: mass lost (0.0: the bracket is narrower than float64's spacing at the value) and of P(collapsed) (whose value is
+#: 0 to float64 here: the bracket is ``[0, 3e-50]``). Generations up to 500 at M = 1e5 (C = 13710): 58 s, 730 MiB.
+FEASIBILITY: dict[tuple[str, int], tuple[float, float, int, int | None, float]] = {
+    ("words:en:10000", 10_000): (16.8, 17.6, 731, None, 0.0),
+    ("words:en:10000", 100_000): (1.96, 2.74, 355, 2700, 3e-50),
+    ("words:en:10000", 1_000_000): (2.43, 3.08, 356, 2700, 3e-50),
+    ("words:en:10000", 10_000_000): (1.99, 2.64, 356, 2700, 3e-50),
+    ("zipf:1:100000", 100_000): (2.51, 3.15, 377, 2817, 3e-49),
+    ("zipf:1:100000", 10_000_000): (3.95, 4.64, 464, 2817, 3e-49),
+}
 
-_LOG_WINDOW = 705.0  # Chernoff exponent of the row windows: dropped mass per row <= 2 exp(-700)
-_DROPPED = 2e-304  # >= 2 exp(-700)
+_LOG_WINDOW = 705.0  # Chernoff exponent of the row windows: dropped mass per row <= 2 exp(-705) < 2e-304
+_DROPPED = 2e-304  # >= 2 exp(-705)
+# the truncated route carries a bracket anyway: narrower windows (a third of the entries), dropped mass per row
+# <= 2 exp(-125) (with a margin of e for the rounding of KL: 2 exp(-124) < 3e-54), added to the upper vector
+_LOG_WINDOW_TRUNCATED = 125.0
+_DROPPED_TRUNCATED = 3e-54
 _BLOCK = 4_000_000  # entries evaluated at once
 
 
@@ -181,32 +198,32 @@ def _kl(k, m, q):
     return m * (rel_entr(x, q) + rel_entr(1.0 - x, 1.0 - q))
 
 
-def _windows(m: int, q: np.ndarray, cap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Integer windows ``[lo, hi]`` of ``Bin(m, q)`` outside which the mass is below ``2 exp(-700)``
+def _windows(m: int, q: np.ndarray, cap: int | None = None, log_window: float = _LOG_WINDOW):
+    """Integer windows ``[lo, hi]`` of ``Bin(m, q)`` outside which the mass is below ``2 exp(-log_window)``
     (Chernoff: ``P(X >= k) <= exp(-m KL(k/m || q))`` for ``k >= mq``, and its mirror)."""
     q = np.asarray(q, dtype=np.float64)
     mu = m * q
-    # upper end: smallest k >= ceil(mu) with KL >= _LOG_WINDOW (or m)
+    # upper end: smallest k >= ceil(mu) with KL >= log_window (or m)
     lo_k = np.minimum(np.ceil(mu), m)
     hi_k = np.full(q.shape, float(m))
-    ok = _kl(hi_k, m, q) >= _LOG_WINDOW
+    ok = _kl(hi_k, m, q) >= log_window
     a, b = lo_k.copy(), hi_k.copy()
     for _ in range(64):
         if np.all(b - a <= 0):
             break
         mid = np.floor((a + b) / 2)
-        good = _kl(mid, m, q) >= _LOG_WINDOW
+        good = _kl(mid, m, q) >= log_window
         b = np.where(good, mid, b)
         a = np.where(good, a, mid + 1)
     hi = np.where(ok, b, float(m))
-    # lower end: largest k <= floor(mu) with KL >= _LOG_WINDOW (or 0)
+    # lower end: largest k <= floor(mu) with KL >= log_window (or 0)
     a, b = np.zeros(q.shape), np.maximum(np.floor(mu), 0)
-    ok = _kl(np.zeros(q.shape), m, q) >= _LOG_WINDOW
+    ok = _kl(np.zeros(q.shape), m, q) >= log_window
     for _ in range(64):
         if np.all(b - a <= 0):
             break
         mid = np.ceil((a + b) / 2)
-        good = _kl(mid, m, q) >= _LOG_WINDOW
+        good = _kl(mid, m, q) >= log_window
         a = np.where(good, mid, a)
         b = np.where(good, b, mid - 1)
     lo = np.where(ok, a, 0.0)
@@ -220,13 +237,13 @@ def _windows(m: int, q: np.ndarray, cap: int | None = None) -> tuple[np.ndarray,
     return lo, hi
 
 
-def _band(trials: int, q: np.ndarray, cap: int):
+def _band(trials: int, q: np.ndarray, cap: int, log_window: float = _LOG_WINDOW):
     """CSR matrix ``T[x, y] = Bin(trials, q[x]).pmf(y)`` for ``y`` in the Chernoff window, ``y <= cap``."""
     from scipy import sparse
     from scipy.stats import binom
 
     rows = q.size
-    lo, hi = _windows(trials, q, cap)
+    lo, hi = _windows(trials, q, cap, log_window)
     length = np.maximum(hi - lo + 1, 0)
     indptr = np.concatenate([[0], np.cumsum(length)])
     total = int(indptr[-1])
@@ -342,12 +359,14 @@ def _tail_bound(x, b: float, d: float, s: int):
 
 
 def _backward(m: int, alpha: float, d_all: float, cap: int, steps: list[int], entropy: bool):
+    # full route (cap = m): windows to exp(-705); truncated: exp(-125) (the bracket carries the dropped mass)
     """Lower/upper vectors ``u_s`` on counts ``0..cap`` for each ``s`` in ``steps`` (and ``T^s f`` for the
     entropy function when asked; full route only). Returns ``{s: (L, U, E or None)}`` and the iterates."""
     from scipy.stats import binom
 
     q = (np.arange(cap + 1) + alpha) / d_all
-    band = _band(m, q, cap)
+    log_window, dropped = (_LOG_WINDOW, _DROPPED) if cap >= m else (_LOG_WINDOW_TRUNCATED, _DROPPED_TRUNCATED)
+    band = _band(m, q, cap, log_window)
     tail = binom.sf(cap, m, q) if cap < m else np.zeros(cap + 1)
     top = max(steps) if steps else 0
     bs, ds = _bound_iterates(m / d_all, alpha, top)
@@ -364,7 +383,7 @@ def _backward(m: int, alpha: float, d_all: float, cap: int, steps: list[int], en
             prev = s - 1
             bound_next = float(_tail_bound(cap + 1, bs[prev], ds[prev], prev)) if cap < m else 0.0
             h = band @ h
-            h[:, 1] += tail * bound_next + _DROPPED
+            h[:, 1] += tail * bound_next + dropped
             np.minimum(h[:, 1], 1.0, out=h[:, 1])
         if s in wanted:
             out[s] = (h[:, 0].copy(), h[:, 1].copy(), h[:, 2].copy() if entropy else None)
@@ -381,7 +400,8 @@ def _start_dot(m: int, p: np.ndarray, cap: int, vectors: dict, bs, ds, entropy: 
     lower = np.zeros((g, len(steps)))
     upper = np.zeros((g, len(steps)))
     ent = np.zeros((g, len(steps))) if entropy else None
-    lo, hi = _windows(m, p)
+    log_window, dropped = (_LOG_WINDOW, _DROPPED) if cap >= m else (_LOG_WINDOW_TRUNCATED, _DROPPED_TRUNCATED)
+    lo, hi = _windows(m, p, None, log_window)
     inside = lo <= cap
     hi_c = np.minimum(hi, cap)
     idx = np.flatnonzero(inside)
@@ -408,7 +428,7 @@ def _start_dot(m: int, p: np.ndarray, cap: int, vectors: dict, bs, ds, entropy: 
     for j, s in enumerate(steps):
         tail_b = np.where(inside, above * _tail_bound(cap + 1, bs[s], ds[s], s),
                           _tail_bound(lo, bs[s], ds[s], s)) if cap < m else 0.0
-        upper[:, j] += tail_b + _DROPPED
+        upper[:, j] += tail_b + dropped
         if s > 0:
             closed = np.exp(-ds[s] + m * np.log1p(-p * -np.expm1(-bs[s]))) + _DROPPED
             upper[:, j] = np.minimum(upper[:, j], closed)
