@@ -157,6 +157,8 @@ CASES = [
     ([0.2, 0.3, 0.5], 4, "accumulate", {}),
     ([0.1, 0.2, 0.7], 3, "accumulate", {"alpha": 0.7}),
     ([0.3, 0.7, 0.0], 3, "accumulate", {}),  # a category of probability 0
+    ([0.2, 0.3, 0.5], 3, "mix-fixed:1", {}),  # all real: marginally mix:1
+    ([0.2, 0.3, 0.5], 3, "mix:0", {"alpha": 0.2}),  # no real point: replace
 ]
 
 

@@ -712,14 +712,13 @@ def _joint_or_none(chain, gens) -> dict:
     from ..quantities import DISCRETE_QUANTITIES
 
     k, m = chain.size, chain.sample_size
-    try:
-        from ._categorical_joint import joint_exact_values, joint_state_count
+    from ._categorical_joint import joint_exact_values
 
-        joint_state_count(k, m)
-        return joint_exact_values(chain, gens)
+    try:
+        return joint_exact_values(chain, gens)  # raises ParameterError when the composition chain is too large
     except ParameterError as err:
-        why = (f"not exact: {chain.learner} couples the categories and the chain on compositions (K = {k}, "
-               f"M = {m}) is too large ({err}); Monte Carlo: --chains")
+        why = (f"not exact: {chain.learner} couples the categories, and the chain on compositions is too large "
+               f"at K = {k}, M = {m} ({err}); Monte Carlo: --chains")
     out = {"generations": gens.copy()}
     for key in DISCRETE_QUANTITIES:
         out[key] = None
