@@ -123,7 +123,7 @@ def run(args) -> int:
 
         values = discrete_exact_values(chain, gens)
         if args.bounds:
-            from ..numeric._categorical_bounds import bound_verdicts
+            from ..numeric import bound_verdicts
 
             checks = bound_verdicts(chain, gens, exact=values)
         exact = {q: _floats(values.get(q)) for q in DISCRETE_QUANTITIES}
