@@ -80,6 +80,13 @@ def _sequential_cumsum(x):
     return jax.lax.scan(body, jnp.zeros((), x.dtype), x)[1]
 
 
+def _div(a, b):
+    """``a / b`` for a scalar ``b``, as NumPy rounds it: XLA rewrites a division by a broadcast scalar as a
+    multiplication by its reciprocal (one more rounding), which moved top-k/top-p ties against
+    :meth:`DiscreteLearner.fit`; a broadcast hidden behind an optimization barrier keeps the true division."""
+    return a / jax.lax.optimization_barrier(jnp.broadcast_to(jnp.asarray(b, a.dtype), a.shape))
+
+
 def learner_map(learner, counts, real_counts=None, real_weight=None, *, dtype=jnp.float64):
     """The next model's probabilities ``(K,)`` from one chain's training ``counts (K,)``: the JAX twin of
     :meth:`theory.chain.DiscreteLearner.fit` (same steps in the same order: mixing, add-alpha, temperature in
@@ -97,24 +104,24 @@ def learner_map(learner, counts, real_counts=None, real_weight=None, *, dtype=jn
             ok = (rn > 0) & (cn > 0)
             safe_rn = jnp.where(rn > 0, rn, 1)
             safe_cn = jnp.where(cn > 0, cn, 1)
-            mixed = (real_weight * r / safe_rn + (1 - real_weight) * c / safe_cn) * total
+            mixed = (_div(real_weight * r, safe_rn) + _div((1 - real_weight) * c, safe_cn)) * total
             return _shape(learner, _smooth(learner, jnp.where(ok, mixed, r + c), total))
     return _shape(learner, _smooth(learner, c, c.sum()))
 
 
 def _smooth(learner, c, total):
     if learner.alpha == 0:
-        return c / total
-    return (c + learner.alpha) / (total + c.shape[0] * learner.alpha)
+        return _div(c, total)
+    return _div(c + learner.alpha, total + c.shape[0] * learner.alpha)
 
 
 def _shape(learner, p):
     size = p.shape[0]
     if learner.temperature != 1.0:
         positive = p > 0
-        logs = jnp.where(positive, jnp.log(jnp.where(positive, p, 1.0)) / learner.temperature, -jnp.inf)
+        logs = jnp.where(positive, _div(jnp.log(jnp.where(positive, p, 1.0)), learner.temperature), -jnp.inf)
         q = jnp.exp(logs - logs.max())
-        p = q / q.sum()
+        p = _div(q, q.sum())
     if learner.truncates(size):
         order = jnp.argsort(-p, stable=True)  # largest first, ties by the lower index (all zeros are -0.0: equal)
         keep_sorted = jnp.ones(size, bool)
@@ -126,7 +133,7 @@ def _shape(learner, p):
             keep_sorted = keep_sorted & (before < learner.top_p)
         keep = jnp.zeros(size, bool).at[order].set(keep_sorted)
         p = jnp.where(keep, p, 0.0)
-        p = p / p.sum()
+        p = _div(p, p.sum())
     return p
 
 
