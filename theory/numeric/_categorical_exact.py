@@ -41,7 +41,7 @@ so under every workflow :math:`c_1 \sim \mathrm{Bin}(M, p_0)`.
    :math:`E[s \bar C \mid C] = M\bar C(C + \alpha)/D_i` close the recursion on :math:`(EC, E\bar C, Y)`.
    Gini-Simpson is :math:`\sum_k E\pi_{n,k}(1-\pi_{n,k})` (:math:`\sum_k \pi_{n,k} = 1`).
 
-2. **Loss and fixation, replace** (the count chain :math:`c' \mid c \sim \mathrm{Bin}(M, (c+\alpha)/D)`, absorbing
+2. **Loss and fixation, replace** (and mix-fixed, part 3; the count chain :math:`c' \mid c \sim \mathrm{Bin}(M, (c+\alpha)/D)`, absorbing
    at 0 and ``M`` for the MLE). Backward equation: :math:`u_s(x) = P(c_{s+1} = 0 \mid c_1 = x)` is
    :math:`T^s 1_{\{0\}}`, and :math:`P(\text{lost at } n) = \sum_x \mathrm{Bin}(M, p_0)(x)\,u_{n-1}(x)`; one vector
    serves every distinct :math:`p_0`. Fixation is loss of the complement :math:`M - c`, itself the chain with
@@ -84,8 +84,19 @@ so under every workflow :math:`c_1 \sim \mathrm{Bin}(M, p_0)`.
    state, and :math:`p_0` enters the step: the law of :math:`c_n` is pushed forward for each distinct :math:`p_0`
    (the synthetic step as a banded matrix, then a convolution with the real pmf), full route only and while
    ``n (G nnz + (M + 1) sum_g w_g)`` stays below :data:`MIX_WORK_LIMIT`; else ``None`` ("Monte Carlo: --chains").
-   Mix with a real weight and mix-fixed: moments only (the state is not one count, or the fixed real draw is
-   shared across steps); loss, collapse and entropy ``None``.
+   Mix with a real weight and fresh real draws: moments only (the fit is not a function of one count); loss,
+   collapse and entropy ``None``.
+
+   **Mix-fixed** (plain or weighted fit): the real draw ``r`` is made once, so given ``r`` the synthetic count is
+   a Markov chain, :math:`s' \sim \mathrm{Bin}(S, \beta b s + \beta a r + \gamma)`, started from
+   :math:`\mathrm{Bin}(S, p_0)` (model 0 is the source). The category is lost (count 0 in the training set) only
+   if :math:`r = 0`, probability :math:`q_0^R`, and then :math:`s' \sim \mathrm{Bin}(S, (s + \alpha_1)/D_1)` with
+   :math:`D_1 = 1/(\beta b)`, :math:`\alpha_1 = \gamma D_1`: the replace chain's form with ``S`` trials, so
+   part 2 applies as it is (one backward vector, full on ``0..S`` when ``S <= MAX_SAMPLE_SIZE``, else truncated
+   with its bracket; :math:`\beta_1 = S/D_1 < 1` makes it subcritical). It holds everything only if
+   :math:`r = R`, probability :math:`p_0^R`, and then :math:`S - s` is the same chain with
+   :math:`\alpha_1 \to \bar\gamma D_1`, started from :math:`\mathrm{Bin}(S, q_0)`. E entropy: ``None`` (it needs
+   the count law for every value of ``r``).
 
 4. **Accumulate**: the pool keeps every point. MLE: a category absent from the first ``M`` real points has
    probability 0 forever and one present keeps a positive count, so :math:`P(\text{lost at } n \ge 1) = q_0^M`;
@@ -436,9 +447,26 @@ def _start_dot(m: int, p: np.ndarray, cap: int, vectors: dict, bs, ds, entropy: 
     return lower, upper, ent
 
 
-def _replace_chain(chain, p0, gens, cap: int, entropy: bool):
-    """Loss/fixation (lower, upper) and entropy per group under replace (module doc, part 2)."""
+def _chain_parameters(chain):
+    """``(trials, alpha_loss, alpha_fixed, D, log prefactor weights)`` of the count chain whose loss/fixation give
+    the category's: replace: ``c' ~ Bin(M, (c + alpha)/D)``; mix-fixed: the synthetic count given the fixed real
+    count 0 (loss) or ``R`` (fixation), ``s' ~ Bin(S, beta b s + gamma)`` (module doc, part 3)."""
     m, k, alpha = chain.sample_size, chain.size, chain.learner.alpha
+    d = m + k * alpha
+    if chain.workflow.kind != "mix-fixed":
+        return m, alpha, (k - 1) * alpha, d, 0
+    r = chain.real_count
+    s = m - r
+    w = chain.real_weight
+    b = 1.0 / m if w is None else (1.0 - w) / s
+    d1 = d / (m * b)  # 1 / (beta b)
+    return s, alpha * d1 / d, (k - 1) * alpha * d1 / d, d1, r
+
+
+def _replace_chain(chain, p0, gens, cap: int, entropy: bool):
+    """Loss/fixation (lower, upper) and entropy per group under replace, and loss/fixation under mix-fixed
+    (module doc, parts 2 and 3)."""
+    m, alpha, alpha_fixed, d_all, r = _chain_parameters(chain)
     positive = sorted({int(n) - 1 for n in gens if n > 0})
     shape = (p0.size, gens.size)
     res = {name: np.zeros(shape) for name in ("lost_lo", "lost_hi", "fixed_lo", "fixed_hi")}
@@ -449,15 +477,20 @@ def _replace_chain(chain, p0, gens, cap: int, entropy: bool):
         res["entropy"][:, gens == 0] = -np.where(p0 > 0, p0 * np.log(np.where(p0 > 0, p0, 1.0)), 0.0)[:, None]
     if not positive:
         return res
-    d_all = m + k * alpha
     vec, bs, ds = _backward(m, alpha, d_all, cap, positive, entropy)
     lo, hi, ent = _start_dot(m, p0, cap, vec, bs, ds, entropy)
-    if alpha == 0:
+    if alpha_fixed == alpha:
         flo, fhi, _ = _start_dot(m, 1.0 - p0, cap, vec, bs, ds, False)
     else:
-        # complement chain: M - c ~ Bin(M, (M - c + (K - 1) alpha) / D)
-        vec_c, bs_c, ds_c = _backward(m, (k - 1) * alpha, d_all, cap, positive, False)
+        # complement chain: M - c ~ Bin(M, (M - c + (K - 1) alpha) / D) (replace)
+        vec_c, bs_c, ds_c = _backward(m, alpha_fixed, d_all, cap, positive, False)
         flo, fhi, _ = _start_dot(m, 1.0 - p0, cap, vec_c, bs_c, ds_c, False)
+    if r:
+        # mix-fixed: lost needs the fixed real count 0 (probability q0^R), fixed needs it R (p0^R)
+        with np.errstate(divide="ignore"):
+            miss = np.exp(r * np.log1p(-p0))[:, None]
+            hit = np.exp(r * np.log(p0))[:, None]
+        lo, hi, flo, fhi = lo * miss, hi * miss, flo * hit, fhi * hit
     for j, n in enumerate(gens):
         if n == 0:
             continue
@@ -586,11 +619,12 @@ class CategoryExact:
 
 def _truncation(chain, gens) -> int | None:
     """Starting ``C`` for the truncated route, or ``None`` when it would exceed :data:`MAX_TRUNCATION`."""
-    m, k, alpha = chain.sample_size, chain.size, chain.learner.alpha
+    m, alpha, _, d, _ = _chain_parameters(chain)
+    k = chain.size
     top = int(gens.max())
     if top <= 1:
         return min(m, 64)
-    bs, _ = _bound_iterates(m / (m + k * alpha), max(alpha, (k - 1) * alpha), top - 1)
+    bs, _ = _bound_iterates(m / d, alpha, top - 1)
     b = bs[top - 1]
     if not b > 0:
         return None
@@ -632,38 +666,52 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
     smoothing = " (add-alpha: 'lost' is count 0 in the training set, 'collapsed' all of it in one category)" if alpha else ""
     if truncation is not None:
         truncation = check_integer("truncation", truncation, minimum=1)
-    if kind == "replace":
-        if m <= MAX_SAMPLE_SIZE and truncation is None:
-            res = _replace_chain(chain, p0, gens, m, True)
+    if kind in ("replace", "mix-fixed"):
+        fixed_mix = kind == "mix-fixed"
+        trials = _chain_parameters(chain)[0]
+        if fixed_mix:
+            label = (f"mix-fixed: the synthetic count chain (S = {trials} draws) given the fixed real count 0 (loss, "
+                     f"times q0^R) or R = {r} (collapse, times p0^R)")
+        else:
+            label = "replace: the count chain"
+        if trials <= MAX_SAMPLE_SIZE and truncation is None:
+            res = _replace_chain(chain, p0, gens, trials, not fixed_mix)
             lost, fixed, entropy = res["lost_lo"], res["fixed_lo"], res["entropy"]
-            notes["method"] = (f"replace: full count chain on 0..M (M = {m}), backward equation, {p0.size} distinct "
+            notes["method"] = (f"{label}, in full on 0..{trials}, backward equation, {p0.size} distinct "
                                f"probabilities; window mass dropped < 2e-304 per step; moments by the exact linear "
                                f"recursion{smoothing}")
         else:
             cap = _truncation(chain, gens) if truncation is None else truncation
-            if cap is None:
-                notes["lost"] = notes["fixed"] = (
-                    f"not exact here: the truncation bound needs more than {MAX_TRUNCATION} counts for generation "
-                    f"{int(gens.max())}; Monte Carlo: --chains")
-                notes["method"] = "moments by the exact linear recursion"
-            else:
+            if cap is None and fixed_mix:
+                cap = min(trials, MAX_TRUNCATION // 4)  # subcritical chain: start here and let the bracket decide
+            widths = math.inf
+            if cap is not None:
                 for attempt in range(3):
-                    cap = min(cap, m)
+                    cap = min(cap, trials)
                     res = _replace_chain(chain, p0, gens, cap, False)
                     widths = _relative_widths(res, p0, mult)
-                    if widths <= 1e-15 or cap >= m or 2 * cap > MAX_TRUNCATION or attempt == 2 or truncation:
+                    if widths <= 1e-15 or cap >= trials or 2 * cap > MAX_TRUNCATION or attempt == 2 or truncation:
                         break
                     cap *= 2
+            if cap is None or (widths > 1e-6 and truncation is None):
+                notes["lost"] = notes["fixed"] = (
+                    f"not exact here: the truncated chain's bracket at generation {int(gens.max())} needs more than "
+                    f"{MAX_TRUNCATION} counts; Monte Carlo: --chains")
+                notes["method"] = f"moments by the exact linear recursion{smoothing}"
+            else:
                 lost, fixed = res["lost_lo"], res["fixed_lo"]
                 lost_b = (res["lost_lo"], res["lost_hi"])
                 fixed_b = (res["fixed_lo"], res["fixed_hi"])
                 notes["method"] = (
-                    f"replace: count chain truncated at C = {cap} of M = {m} with the proved bracket "
-                    f"(iterates of g(x) = 1 - exp(-x)); value = lower end, exact to within the reported bounds "
-                    f"(largest relative width {widths:.1e}); {p0.size} distinct probabilities; moments by the exact "
-                    f"linear recursion{smoothing}")
+                    f"{label}, truncated at C = {cap} of {trials} with the proved bracket (iterates of "
+                    f"g(x) = 1 - exp(-x)); value = lower end, exact to within the reported bounds (largest relative "
+                    f"width {widths:.1e}); {p0.size} distinct probabilities; moments by the exact linear "
+                    f"recursion{smoothing}")
             notes["entropy"] = (f"not exact for M > {MAX_SAMPLE_SIZE} (the truncated chain does not carry the "
                                 "whole count law); Monte Carlo: --chains")
+        if fixed_mix:
+            notes["entropy"] = ("not exact for mix-fixed (E entropy needs the count law for every value of the fixed "
+                                "real count); Monte Carlo: --chains")
     elif kind == "mix" and chain.real_weight is None:
         top = int(gens.max())
         if m <= MAX_SAMPLE_SIZE and _mix_work(chain, p0, top) <= MIX_WORK_LIMIT:
@@ -682,8 +730,7 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
         notes["method"] = ("accumulate: closed forms (a category's pool count is 0, or all of the pool, iff the "
                            f"first M points and every later step's draws say so); moments by the exact recursion{smoothing}")
     else:
-        what = "mix-fixed (the fixed real draw is shared across steps)" if kind == "mix-fixed" else \
-            "mix with a real weight (the fit is not a function of one count)"
+        what = "mix with a real weight and fresh real draws (the fit is not a function of one count)"
         why = f"not exact for {what}; Monte Carlo: --chains"
         notes["lost"] = notes["fixed"] = notes["entropy"] = why
         notes["method"] = f"moments by the exact linear recursion ({what}){smoothing}"
