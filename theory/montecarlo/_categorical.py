@@ -91,8 +91,18 @@ def _stirling_tail(k):
     return jnp.where(small, table[kk.astype(jnp.int32)], series)
 
 
+def _uniforms(key):
+    """``draw(i, shape)``: float64 uniforms on [0, 1) from ``fold_in(key, i)``; with a batch of keys ``(B,)``, row
+    ``b`` of the ``(B, ...)`` result comes from key ``b`` alone (so a chain's numbers do not depend on its batch)."""
+    if key.shape == ():
+        return lambda i, shape: jax.random.uniform(jax.random.fold_in(key, i), shape, jnp.float64)
+    return lambda i, shape: jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(k, i), shape[1:],
+                                                                   jnp.float64))(key)
+
+
 def binomial(key, count, prob):
     r"""Exact ``Binomial(count, prob)`` draws, elementwise (float64 ``count`` and ``prob``, same shape; float64 out).
+    ``key``: one key, or a batch ``(B,)`` of keys for arrays of shape ``(B, ...)`` (row ``b`` drawn with key ``b``).
 
     ``q = min(prob, 1 - prob)``; where ``count q < 10`` by inversion: one uniform ``u``, then the smallest ``k``
     with ``F(k) >= u``, the pmf stepped by ``pmf(k + 1) = pmf(k) (n - k) q / ((k + 1)(1 - q))`` from
@@ -108,8 +118,9 @@ def binomial(key, count, prob):
     q = jnp.clip(q, 0.0, 0.5)
     use_btrs = count * q >= INVERSION_MEAN
 
+    draw = _uniforms(key)
     # --- inversion
-    u = jax.random.uniform(jax.random.fold_in(key, 0), count.shape, count.dtype)
+    u = draw(0, count.shape)
     n_inv = jnp.where(use_btrs, 0.0, count)
     ratio = q / (1.0 - q)
     pmf0 = jnp.exp(n_inv * jnp.log1p(-q))
@@ -144,10 +155,9 @@ def binomial(key, count, prob):
 
     def btrs_body(st):
         i, k_out, accepted = st
-        ki = jax.random.fold_in(key, i + 1)
-        uv = jax.random.uniform(ki, (2,) + count.shape, count.dtype)
-        uu = uv[0] - 0.5
-        v = uv[1]
+        uv = draw(i + 1, count.shape + (2,))
+        uu = uv[..., 0] - 0.5
+        v = uv[..., 1]
         us = 0.5 - jnp.abs(uu)
         accept1 = (us >= 0.07) & (v <= v_r)
         k = jnp.floor((2 * a / us + b) * uu + c)
@@ -165,34 +175,64 @@ def binomial(key, count, prob):
 
 
 def tree_sums(p):
-    """The levels of the binary tree of partial sums of ``p (K,)`` padded with zeros to ``2**L >= K``: a list of
-    ``L + 1`` arrays, level ``l`` of length ``2**l`` (level ``L`` is the padded ``p``)."""
+    """The levels of the binary tree of partial sums of ``p (..., K)`` padded with zeros to ``2**L >= K``: a list
+    of ``L + 1`` arrays, level ``l`` of shape ``(..., 2**l)`` (level ``L`` is the padded ``p``)."""
     size = p.shape[-1]
     depth = max(1, (size - 1).bit_length())
-    levels = [jnp.pad(p, (0, 2**depth - size))]
+    levels = [jnp.pad(p, [(0, 0)] * (p.ndim - 1) + [(0, 2**depth - size)])]
     for _ in range(depth):
-        levels.append(levels[-1].reshape(-1, 2).sum(axis=1))
+        levels.append(levels[-1].reshape(*p.shape[:-1], -1, 2).sum(axis=-1))
     return levels[::-1]
 
 
+#: The last levels of the tree (the widest) are unrolled, each its own compiled binomial; the levels above them
+#: share one compiled binomial in a ``fori_loop`` on arrays of the width of the first unrolled level (at least
+#: :data:`LOOPED_WIDTH`). Compiling a binomial costs seconds on a CPU, so a fully unrolled tree of K = 1e5 (17 levels)
+#: took minutes to compile; this way any K compiles at most 4 binomials, for at most 1.75x the binomial draws of
+#: the full unroll (and a tree of K <= 64 one binomial).
+UNROLLED_LEVELS = 3
+LOOPED_WIDTH = 64
+
+
 def multinomial(key, p, count, *, levels=None):
-    r"""Counts (int32, ``(K,)``) of ``count`` draws from the weights ``p (K,)`` (non-negative, not all zero; they
-    need not sum to 1), exactly, in ``O(K)`` work and memory whatever ``count``.
+    r"""Counts (int32) of ``count`` draws from the weights ``p`` (non-negative, not all zero; they need not sum to
+    1), exactly, in ``O(K)`` work and memory whatever ``count``: ``p (K,)`` with one key, or ``p (B, K)`` with a
+    batch of keys ``(B,)`` and ``count`` a scalar or ``(B,)`` (row ``b`` drawn with key ``b`` alone).
 
     A binary tree of conditional binomials: the ``n`` draws that fall in a node split between its halves as
     ``Binomial(n, s_left / (s_left + s_right))`` (``s`` the halves' weights), which is the multinomial law
     (the conditional law of one part of a multinomial given the node's total). ``L = ceil(log2 K)`` levels of
     :func:`binomial`, all in float64; a zero weight gets zero draws exactly. ``levels``: :func:`tree_sums` of ``p``
-    when it is fixed (the source, under ``mix``), to skip recomputing it. ``count`` may be traced (a scalar).
+    when ``p`` is one fixed vector (the source, under ``mix``), to skip recomputing it. Level ``l`` draws with
+    ``fold_in(key, l)`` (the same numbers whichever levels are looped or unrolled).
     """
-    size = p.shape[-1]
+    single = key.shape == ()
+    if single:
+        key = key[None]
+        p = p[None]
+    batch, size = key.shape[0], p.shape[-1]
     if levels is None:
         levels = tree_sums(p.astype(jnp.float64))
-    n = jnp.reshape(jnp.asarray(count, jnp.float64), (1,))
-    for level in range(1, len(levels)):
-        halves = levels[level].astype(jnp.float64).reshape(-1, 2)
-        node = halves[:, 0] + halves[:, 1]
-        q = jnp.where(node > 0, halves[:, 0] / jnp.where(node > 0, node, 1.0), 0.0)
-        left = binomial(jax.random.fold_in(key, level), n, jnp.clip(q, 0.0, 1.0))
-        n = jnp.stack([left, n - left], axis=1).reshape(-1)
-    return n[:size].astype(jnp.int32)
+    levels = [jnp.broadcast_to(level.astype(jnp.float64), (batch, level.shape[-1])) for level in levels]
+    depth = len(levels) - 1
+    looped = max(0, depth - UNROLLED_LEVELS, min(depth, LOOPED_WIDTH.bit_length() - 1))
+    n = jnp.broadcast_to(jnp.asarray(count, jnp.float64), (batch,))[:, None]
+
+    def split(level, n, halves):
+        node = halves[..., 0] + halves[..., 1]
+        q = jnp.where(node > 0, halves[..., 0] / jnp.where(node > 0, node, 1.0), 0.0)
+        left = binomial(jax.vmap(jax.random.fold_in, (0, None))(key, level), n, jnp.clip(q, 0.0, 1.0))
+        return jnp.stack([left, n - left], axis=-1).reshape(batch, -1)
+
+    if looped:
+        width = 2**looped  # nodes at level `looped`; level l < looped holds its 2**l nodes first, zeros after
+        table = jnp.stack([jnp.pad(levels[level], ((0, 0), (0, width - 2**level))) for level in range(1, looped + 1)])
+
+        def body(i, n):
+            return split(i + 1, n[:, : width // 2], table[i].reshape(batch, -1, 2))
+
+        n = jax.lax.fori_loop(0, looped, body, jnp.pad(n, ((0, 0), (0, width - 1))))
+    for level in range(looped + 1, depth + 1):
+        n = split(level, n, levels[level].reshape(batch, -1, 2))
+    counts = n[:, :size].astype(jnp.int32)
+    return counts[0] if single else counts

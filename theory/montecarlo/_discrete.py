@@ -154,38 +154,44 @@ class _Static:
     track: bool
 
 
-def _step(cfg: _Static, p0, p0_levels, state, chain_key, real_key, step):
-    """``(p, train, extra) -> (p', train', extra')`` for one chain at step ``step``."""
+def _step(cfg: _Static, p0, p0_levels, state, chain_keys, real_keys, step):
+    """``(p, train, extra) -> (p', train', extra')`` for a block of chains (arrays ``(B, K)``, keys ``(B,)``) at
+    step ``step``; the multinomials are drawn batched (row ``b`` with chain ``b``'s key alone), the learner map is
+    vmapped."""
     p, train, extra = state
     dtype = jnp.dtype(cfg.dtype)
-    key = jax.random.fold_in(chain_key, step)
+    keys = jax.vmap(jax.random.fold_in, (0, None))(chain_keys, step)
     m, r = cfg.sample_size, cfg.real_count
+    fit = jax.vmap(lambda c: learner_map(cfg.learner, c, dtype=dtype))
     if cfg.kind == "replace":
-        counts = multinomial(key, p, m)
-        return learner_map(cfg.learner, counts, dtype=dtype), counts, extra
+        counts = multinomial(keys, p, m)
+        return fit(counts), counts, extra
     if cfg.kind == "accumulate":
-        pool = extra + multinomial(key, p, m).astype(extra.dtype)
-        return learner_map(cfg.learner, pool, dtype=dtype), pool, pool
+        pool = extra + multinomial(keys, p, m).astype(extra.dtype)
+        return fit(pool), pool, pool
     # mix, mix-fixed
     if cfg.kind == "mix":
-        real = multinomial(jax.random.fold_in(key, 1), p0, r, levels=p0_levels)
+        real_step_keys = jax.vmap(jax.random.fold_in, (0, None))(keys, 1)
+        real = multinomial(real_step_keys, jnp.broadcast_to(p0, p.shape), r, levels=p0_levels)
     else:
         real = extra
-    synthetic = multinomial(jax.random.fold_in(key, 0), p, m - r)
-    new_p = learner_map(cfg.learner, synthetic, real, cfg.real_weight, dtype=dtype)
+    synthetic = multinomial(jax.vmap(jax.random.fold_in, (0, None))(keys, 0), p, m - r)
+    new_p = jax.vmap(lambda s, q: learner_map(cfg.learner, s, q, cfg.real_weight, dtype=dtype))(synthetic, real)
     return new_p, synthetic + real, extra
 
 
-def _init(cfg: _Static, p0, p0_levels, real_key):
+def _init(cfg: _Static, p0, p0_levels, real_keys):
     dtype = jnp.dtype(cfg.dtype)
-    p = p0.astype(dtype)
-    train = (p0 > 0).astype(jnp.int64 if cfg.kind == "accumulate" else jnp.int32)  # generation 0: lost iff p_0 = 0
+    batch = real_keys.shape[0]
+    p = jnp.broadcast_to(p0.astype(dtype), (batch, cfg.size))
+    # generation 0: lost iff p_0 = 0 (the indicator stands for "training counts")
+    train = jnp.broadcast_to((p0 > 0).astype(jnp.int64 if cfg.kind == "accumulate" else jnp.int32), (batch, cfg.size))
     if cfg.kind == "accumulate":
-        extra = jnp.zeros(cfg.size, jnp.int64)
+        extra = jnp.zeros((batch, cfg.size), jnp.int64)
     elif cfg.kind == "mix-fixed":
-        extra = multinomial(real_key, p0, cfg.real_count, levels=p0_levels)
+        extra = multinomial(real_keys, jnp.broadcast_to(p0, (batch, cfg.size)), cfg.real_count, levels=p0_levels)
     else:
-        extra = jnp.zeros(0, jnp.int32)
+        extra = jnp.zeros((batch, 0), jnp.int32)
     return p, train, extra
 
 
@@ -227,9 +233,9 @@ def _moments(x, valid, count):
 @functools.lru_cache(maxsize=32)
 def _build(cfg: _Static, block: int, slots: int, length: int):
     """``(init, segment)`` jitted for a block of ``block`` chains and segments of ``length`` steps."""
-    vstep = jax.vmap(functools.partial(_step, cfg), in_axes=(None, None, 0, 0, 0, None))
+    vstep = functools.partial(_step, cfg)
     vvalues = jax.vmap(functools.partial(_values, cfg), in_axes=(None, None, 0))
-    vinit = jax.vmap(functools.partial(_init, cfg), in_axes=(None, None, 0))
+    vinit = functools.partial(_init, cfg)
 
     def record(carry, slot, valid, count, p0, group_id):
         state, whole, groups, traj = carry
