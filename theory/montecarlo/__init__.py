@@ -26,10 +26,10 @@ from ._summary import SimulationResult as SimulationResult
 from ._verify_discrete import verify_discrete as verify_discrete
 
 __all__ = [
-    "DiscreteSimulation",
     "GMM",
     "MODES",
     "QUANTITIES",
+    "DiscreteSimulation",
     "SimulationResult",
     "chain_mesh",
     "fit_em",

@@ -10,6 +10,11 @@ Gini-Simpson diversity is ``E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{
 * :func:`wright_fisher` runs the chains over generations and returns per-generation summaries;
 * :func:`categorical_chain` runs the chains and, with an independent key, one generation's survival indicators,
   in one compiled program.
+
+These three (the figure ``f6_discrete``'s, unchanged) draw ``M + 1`` exponentials per chain and generation. The
+discrete engine (:func:`theory.montecarlo.simulate_discrete`) uses instead :func:`multinomial`, a binary tree of
+conditional binomials (:func:`binomial`: inversion or BTRS, exact) whose work and memory are ``O(K)`` per chain
+whatever ``M`` (``M`` up to ``2**31 - 1``).
 """
 
 from __future__ import annotations
@@ -126,7 +131,7 @@ def binomial(key, count, prob):
     pmf0 = jnp.exp(n_inv * jnp.log1p(-q))
 
     def inv_cond(c):
-        k, pmf, cdf = c
+        k, _, cdf = c
         return jnp.any((u > cdf) & (k < n_inv))
 
     def inv_body(c):

@@ -158,7 +158,7 @@ def _step(cfg: _Static, p0, p0_levels, state, chain_keys, real_keys, step):
     """``(p, train, extra) -> (p', train', extra')`` for a block of chains (arrays ``(B, K)``, keys ``(B,)``) at
     step ``step``; the multinomials are drawn batched (row ``b`` with chain ``b``'s key alone), the learner map is
     vmapped."""
-    p, train, extra = state
+    p, _, extra = state
     dtype = jnp.dtype(cfg.dtype)
     keys = jax.vmap(jax.random.fold_in, (0, None))(chain_keys, step)
     m, r = cfg.sample_size, cfg.real_count
