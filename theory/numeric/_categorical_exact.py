@@ -637,8 +637,9 @@ def _truncation(chain, gens) -> int | None:
 def category_exact(chain, generations, *, truncation: int | None = None) -> CategoryExact:
     """Exact per-category laws of a per-category discrete chain (module doc).
 
-    ``truncation``: force the truncated route (replace) with counts ``0..truncation`` whatever ``M`` (a check of
-    the bracket against the full route; by default the full route for ``M <= MAX_SAMPLE_SIZE``).
+    ``truncation``: force the truncated route (replace, mix-fixed; ignored otherwise) with counts ``0..truncation``
+    whatever ``M`` (a check of the bracket against the full route; by default the full route for
+    ``M <= MAX_SAMPLE_SIZE``).
 
     >>> from theory.chain import DiscreteChain
     >>> r = category_exact(DiscreteChain("1,1", 2), [0, 1, 2])
