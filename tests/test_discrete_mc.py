@@ -21,7 +21,7 @@ from scipy import stats
 from theory import ParameterError
 from theory.chain import DiscreteChain, DiscreteLearner
 from theory.montecarlo import learner_map, simulate_discrete, verify_discrete
-from theory.montecarlo._categorical import binomial, multinomial
+from theory.montecarlo._categorical import binomial, inversion_multinomial, multinomial
 
 BUDGET = 1e-4
 
@@ -78,20 +78,29 @@ def test_binomial_pmf_chi_square(n, q):
     assert stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue > BUDGET / 3
 
 
-def test_multinomial_exact_pmf_tiny():
-    """M = 4 draws over K = 3 (one of weight 0 padded in to make K a non-power of two: 4 categories): the 15
-    compositions' frequencies against the multinomial pmf, chi-square (p > 1e-4); the zero category never drawn."""
-    p = np.array([0.5, 0.3, 0.0, 0.2])
+@pytest.mark.parametrize("sampler", ["tree", "inversion"])
+def test_multinomial_exact_pmf_tiny(sampler):
+    """M = 4 draws over K = 4 with a zero weight among them (and one first, for the inversion's u = 1 - U): the 15
+    compositions' frequencies against the multinomial pmf, chi-square (p > 1e-4 / 2); zero categories never
+    drawn. Both samplers."""
+    p = np.array([0.0, 0.5, 0.3, 0.0, 0.2])[1:] if sampler == "tree" else np.array([0.5, 0.3, 0.0, 0.2])
     m, n_draws = 4, 100_000
+    keys = _keys(1, n_draws)
     with jax.enable_x64(True):
-        counts = np.asarray(jax.jit(jax.vmap(lambda k: multinomial(k, jnp.asarray(p), m)))(_keys(1, n_draws)))
+        if sampler == "tree":
+            counts = np.asarray(jax.jit(jax.vmap(lambda k: multinomial(k, jnp.asarray(p), m)))(keys))
+        else:
+            zero_first = jnp.broadcast_to(jnp.asarray(np.concatenate([[0.0], p])), (n_draws, 5))
+            counts = np.asarray(jax.jit(lambda k: inversion_multinomial(k, zero_first, m))(keys))
+            assert np.all(counts[:, 0] == 0)
+            counts = counts[:, 1:]
     assert counts.dtype == np.int32
     assert np.all(counts.sum(1) == m) and np.all(counts[:, 2] == 0)
     comps = [c for c in itertools.product(range(m + 1), repeat=3) if sum(c) == m]
     index = {c: i for i, c in enumerate(comps)}
     observed = np.bincount([index[tuple(c)] for c in counts[:, [0, 1, 3]]], minlength=len(comps))
     expected = np.array([stats.multinomial.pmf(c, m, p[[0, 1, 3]]) for c in comps]) * n_draws
-    assert stats.chisquare(observed, expected).pvalue > BUDGET
+    assert stats.chisquare(observed, expected).pvalue > BUDGET / 2
 
 
 def test_multinomial_moments_large_m():
@@ -172,15 +181,17 @@ def _z(sim, key, i, exact):
     return (sim.mean[key][i] - exact) / sim.se[key][i]
 
 
-def test_replace_first_generation_and_gini_simpson_identity():
-    """Replace, MLE, zipf:1:30, M = 15: E surviving_1 = sum_k 1 - (1 - p_k)^M, P(lost_1,k) = (1 - p_k)^M per
-    group, E p_{n,k} = p_{0,k}, and the Wright-Fisher identity E GS_n = (1 - 1/M)^n GS_0 at n = 1, 4; Bonferroni
-    over all the checks."""
+@pytest.mark.parametrize("sampler", ["tree", "inversion"])
+def test_replace_first_generation_and_gini_simpson_identity(sampler):
+    """Replace, MLE, zipf:1:30, M = 15, each sampler: E surviving_1 = sum_k 1 - (1 - p_k)^M, P(lost_1,k) =
+    (1 - p_k)^M per group, E p_{n,k} = p_{0,k}, and the Wright-Fisher identity E GS_n = (1 - 1/M)^n GS_0 at
+    n = 1, 4; Bonferroni over all the checks (1e-4 / 2 per sampler)."""
     chain = DiscreteChain("zipf:1:30", 15)
     p, m = chain.probabilities, 15
     gens = [0, 1, 4]
-    sim = simulate_discrete(chain, gens, chains=3000, seed=1)
-    bound = _z_bound(3 + 2 * 30)
+    sim = simulate_discrete(chain, gens, chains=3000, seed=1, sampler=sampler)
+    assert sampler in sim.notes["method"]
+    bound = _z_bound(3 + 2 * 30, BUDGET / 2)
     assert sim.mean["surviving_mean"][0] == 30 and sim.se["surviving_mean"][0] == 0
     assert abs(_z(sim, "surviving_mean", 1, np.sum(1 - (1 - p) ** m))) < bound
     gs0 = 1 - np.dot(p, p)
@@ -234,9 +245,11 @@ def test_smoothing_counts_lost_in_the_training_set():
 
 
 def test_top_k_one_collapses_at_once():
-    """top-k 1: model 1 is one category, so every chain has collapsed from generation 1 on (deterministic)."""
-    chain = DiscreteChain("zipf:1:10", 5, learner=DiscreteLearner(top_k=1))
+    """top-k 1: model 1 is one category, so every chain has collapsed from generation 1 on (deterministic; the tree
+    sampler at M = 10**7)."""
+    chain = DiscreteChain("zipf:1:10", 10**7, learner=DiscreteLearner(top_k=1))
     sim = simulate_discrete(chain, [0, 1, 3], chains=16, seed=5)
+    assert "tree" in sim.notes["method"]
     assert sim.mean["collapse_probability"].tolist() == [0.0, 1.0, 1.0]
     assert sim.mean["surviving_mean"].tolist() == [10.0, 1.0, 1.0]
     assert sim.mean["gini_simpson_mean"][1:].tolist() == [0.0, 0.0]
@@ -279,6 +292,7 @@ def test_float32_runs():
     ({"seed": -1}, "seed"),
     ({"seed": "a"}, "seed"),
     ({"block_elements": 0}, "block_elements"),
+    ({"sampler": "exp"}, "sampler"),
     ({"chain": "zipf:1:10"}, "chain"),
     ({"memory_limit": 1000}, "source"),
 ])

@@ -49,7 +49,7 @@ import numpy as np
 from .._errors import ParameterError, check_integer
 from ..chain import DiscreteChain, check_generations
 from ..quantities import DISCRETE_QUANTITIES
-from ._categorical import multinomial, tree_sums
+from ._categorical import multinomial, inversion_multinomial, tree_sums
 from ._summary import merge_moments
 
 __all__ = ["DEFAULT_BLOCK_ELEMENTS", "DiscreteSimulation", "learner_map", "simulate_discrete"]
@@ -63,6 +63,15 @@ DEFAULT_BLOCK_ELEMENTS = 2**22
 _ARRAYS_PER_CHAIN = 24
 
 GROUP_STATS = ("mean", "heterozygosity", "lost", "fixed")
+
+#: ``sampler="auto"`` draws ``M`` points over ``K`` categories one by one by inversion (``O(M log K)`` per chain) when
+#: ``M + 1 <= INVERSION_RATIO * K'`` (``K'`` = ``K`` padded to a power of two), else by the conditional-binomial tree
+#: (``O(K)``). Measured on this project's 2-core CPU (``/tmp/h2_sampbench.py`` in the session report, 8 chains, ms per
+#: chain and draw, tree / inversion): see the session report; the old exponential-spacings sampler measured 2.1 ms
+#: (K = 1e4, M = 1e5) and 8.8 ms (K = 1e5, M = 1e5) against the tree's 7.6 and 144. Both samplers are exact.
+INVERSION_RATIO = 16
+
+SAMPLERS = ("auto", "tree", "inversion")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,6 +161,24 @@ class _Static:
     dtype: str
     groups: int
     track: bool
+    sampler: str
+
+
+def uses_inversion(sample_size: int, size: int, sampler: str = "auto") -> bool:
+    """Whether ``sample_size`` draws over ``size`` categories use :func:`inversion_multinomial` (``"auto"``: when
+    ``M + 1 <= INVERSION_RATIO * 2**ceil(log2 K)``, where it was measured faster) rather than the tree."""
+    if sampler != "auto":
+        return sampler == "inversion"
+    return sample_size + 1 <= INVERSION_RATIO * 2 ** max(1, (size - 1).bit_length())
+
+
+def _draw(cfg: _Static, keys, p, n, *, levels=None):
+    """Counts ``(B, K)`` int32 of ``n`` (static) draws from each row of ``p``, chain ``b`` with key ``b`` alone."""
+    if n == 0:
+        return jnp.zeros(p.shape, jnp.int32)
+    if uses_inversion(n, cfg.size, cfg.sampler):
+        return inversion_multinomial(keys, p, n)
+    return multinomial(keys, p, n, levels=levels)
 
 
 def _step(cfg: _Static, p0, p0_levels, state, chain_keys, real_keys, step):
@@ -164,18 +191,18 @@ def _step(cfg: _Static, p0, p0_levels, state, chain_keys, real_keys, step):
     m, r = cfg.sample_size, cfg.real_count
     fit = jax.vmap(lambda c: learner_map(cfg.learner, c, dtype=dtype))
     if cfg.kind == "replace":
-        counts = multinomial(keys, p, m)
+        counts = _draw(cfg, keys, p, m)
         return fit(counts), counts, extra
     if cfg.kind == "accumulate":
-        pool = extra + multinomial(keys, p, m).astype(extra.dtype)
+        pool = extra + _draw(cfg, keys, p, m).astype(extra.dtype)
         return fit(pool), pool, pool
     # mix, mix-fixed
     if cfg.kind == "mix":
         real_step_keys = jax.vmap(jax.random.fold_in, (0, None))(keys, 1)
-        real = multinomial(real_step_keys, jnp.broadcast_to(p0, p.shape), r, levels=p0_levels)
+        real = _draw(cfg, real_step_keys, jnp.broadcast_to(p0, p.shape), r, levels=p0_levels)
     else:
         real = extra
-    synthetic = multinomial(jax.vmap(jax.random.fold_in, (0, None))(keys, 0), p, m - r)
+    synthetic = _draw(cfg, jax.vmap(jax.random.fold_in, (0, None))(keys, 0), p, m - r)
     new_p = jax.vmap(lambda s, q: learner_map(cfg.learner, s, q, cfg.real_weight, dtype=dtype))(synthetic, real)
     return new_p, synthetic + real, extra
 
@@ -189,7 +216,8 @@ def _init(cfg: _Static, p0, p0_levels, real_keys):
     if cfg.kind == "accumulate":
         extra = jnp.zeros((batch, cfg.size), jnp.int64)
     elif cfg.kind == "mix-fixed":
-        extra = multinomial(real_keys, jnp.broadcast_to(p0, (batch, cfg.size)), cfg.real_count, levels=p0_levels)
+        extra = _draw(cfg, real_keys, jnp.broadcast_to(p0, (batch, cfg.size)), cfg.real_count,
+                      levels=p0_levels)
     else:
         extra = jnp.zeros((batch, 0), jnp.int32)
     return p, train, extra
@@ -340,7 +368,8 @@ def _groups(p0: np.ndarray):
 
 
 def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", progress=False, track_chain=False,
-                      block_elements: int = DEFAULT_BLOCK_ELEMENTS, memory_limit: int | None = None):
+                      block_elements: int = DEFAULT_BLOCK_ELEMENTS, memory_limit: int | None = None,
+                      sampler: str = "auto"):
     """Monte Carlo of ``chains`` independent runs of the discrete chain ``chain``, reported at ``generations``.
 
     Parameters
@@ -364,6 +393,10 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
         memory bound: chains per block x padded categories ``2**ceil(log2 K)`` at most this (at least one chain).
     memory_limit:
         bytes a block, the group summaries and ``first_chain`` may take (default half the machine's memory).
+    sampler:
+        ``"auto"`` (default), ``"tree"`` (:func:`._categorical.multinomial`, ``O(K)`` per chain and draw of ``M``)
+        or ``"inversion"`` (:func:`._categorical.inversion_multinomial`, ``O(M log K)``); both exact, so they
+        differ only in speed (and in the numbers a seed gives); ``"auto"`` picks by :data:`INVERSION_RATIO`.
 
     Returns
     -------
@@ -386,6 +419,8 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
         raise ParameterError("dtype", "'float64' or 'float32'", dtype)
     dtype = np.dtype(dtype).name
     block_elements = check_integer("block_elements", block_elements, minimum=1)
+    if sampler not in SAMPLERS:
+        raise ParameterError("sampler", "'auto', 'tree' or 'inversion'", sampler)
     if chain.sample_size > np.iinfo(np.int32).max:
         raise ParameterError("sample_size", f"at most {np.iinfo(np.int32).max} in the Monte Carlo (int32 counts)",
                              chain.sample_size)
@@ -399,6 +434,8 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
     size = chain.size
     padded = 2 ** max(1, (size - 1).bit_length())
     per_chain_bytes = _ARRAYS_PER_CHAIN * padded * 8
+    if uses_inversion(chain.sample_size, size, sampler):
+        per_chain_bytes += 4 * 8 * (chain.sample_size + 1)  # the draws, their categories, the scatter
     if per_chain_bytes > limit:
         raise ParameterError("source", f"at most about {limit // (_ARRAYS_PER_CHAIN * 8)} categories in the Monte "
                              f"Carlo (one chain's arrays must fit in memory_limit={limit} bytes)", size)
@@ -411,19 +448,20 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
         raise ParameterError("track_chain", "False for this many generations x categories (memory)", track_chain)
     if not isinstance(progress, bool):
         raise ParameterError("progress", "True or False", progress)
-    block = max(1, min(chains, block_elements // padded, limit // per_chain_bytes))
+    block = max(1, min(chains, block_elements // (per_chain_bytes // (_ARRAYS_PER_CHAIN * 8)),
+                       limit // per_chain_bytes))
     with jax.enable_x64(True):
         return _run(chain, requested, reported, chains, int(seed), dtype, progress, bool(track_chain), block,
-                    p0, values, multiplicities, group_id)
+                    p0, values, multiplicities, group_id, sampler)
 
 
 def _run(chain, requested, reported, chains, seed, dtype, progress, track, block, p0, values, multiplicities,
-         group_id):
+         group_id, sampler):
     n_max = reported[-1]
     size = chain.size
     padded = 2 ** max(1, (size - 1).bit_length())
     cfg = _Static(chain.learner, chain.workflow.kind, size, chain.sample_size, chain.real_count, chain.real_weight,
-                  dtype, int(values.size), track)
+                  dtype, int(values.size), track, sampler)
     slot_of = np.full(n_max + 1, -1, np.int32)
     slot_of[reported] = np.arange(len(reported))
     # segments of a few seconds' work on one CPU core (about 1e8 category-steps), so that Ctrl-C acts in between
@@ -484,8 +522,9 @@ def _run(chain, requested, reported, chains, seed, dtype, progress, track, block
     fixed = ("p_{n,k} = 1" if chain.learner.alpha == 0 else
              "all of T_{n-1} in category k (add-alpha smoothing; p_{0,k} = 1 at n = 0)")
     notes = {"lost": "lost means " + lost, "collapsed": "collapsed means some category has " + fixed,
-             "method": f"Monte Carlo: {chains} chains of literal multinomial resampling (exact conditional-binomial "
-                       f"tree sampler), seed {seed}, {dtype} probabilities, blocks of {block} chains"}
+             "method": f"Monte Carlo: {chains} chains of literal multinomial resampling ("
+                       f"{'inversion' if uses_inversion(chain.sample_size, chain.size, sampler) else 'tree'} sampler, "
+                       f"exact), seed {seed}, {dtype} probabilities, blocks of {block} chains"}
     return DiscreteSimulation(
         generations=np.asarray(requested, np.int64), chains=chains, mean=mean, se=se,
         group_probabilities=values, group_multiplicities=multiplicities, group_mean=group_mean, group_se=group_se,
