@@ -49,7 +49,7 @@ import numpy as np
 from .._errors import ParameterError, check_integer
 from ..chain import DiscreteChain, check_generations
 from ..quantities import DISCRETE_QUANTITIES
-from ._categorical import multinomial, inversion_multinomial, tree_sums
+from ._categorical import inversion_multinomial, multinomial, tree_sums
 from ._summary import merge_moments
 
 __all__ = ["DEFAULT_BLOCK_ELEMENTS", "DiscreteSimulation", "learner_map", "simulate_discrete"]
