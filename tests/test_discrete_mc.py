@@ -21,7 +21,8 @@ from scipy import stats
 from theory import ParameterError
 from theory.chain import DiscreteChain, DiscreteLearner
 from theory.montecarlo import learner_map, simulate_discrete, verify_discrete
-from theory.montecarlo._categorical import binomial, inversion_multinomial, multinomial
+from theory.montecarlo._categorical import binomial, multinomial, spacings_multinomial
+from theory.montecarlo._verify_discrete import DISCRETE_SETUPS
 
 BUDGET = 1e-4
 
@@ -78,9 +79,9 @@ def test_binomial_pmf_chi_square(n, q):
     assert stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue > BUDGET / 3
 
 
-@pytest.mark.parametrize("sampler", ["tree", "inversion"])
+@pytest.mark.parametrize("sampler", ["tree", "spacings"])
 def test_multinomial_exact_pmf_tiny(sampler):
-    """M = 4 draws over K = 4 with a zero weight among them (and one first, for the inversion's u = 1 - U): the 15
+    """M = 4 draws over K = 4 with a zero weight among them (and one first, for the spacings): the 15
     compositions' frequencies against the multinomial pmf, chi-square (p > 1e-4 / 2); zero categories never
     drawn. Both samplers."""
     p = np.array([0.0, 0.5, 0.3, 0.0, 0.2])[1:] if sampler == "tree" else np.array([0.5, 0.3, 0.0, 0.2])
@@ -91,7 +92,7 @@ def test_multinomial_exact_pmf_tiny(sampler):
             counts = np.asarray(jax.jit(jax.vmap(lambda k: multinomial(k, jnp.asarray(p), m)))(keys))
         else:
             zero_first = jnp.broadcast_to(jnp.asarray(np.concatenate([[0.0], p])), (n_draws, 5))
-            counts = np.asarray(jax.jit(lambda k: inversion_multinomial(k, zero_first, m))(keys))
+            counts = np.asarray(jax.jit(lambda k: spacings_multinomial(k, zero_first, m))(keys))
             assert np.all(counts[:, 0] == 0)
             counts = counts[:, 1:]
     assert counts.dtype == np.int32
@@ -181,7 +182,7 @@ def _z(sim, key, i, exact):
     return (sim.mean[key][i] - exact) / sim.se[key][i]
 
 
-@pytest.mark.parametrize("sampler", ["tree", "inversion"])
+@pytest.mark.parametrize("sampler", ["tree", "spacings"])
 def test_replace_first_generation_and_gini_simpson_identity(sampler):
     """Replace, MLE, zipf:1:30, M = 15, each sampler: E surviving_1 = sum_k 1 - (1 - p_k)^M, P(lost_1,k) =
     (1 - p_k)^M per group, E p_{n,k} = p_{0,k}, and the Wright-Fisher identity E GS_n = (1 - 1/M)^n GS_0 at
@@ -315,8 +316,9 @@ def test_verify_discrete_bad_input():
 
 
 def test_verify_discrete_one_setup():
-    """verify_discrete on one small setup (its own Bonferroni budget 1e-3 over its rows): every row passes."""
-    rows = verify_discrete(quick=True, chains=1000, setups=[("zipf:1:10", 8, "mix:0.2")])
+    """verify_discrete on one small setup with the tree sampler (its own Bonferroni budget 1e-3 over its rows):
+    every row passes."""
+    rows = verify_discrete(quick=True, chains=1000, setups=[("zipf:1:10", 8, "mix:0.2")], sampler="tree")
     assert rows and all(r["passed"] for r in rows), [r for r in rows if not r["passed"]]
     assert {"surviving_mean", "gini_simpson_mean", "collapse_probability"} <= {r["quantity"] for r in rows}
 
@@ -326,5 +328,13 @@ def test_verify_discrete_quick_all_setups():
     """The quick grid (zipf:1:50 at M = 20 and words:en:200 at M = 50; replace, mix:0.2, accumulate): every row
     passes at the 1e-3 budget."""
     rows = verify_discrete(quick=True)
+    failed = [r for r in rows if not r["passed"]]
+    assert not failed, failed[:10]
+
+
+@pytest.mark.slow
+def test_verify_discrete_tree_sampler():
+    """The Zipf setups of the quick grid with the conditional-binomial tree sampler: every row passes (1e-3)."""
+    rows = verify_discrete(quick=True, sampler="tree", setups=[s for s in DISCRETE_SETUPS if s[0].startswith("zipf")])
     failed = [r for r in rows if not r["passed"]]
     assert not failed, failed[:10]

@@ -14,7 +14,7 @@ Gini-Simpson diversity is ``E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{
 These three (the figure ``f6_discrete``'s, unchanged) draw ``M + 1`` exponentials per chain and generation. The
 discrete engine (:func:`theory.montecarlo.simulate_discrete`) uses instead :func:`multinomial`, a binary tree of
 conditional binomials (:func:`binomial`: inversion or BTRS, exact) whose work and memory are ``O(K)`` per chain
-whatever ``M`` (``M`` up to ``2**31 - 1``), or for ``M`` up to about ``16 K`` :func:`inversion_multinomial`.
+whatever ``M`` (``M`` up to ``2**31 - 1``), or for ``M`` up to about ``16 K`` :func:`spacings_multinomial` (the exponential spacings with per-chain keys).
 """
 
 from __future__ import annotations
@@ -114,8 +114,9 @@ def binomial(key, count, prob):
     ``pmf(0) = exp(n log1p(-q))`` (``>= e^{-14}``: no underflow); elsewhere by BTRS (Hormann 1993, the
     transformed-rejection sampler, with the exact log-pmf ratio written with Stirling tails, as in TensorFlow and
     ``jax.random.binomial``). Both are exact in distribution up to floating-point rounding. ``count = 0``,
-    ``prob = 0`` and ``prob = 1`` give ``0``, ``0`` and ``count`` exactly (``jax.random.binomial`` loops for ever at
-    ``prob = 0`` and ``count >= 0``, which is one reason it is not used). Each loop runs until its last element is
+    ``prob = 0`` and ``prob = 1`` give ``0``, ``0`` and ``count`` exactly. Own code rather than
+    ``jax.random.binomial`` (the same two algorithms) so that a batch of per-chain keys draws each row from its own
+    key, and the inversion needs one uniform per draw (``jax.random.binomial`` draws one per geometric step). Each loop runs until its last element is
     done (inversion: the largest draw, about 30 steps over 1e5 elements; BTRS: acceptance about 0.9 per round).
     """
     flip = prob > 0.5
@@ -243,18 +244,23 @@ def multinomial(key, p, count, *, levels=None):
     return counts[0] if single else counts
 
 
-def inversion_multinomial(keys, p, count: int):
+def spacings_multinomial(keys, p, count: int):
     """Counts (int32, ``(B, K)``) of ``count`` (static) draws from each row of ``p (B, K)``, row ``b`` with key
-    ``keys[b]`` alone: each draw's category by inversion of the CDF (``u = 1 - U`` in ``(0, 1]``, the first ``k``
-    with ``F_k >= u`` by binary search, so a zero-probability category is never drawn), then counted; exact,
-    ``O(count log K)`` work and ``O(count + K)`` memory per chain: faster than :func:`multinomial` for ``count`` up
-    to about 16 K (:data:`theory.montecarlo._discrete.INVERSION_RATIO`)."""
+    ``keys[b]`` alone, by the exponential spacings of :func:`resample_counts`: the normalised partial sums of
+    ``count + 1`` i.i.d. float64 exponentials are the order statistics of ``count`` uniforms, and the number of them
+    at most ``F_k`` (binary search of the ``K`` CDF values among the sorted uniforms) is the number of draws in
+    categories ``0..k``. Exact; ``O(count + K log count)`` work and ``O(count + K)`` memory per chain: faster than
+    :func:`multinomial` for ``count`` up to about 16 K (:data:`theory.montecarlo._discrete.SPACINGS_RATIO`). A
+    zero-probability category gets no draw (equal CDF values), except that a uniform rounded to exactly 0 (an
+    exponential draw of exactly 0, probability about 2**-53 each) is moved up to the smallest positive float."""
 
     def one(key, q):
-        u = 1.0 - jax.random.uniform(key, (count,), jnp.float64)
+        e = jax.random.exponential(key, (count + 1,), jnp.float64)
+        s = jax.lax.associative_scan(jnp.add, e)
+        u = jnp.maximum(s[:count] / s[count], jnp.finfo(jnp.float64).tiny)
         cdf = jnp.cumsum(q.astype(jnp.float64))
         cdf = cdf / cdf[-1]
-        category = jnp.searchsorted(cdf, u, side="left")
-        return jnp.zeros(q.shape[0], jnp.int32).at[category].add(1, mode="drop")
+        below = jnp.searchsorted(u, cdf, side="right").at[-1].set(count)  # draws in categories 0..k
+        return jnp.diff(below, prepend=0).astype(jnp.int32)
 
     return jax.vmap(one)(keys, p)

@@ -49,7 +49,7 @@ import numpy as np
 from .._errors import ParameterError, check_integer
 from ..chain import DiscreteChain, check_generations
 from ..quantities import DISCRETE_QUANTITIES
-from ._categorical import inversion_multinomial, multinomial, tree_sums
+from ._categorical import multinomial, spacings_multinomial, tree_sums
 from ._summary import merge_moments
 
 __all__ = ["DEFAULT_BLOCK_ELEMENTS", "DiscreteSimulation", "learner_map", "simulate_discrete"]
@@ -64,14 +64,14 @@ _ARRAYS_PER_CHAIN = 24
 
 GROUP_STATS = ("mean", "heterozygosity", "lost", "fixed")
 
-#: ``sampler="auto"`` draws ``M`` points over ``K`` categories one by one by inversion (``O(M log K)`` per chain) when
-#: ``M + 1 <= INVERSION_RATIO * K'`` (``K'`` = ``K`` padded to a power of two), else by the conditional-binomial tree
+#: ``sampler="auto"`` draws ``M`` points over ``K`` categories by exponential spacings (``O(M)`` per chain) when
+#: ``M + 1 <= SPACINGS_RATIO * K'`` (``K'`` = ``K`` padded to a power of two), else by the conditional-binomial tree
 #: (``O(K)``). Measured on this project's 2-core CPU (``/tmp/h2_sampbench.py`` in the session report, 8 chains, ms per
-#: chain and draw, tree / inversion): see the session report; the old exponential-spacings sampler measured 2.1 ms
-#: (K = 1e4, M = 1e5) and 8.8 ms (K = 1e5, M = 1e5) against the tree's 7.6 and 144. Both samplers are exact.
-INVERSION_RATIO = 16
+#: chain and draw, tree / spacings): K = 1e4, M = 1e5: 7.6 to 32 / 2.1 to 2.3 (the machine shared); K = 1e5,
+#: M = 1e5: 144 / 8.8. Both samplers are exact.
+SPACINGS_RATIO = 16
 
-SAMPLERS = ("auto", "tree", "inversion")
+SAMPLERS = ("auto", "tree", "spacings")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -164,20 +164,20 @@ class _Static:
     sampler: str
 
 
-def uses_inversion(sample_size: int, size: int, sampler: str = "auto") -> bool:
-    """Whether ``sample_size`` draws over ``size`` categories use :func:`inversion_multinomial` (``"auto"``: when
-    ``M + 1 <= INVERSION_RATIO * 2**ceil(log2 K)``, where it was measured faster) rather than the tree."""
+def uses_spacings(sample_size: int, size: int, sampler: str = "auto") -> bool:
+    """Whether ``sample_size`` draws over ``size`` categories use :func:`spacings_multinomial` (``"auto"``: when
+    ``M + 1 <= SPACINGS_RATIO * 2**ceil(log2 K)``, where it was measured faster) rather than the tree."""
     if sampler != "auto":
-        return sampler == "inversion"
-    return sample_size + 1 <= INVERSION_RATIO * 2 ** max(1, (size - 1).bit_length())
+        return sampler == "spacings"
+    return sample_size + 1 <= SPACINGS_RATIO * 2 ** max(1, (size - 1).bit_length())
 
 
 def _draw(cfg: _Static, keys, p, n, *, levels=None):
     """Counts ``(B, K)`` int32 of ``n`` (static) draws from each row of ``p``, chain ``b`` with key ``b`` alone."""
     if n == 0:
         return jnp.zeros(p.shape, jnp.int32)
-    if uses_inversion(n, cfg.size, cfg.sampler):
-        return inversion_multinomial(keys, p, n)
+    if uses_spacings(n, cfg.size, cfg.sampler):
+        return spacings_multinomial(keys, p, n)
     return multinomial(keys, p, n, levels=levels)
 
 
@@ -395,8 +395,8 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
         bytes a block, the group summaries and ``first_chain`` may take (default half the machine's memory).
     sampler:
         ``"auto"`` (default), ``"tree"`` (:func:`._categorical.multinomial`, ``O(K)`` per chain and draw of ``M``)
-        or ``"inversion"`` (:func:`._categorical.inversion_multinomial`, ``O(M log K)``); both exact, so they
-        differ only in speed (and in the numbers a seed gives); ``"auto"`` picks by :data:`INVERSION_RATIO`.
+        or ``"spacings"`` (:func:`._categorical.spacings_multinomial`, ``O(M)``); both exact, so they
+        differ only in speed (and in the numbers a seed gives); ``"auto"`` picks by :data:`SPACINGS_RATIO`.
 
     Returns
     -------
@@ -420,7 +420,7 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
     dtype = np.dtype(dtype).name
     block_elements = check_integer("block_elements", block_elements, minimum=1)
     if sampler not in SAMPLERS:
-        raise ParameterError("sampler", "'auto', 'tree' or 'inversion'", sampler)
+        raise ParameterError("sampler", "'auto', 'tree' or 'spacings'", sampler)
     if chain.sample_size > np.iinfo(np.int32).max:
         raise ParameterError("sample_size", f"at most {np.iinfo(np.int32).max} in the Monte Carlo (int32 counts)",
                              chain.sample_size)
@@ -434,7 +434,7 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
     size = chain.size
     padded = 2 ** max(1, (size - 1).bit_length())
     per_chain_bytes = _ARRAYS_PER_CHAIN * padded * 8
-    if uses_inversion(chain.sample_size, size, sampler):
+    if uses_spacings(chain.sample_size, size, sampler):
         per_chain_bytes += 4 * 8 * (chain.sample_size + 1)  # the draws, their categories, the scatter
     if per_chain_bytes > limit:
         raise ParameterError("source", f"at most about {limit // (_ARRAYS_PER_CHAIN * 8)} categories in the Monte "
@@ -523,7 +523,7 @@ def _run(chain, requested, reported, chains, seed, dtype, progress, track, block
              "all of T_{n-1} in category k (add-alpha smoothing; p_{0,k} = 1 at n = 0)")
     notes = {"lost": "lost means " + lost, "collapsed": "collapsed means some category has " + fixed,
              "method": f"Monte Carlo: {chains} chains of literal multinomial resampling ("
-                       f"{'inversion' if uses_inversion(chain.sample_size, chain.size, sampler) else 'tree'} sampler, "
+                       f"{'spacings' if uses_spacings(chain.sample_size, chain.size, sampler) else 'tree'} sampler, "
                        f"exact), seed {seed}, {dtype} probabilities, blocks of {block} chains"}
     return DiscreteSimulation(
         generations=np.asarray(requested, np.int64), chains=chains, mean=mean, se=se,

@@ -72,12 +72,13 @@ def _row(setup, quantity, generation, exact, mc, se_mc, chains, multiplicity=1, 
 
 
 def verify_discrete(*, quick: bool = True, chains: int | None = None, seed: int = 0, budget: float = 1e-3,
-                    setups=None) -> list[dict]:
+                    setups=None, sampler: str = "auto") -> list[dict]:
     """Rows comparing the exact discrete-chain results with Monte Carlo (module doc), ``passed`` set with the
     Bonferroni threshold for the false-failure ``budget`` over all rows.
 
     ``chains`` defaults to 2000 (``quick``) or 20000; ``setups`` (a list of ``(source, M, workflow)``) defaults to
-    :data:`DISCRETE_SETUPS`.
+    :data:`DISCRETE_SETUPS`; ``sampler`` is passed to :func:`simulate_discrete` (``"auto"`` draws these small
+    ``M`` by exponential spacings; ``"tree"`` checks the conditional-binomial tree instead).
     """
     from ..chain import DiscreteChain
     from ..numeric import category_exact, discrete_exact_values
@@ -95,7 +96,7 @@ def verify_discrete(*, quick: bool = True, chains: int | None = None, seed: int 
         name = f"{source}, M = {m}, {workflow}"
         exact = discrete_exact_values(chain, generations)
         per = category_exact(chain, generations)
-        sim = simulate_discrete(chain, generations, chains=chains, seed=seed)
+        sim = simulate_discrete(chain, generations, chains=chains, seed=seed, sampler=sampler)
         for key in DISCRETE_QUANTITIES:
             if exact[key] is None:
                 continue
