@@ -1,9 +1,10 @@
 r"""``simulate_discrete``: Monte Carlo of the discrete chain (multinomial resampling, Wright-Fisher) in JAX.
 
 Each chain is literally the process of :class:`theory.chain.DiscreteChain`: at step ``i`` (generation ``i`` ->
-``i + 1``) the training counts are drawn from model ``i`` (and, under ``mix``, from ``p_0``) with the exact
-multinomial sampler :func:`._categorical.multinomial` (a binary tree of conditional binomials: ``O(K)`` work and
-memory per chain whatever ``M``), and model ``i + 1`` is the learner map of those counts, :func:`learner_map`
+``i + 1``) the training counts are drawn from model ``i`` (and, under ``mix``, from ``p_0``) with an exact
+multinomial sampler: :func:`._categorical.multinomial` (a binary tree of conditional binomials: ``O(K)`` work and
+memory per chain whatever ``M``) or, for ``M + 1 <= 16 K'`` where it is faster,
+:func:`._categorical.spacings_multinomial` (exponential spacings, ``O(M)``); and model ``i + 1`` is the learner map of those counts, :func:`learner_map`
 (the JAX twin of :meth:`theory.chain.DiscreteLearner.fit`, equal to it in float64 up to the order of a sum; tested):
 
 * ``replace``: ``c ~ Multinomial(M, p_i)``, ``p_{i+1} = fit(c)``;
