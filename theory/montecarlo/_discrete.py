@@ -407,7 +407,7 @@ def simulate_discrete(chain, generations, *, chains, seed=0, dtype="float64", pr
 
     >>> from theory.chain import DiscreteChain
     >>> sim = simulate_discrete(DiscreteChain("zipf:1:20", 50), [0, 1], chains=8)
-    >>> sim.mean["surviving_mean"][0], sim.mean["gini_simpson_mean"].shape
+    >>> float(sim.mean["surviving_mean"][0]), sim.mean["gini_simpson_mean"].shape
     (20.0, (2,))
     """
     if not isinstance(chain, DiscreteChain):
