@@ -67,9 +67,10 @@ GROUP_STATS = ("mean", "heterozygosity", "lost", "fixed")
 
 #: ``sampler="auto"`` draws ``M`` points over ``K`` categories by exponential spacings (``O(M)`` per chain) when
 #: ``M + 1 <= SPACINGS_RATIO * K'`` (``K'`` = ``K`` padded to a power of two), else by the conditional-binomial tree
-#: (``O(K)``). Measured on this project's 2-core CPU (``/tmp/h2_sampbench.py`` in the session report, 8 chains, ms per
-#: chain and draw, tree / spacings): K = 1e4, M = 1e5: 7.6 to 32 / 2.1 to 2.3 (the machine shared); K = 1e5,
-#: M = 1e5: 144 / 8.8. Both samplers are exact.
+#: (``O(K)``). Measured on this project's 2-core CPU, shared (``/tmp/h2_sampbench.py`` in the session report: Zipf
+#: weights, float64, ms per chain and multinomial draw, tree / spacings): K = 1e4: M = 1e5 10.5 / 2.7, M = 1e6
+#: 11.9 / 36.8, M = 1e7 7.5 / 387; K = 1e5: M = 1e5 117 / 5.4, M = 1e6 77 / 34, M = 1e7 132 / 549. The crossover is
+#: near M = 20 K'. Both samplers are exact.
 SPACINGS_RATIO = 16
 
 SAMPLERS = ("auto", "tree", "spacings")
