@@ -82,3 +82,16 @@ def test_bounds_beside_the_exact_value(run_cli):
         slack = 1e-12 * abs(r["exact"]) + 1e-15
         holds = r["value"] <= r["exact"] + slack if r["side"] == "lower" else r["value"] >= r["exact"] - slack
         assert (r["verdict"] == "bound holds") == holds, r
+
+
+def test_verify_discrete_chain(run_cli, monkeypatch):
+    from theory.montecarlo import _verify_discrete
+
+    monkeypatch.setattr(_verify_discrete, "DISCRETE_SETUPS", (("zipf:1:20", 10, "mix:0.2"),))
+    status, out, err = run_cli(["verify", "--chain", "discrete", "--quick", "--chains", "500", "--json"])
+    data = json.loads(out)
+    assert data["chain"] == "discrete" and data["tested"] == len(data["rows"]) > 0
+    assert {r["setup"] for r in data["rows"]} == {"zipf:1:20, M = 10, mix:0.2"}
+    assert data["passed"] == all(r["passed"] for r in data["rows"]) and status == (0 if data["passed"] else 1)
+    status, out, err = run_cli(["verify", "--chain", "discrete", "--quick", "--chains", "500"])
+    assert "zipf:1:20, M = 10, mix:0.2" in out and "surviving_mean" in out
