@@ -197,5 +197,8 @@ def _print_table(out, exact, mc, se, gens) -> None:
                      default=0.0)
         print(f"# {q}: exact to within a proved bracket of width <= {widest:.2g} (truncated count chain"
               f"{'; zero in float64' if widest == 0 else ''})")
+    same: dict = {}  # one line per distinct note (a coupling learner gives every key the same reason)
     for q, note in out["notes"].items():
-        print(f"# {q}: {note}")
+        same.setdefault(note, []).append(q)
+    for note, keys in same.items():
+        print(f"# {', '.join(keys)}: {note}")
