@@ -88,6 +88,89 @@ def test_f6_discrete_matches_exact_survival_and_diversity(quick):
     assert np.allclose(a[cut], b[cut], atol=0.05)  # the bulk survives alike in both
 
 
+def test_f6_discrete_exact_chain_matches_simulate_discrete(quick):
+    # f6 is drawn with theory.montecarlo.simulate_discrete: its surviving bins and absorption frequency against
+    # theory.numeric.discrete_exact_values at every generation (z from the saved SE; where every chain agreed
+    # (SE 0) the exact value must be within 20/chains). Budget 1e-4, Bonferroni over all comparisons.
+    data = load(quick, "f6_discrete")
+    chains = data["chains"]
+    z = []
+    for d in data["distributions"].values():
+        for mean, se, exact in (("surviving_bins_mean", "surviving_bins_se", "surviving_bins_exact"),
+                                ("absorbed_fraction", "absorbed_se", "absorbed_exact")):
+            mean, se, exact = arr(d[mean]), arr(d[se]), arr(d[exact])
+            assert mean.shape == exact.shape == (data["generations"],)
+            assert np.all(np.abs(mean[se == 0] - exact[se == 0]) < 20 / chains)
+            z.append((mean[se > 0] - exact[se > 0]) / se[se > 0])
+        one_run = arr(d["surviving_bins_one_run"])
+        assert np.all(np.diff(one_run) <= 0) and one_run[-1] >= 1  # loss is absorbing
+        counts = arr(d["one_generation_counts"])
+        assert counts.sum() == data["sample_size"] and np.sum(counts > 0) == one_run[0]
+    z = np.concatenate(z)
+    assert np.all(np.abs(z) < z_bound(z.size)), np.sort(np.abs(z))[-5:]
+
+
+def test_tail_loss_exact_lines_over_monte_carlo_and_labelled_monte_carlo_only_curves(quick):
+    # Panels (b)-(d): wherever discrete_exact_values has a value, the Monte Carlo mean of simulate_discrete must
+    # agree with it (z from the saved SE, generations >= 1; budget 1e-4, Bonferroni over all comparisons).
+    # Curves with no exact value (temperature, top-p at this K) must be labelled "Monte Carlo" in the legend.
+    from matplotlib import pyplot as plt
+
+    from theory.figures import _tail_loss
+
+    data = load(quick, "tail_loss")
+    k = data["categories"]
+    gens = np.asarray(data["reported_generations"])
+    assert gens[0] == 0 and np.all(np.diff(gens) > 0)
+    assert {s["generation"] for s in data["snapshots"]} <= set(gens.tolist())
+    z = []
+    mc_only = []
+    curves = data["by_sample_size"] + data["by_learner"]
+    assert [c["sample_size"] for c in data["by_sample_size"]] == data["sample_sizes"]
+    for curve in curves:
+        for q in ("surviving_mean", "tail_mass_lost_mean"):
+            mean, se = arr(curve["monte_carlo"][q]["mean"]), arr(curve["monte_carlo"][q]["se"])
+            assert mean[0] == (k if q == "surviving_mean" else 0.0) and se[0] == 0
+            # lost words never come back (no smoothing): every chain's count of survivors is non-increasing
+            assert np.all(np.diff(mean) <= 1e-9 * k) if q == "surviving_mean" else np.all(np.diff(mean) >= -1e-12)
+            exact = curve["exact"][q]
+            if exact is None:
+                mc_only.append(curve["label"])
+                continue
+            exact = arr(exact)
+            assert exact[0] == mean[0]
+            if q in curve["exact_bounds"]:  # exact up to a proved truncation bracket: the value lies inside it
+                lower, upper = (arr(b) for b in curve["exact_bounds"][q])
+                assert np.all(lower <= exact) and np.all(exact <= upper)
+            shown = (gens >= 1) & (se > 0)
+            assert np.all(np.abs(mean - exact)[(gens >= 1) & (se == 0)] < 20 / curve["chains"])
+            z.append((mean[shown] - exact[shown]) / se[shown])
+    # the MLE (the per-category chain) is exact at every M of the figure
+    assert all(c["exact"]["surviving_mean"] is not None for c in data["by_sample_size"])
+    assert data["by_learner"][0]["label"] == "MLE" and data["by_learner"][0]["exact"]["surviving_mean"] is not None
+    assert mc_only, "temperature / top-p have no exact value at this K: the figure must show Monte Carlo only"
+    z = np.concatenate(z)
+    assert np.all(np.abs(z) < z_bound(z.size)), np.sort(np.abs(z))[-5:]
+    # (a): one chain's rank-frequency curves are probability vectors of counts / M, the tail shrinking
+    m = data["snapshot_sample_size"]
+    surviving = []
+    for shot in data["snapshots"]:
+        values, mult = arr(shot["probabilities"]), np.asarray(shot["multiplicities"])
+        assert np.all(np.diff(values) < 0) and math.isclose(float(values @ mult), 1.0, rel_tol=1e-8)
+        assert shot["surviving"] == mult.sum()
+        if shot["generation"] > 0:
+            assert np.allclose(values * m, np.round(values * m), atol=1e-4)
+        surviving.append(shot["surviving"])
+    assert surviving[0] == k and np.all(np.diff(surviving) <= 0) and surviving[-1] < k
+    fig = _tail_loss.plot(data)
+    try:
+        labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    finally:
+        plt.close(fig)
+    for label in mc_only:
+        assert f"{label}: Monte Carlo" in labels, labels
+
+
 def test_f4_and_f5_gmm_data(quick):
     f4 = load(quick, "f4_gmm_scatter")
     assert set(f4["setups"]) == {"blob", "two_gaussians"}

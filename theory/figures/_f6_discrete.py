@@ -5,19 +5,17 @@ the tails below it. One generation of resampling (M draws, refit = empirical fre
 loses a bin with probability (1 - p_k)^M exactly, so both lose their tails and become (nearly) the same
 distribution; over generations the chain is absorbed at a single bin. Exact facts drawn over the simulation:
 P(bin k survives one generation) = 1 - (1 - p_k)^M, and the Gini-Simpson diversity
-E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{0,k}(1 - p_{0,k}). The chains are
-:func:`theory.montecarlo._categorical.categorical_chain`; this module sets up A and B, summarises and plots.
+E sum_k p_{n,k}(1 - p_{n,k}) = (1 - 1/M)^n sum_k p_{0,k}(1 - p_{0,k}); and, from the exact chain
+(:func:`theory.numeric.discrete_exact_values`), the expected number of surviving bins and the probability of
+absorption. The chains are :func:`theory.montecarlo.simulate_discrete` (the one discrete engine; the survival
+frequency of a bin after one generation is its equal-probability group's, ``group_mean["lost"]``, and chain 0 is
+tracked for the single runs); this module sets up A and B, summarises and plots.
 """
 
 from __future__ import annotations
 
-import math
-
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from ..montecarlo._categorical import categorical_chain
 from ._io import array
 
 NAME = "f6_discrete"
@@ -47,36 +45,60 @@ def distributions(sample_size: int = SAMPLE_SIZE) -> tuple[np.ndarray, np.ndarra
     return centres, a, b
 
 
+def _bin_groups(chain, group_probabilities) -> np.ndarray:
+    """Index of each bin's equal-probability group in ``simulate_discrete``'s ``group_*`` arrays."""
+    groups = np.asarray(group_probabilities, dtype=np.float64)
+    p = chain.probabilities
+    index = np.abs(p[:, None] - groups[None, :]).argmin(axis=1)
+    if not np.allclose(groups[index], p, rtol=1e-12, atol=0):
+        raise AssertionError("a bin's probability is not among the simulation's groups")
+    return index
+
+
 def compute(key, *, quick: bool) -> dict:
+    from ..chain import CategoricalSource, DiscreteChain
+    from ..montecarlo import simulate_discrete
+    from ..numeric import discrete_exact_values
+    from ._tail_loss import simulation_seed
+
     m = SAMPLE_SIZE
-    chains = 200 if quick else 2000
+    chains = 200 if quick else 1000
     generations = 100 if quick else 1000
     centres, a, b = distributions(m)
+    every = np.arange(generations + 1)
     out = {}
-    for name, p, k in (("A", a, jax.random.fold_in(key, 0)), ("B", b, jax.random.fold_in(key, 1))):
-        (diversity, surviving, one_run), first = jax.device_get(categorical_chain(
-            k, jax.random.fold_in(key, 10 + ord(name)), jnp.asarray(p), sample_size=m, chains=chains,
-            generations=generations))
+    for i, (name, p) in enumerate((("A", a), ("B", b))):
+        chain = DiscreteChain(CategoricalSource(p), m)
+        p = chain.probabilities
+        sim = simulate_discrete(chain, every, chains=chains, seed=simulation_seed(key, i), track_chain=True)
+        exact = discrete_exact_values(chain, every)
+        groups = _bin_groups(chain, sim.group_probabilities)
+        lost_first = np.asarray(sim.group_mean["lost"], dtype=np.float64)[groups, 1]
+        lost_first_se = np.asarray(sim.group_se["lost"], dtype=np.float64)[groups, 1]
+        first = np.asarray(sim.first_chain, dtype=np.float64)  # chain 0 at generations 0..N
         d0 = float(np.sum(p * (1 - p)))
-        gens = np.arange(1, generations + 1)
-        div_mean = diversity.mean(axis=1)
-        div_se = diversity.std(axis=1, ddof=1) / math.sqrt(chains)
+        gens = every[1:]
+        div_mean = np.asarray(sim.mean["gini_simpson_mean"], dtype=np.float64)[1:]
+        div_se = np.asarray(sim.se["gini_simpson_mean"], dtype=np.float64)[1:]
         div_exact = d0 * (1 - 1 / m) ** gens
         out[name] = {
             "p0": p,
             "expected_count": m * p,
             "survive_one_generation_exact": 1 - (1 - p) ** m,
-            "survive_one_generation_mc": first.mean(axis=0),
-            "survive_one_generation_se": first.std(axis=0, ddof=1) / math.sqrt(chains),
-            "one_generation_counts": one_run[0] * m,
+            "survive_one_generation_mc": 1 - lost_first,
+            "survive_one_generation_se": lost_first_se,
+            "one_generation_counts": np.round(first[1] * m),
             "diversity_mean": div_mean,
             "diversity_se": div_se,
             "diversity_exact": div_exact,
             "diversity_z": (div_mean - div_exact) / np.where(div_se > 0, div_se, np.nan),
-            "surviving_bins_mean": surviving.mean(axis=1),
-            "surviving_bins_se": surviving.std(axis=1, ddof=1) / math.sqrt(chains),
-            "surviving_bins_one_run": surviving[:, 0],
-            "absorbed_fraction": (surviving == 1).mean(axis=1),
+            "surviving_bins_mean": np.asarray(sim.mean["surviving_mean"], dtype=np.float64)[1:],
+            "surviving_bins_se": np.asarray(sim.se["surviving_mean"], dtype=np.float64)[1:],
+            "surviving_bins_exact": np.asarray(exact["surviving_mean"], dtype=np.float64)[1:],
+            "surviving_bins_one_run": np.sum(first[1:] > 0, axis=1),
+            "absorbed_fraction": np.asarray(sim.mean["collapse_probability"], dtype=np.float64)[1:],
+            "absorbed_se": np.asarray(sim.se["collapse_probability"], dtype=np.float64)[1:],
+            "absorbed_exact": np.asarray(exact["collapse_probability"], dtype=np.float64)[1:],
             "lost_mass_one_generation_expected": float(np.sum(p * (1 - p) ** m)),
         }
     tv0 = 0.5 * float(np.abs(a - b).sum())
@@ -85,11 +107,12 @@ def compute(key, *, quick: bool) -> dict:
             f"Two distributions A (discretised normal) and B (same bulk, different tails below one expected count) "
             f"resampled with M = {m} draws a generation (Wright-Fisher). (a) expected counts M p_k at generation 0 "
             f"and the cut at one count; total variation TV(A, B) = {tv0:.3f}. (b) probability a bin survives one "
-            f"generation: exact 1 - (1 - p_k)^M (lines) and simulated frequency over {chains} chains (points). "
+            f"generation: exact 1 - (1 - p_k)^M (lines) and simulated frequency over {chains} chains "
+            "(theory.montecarlo.simulate_discrete; bins of equal probability pooled) (points). "
             "(c) counts of one resample of each: both tails gone. (d) Gini-Simpson diversity over generations, "
             "simulated mean +- 2 SE (bands) and exact (1 - 1/M)^n d_0 (black dashed); inset: the bands relative to the "
-            "exact value, simulated / exact - 1. (e) surviving bins: mean and "
-            "one run each."
+            "exact value, simulated / exact - 1. (e) surviving bins: simulated mean +- 2 SE (bands), exact "
+            "(theory.numeric.discrete_exact_values, black dashed) and one run each."
         ),
         "sample_size": m,
         "chains": chains,
@@ -144,6 +167,7 @@ def plot(data: dict):
         sb, sbse = array(d["surviving_bins_mean"]), array(d["surviving_bins_se"])
         axes["e"].fill_between(gens, sb - 2 * sbse, sb + 2 * sbse, color=colour, alpha=0.35, lw=0)
         axes["e"].plot(gens, sb, color=colour, lw=1, label=f"{name}: mean")
+        axes["e"].plot(gens, array(d["surviving_bins_exact"]), "--", color="black", lw=0.6, zorder=4)
         axes["e"].plot(gens, array(d["surviving_bins_one_run"]), color=colour, lw=0.5, alpha=0.7,
                        drawstyle="steps-post")
     axes["d"].plot([], [], "--", color="black", label="exact $(1-1/M)^n d_0$")
@@ -166,6 +190,7 @@ def plot(data: dict):
     axes["d"].set_ylabel("Gini-Simpson $\\sum p(1-p)$")
     axes["d"].set_title("(d) diversity: simulation and exact")
     axes["d"].legend(loc="upper right")
+    axes["e"].plot([], [], "--", color="black", lw=0.6, label="exact")
     axes["e"].set_xscale("log")
     axes["e"].set_xlabel("generation n")
     axes["e"].set_ylabel("bins with count > 0")

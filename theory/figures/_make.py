@@ -26,6 +26,7 @@ from . import (
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
+    _tail_loss,
     _workflows,
 )
 from ._io import load_data, save_data
@@ -40,6 +41,7 @@ FIGURE_MODULES = (
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
+    _tail_loss,
     _expansions,
     _decomposition,
 )
