@@ -20,9 +20,6 @@ The figure only plots: every number comes from the library (``discrete_exact_val
 
 from __future__ import annotations
 
-import re
-import sys
-
 import numpy as np
 
 from ._io import array
@@ -84,23 +81,10 @@ def _grouped_descending(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[::-1], counts[::-1]
 
 
-def _short(note: str) -> str:
-    """``note`` with every run of more than 40 digits (a state count such as C(M + K - 1, K - 1)) written as its
-    leading digits and its length, so that the data file keeps the sentence, not a 14,000-digit integer."""
-    return re.sub(r"\d{41,}", lambda m: f"{m.group()[:4]}... ({len(m.group())} digits)", note)
-
-
 def _exact(chain, gens) -> dict:
     from ..numeric import discrete_exact_values
 
-    # The joint (composition) chain's refusal message writes its state count C(M + K - 1, K - 1) in full (14,000
-    # digits at K = 1e4, M = 1e5), past Python's int-to-str limit: lift the limit for this call only.
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
-    try:
-        ex = discrete_exact_values(chain, gens)
-    finally:
-        sys.set_int_max_str_digits(limit)
+    ex = discrete_exact_values(chain, gens)
     if not np.array_equal(np.asarray(ex["generations"]), np.asarray(gens)):
         raise AssertionError("discrete_exact_values returned other generations than asked")
     bounds = ex.get("bounds") or {}
@@ -109,7 +93,7 @@ def _exact(chain, gens) -> dict:
         "values": {q: None if ex.get(q) is None else np.asarray(ex[q], dtype=np.float64) for q in PANEL_QUANTITIES},
         "bounds": {q: [np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)]
                    for q, (lo, hi) in bounds.items() if q in PANEL_QUANTITIES},
-        "notes": {q: _short(str(notes[q])) for q in (*PANEL_QUANTITIES, "method") if q in notes},
+        "notes": {q: str(notes[q]) for q in (*PANEL_QUANTITIES, "method") if q in notes},
     }
 
 

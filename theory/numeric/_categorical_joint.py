@@ -246,7 +246,9 @@ def _check_chain(chain):
         raise ParameterError(
             "sample_size",
             f"at most {JOINT_MAX_STATES} states for the exact joint chain (compositions of the training counts; "
-            f"K = {k}, {workflow}: M <= {largest}); this chain has {_count_text(states)}",
+            f"K = {k}, {workflow}: "
+            + (f"M <= {largest}" if largest else "no M: K categories alone are too many")
+            + f"); this chain has {_count_text(states)}",
             m,
         )
     return states
@@ -254,8 +256,9 @@ def _check_chain(chain):
 
 def _count_text(states: int) -> str:
     """An exact count when short, else its order of magnitude (the count of compositions can have 600 digits)."""
-    text = str(states)
-    return text if len(text) <= 12 else f"about 10^{len(text) - 1}"
+    if states < 10**12:
+        return str(states)
+    return f"about 10^{math.floor(math.log10(states))}"  # str() of a 4300-digit int raises (Python's int limit)
 
 
 def _propagate(initial: np.ndarray, transition: np.ndarray, values: np.ndarray, gens: np.ndarray, base: np.ndarray):
