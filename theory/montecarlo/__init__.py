@@ -5,9 +5,9 @@ kernel per workflow in one engine) (``mode="samples"``: the process itself; ``"s
 statistics drawn from their exact law) and returns MC means and standard errors under the keys of
 :func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput. The other
 chains the figures run live here too: the Gaussian-mixture chain fitted by EM (``GMM``, ``fit_em``,
-``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (``simulate_discrete``, ``verify_discrete``: :mod:`._discrete`, exact multinomial
-sampler in :mod:`._categorical`) and repeated sample
-means (``sample_means``).
+``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (``simulate_discrete`` in :mod:`._discrete`,
+``verify_discrete``, exact multinomial samplers in :mod:`._categorical`) and repeated sample means
+(``sample_means``).
 """
 
 from ._discrete import DiscreteSimulation as DiscreteSimulation
