@@ -21,7 +21,7 @@ Phi^{-1}(1 - budget / (2 rows))`` (about 5.1 for ``budget = 1e-3`` and 2000 rows
 correct exact values fail any row with probability at most about ``budget`` (the z-scores are asymptotically
 normal; each chain is independent). Setups: ``zipf:1:50`` at ``M = 20`` and ``words:en:200`` at ``M = 50``, each
 under ``replace``, ``mix:0.2``, ``mix-fixed:0.2`` and ``accumulate``; ``quick`` uses generations 1, 3, 10 and 2000
-chains (about 40 s on the 2-core development machine, compilation included), the full run 1, 2, 5, 10, 20, 50 and
+chains (about 20 s on the 2-core development machine, compilation included), the full run 1, 2, 5, 10, 20, 50 and
 20000 chains (about 2 minutes; 14424 rows, threshold 5.39). Measured z tails: per-category means of a rare category
 are mostly 0 per chain, so their z is skewed at these sizes (seed 0's full run: largest |z| 4.98, on one word's
 mean and heterozygosity at n = 10 under mix; seeds 1 and 2 gave 1.1 and 1.3 there).
