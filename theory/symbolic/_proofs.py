@@ -43,6 +43,9 @@ HAND_WRITTEN = {
 RENDERED_ELSEWHERE = {
     "workflows.md": ("the training workflows (mix, mix-fixed, accumulate, accumulate-subsample): moment systems, "
                      "limits and the published claims", "python -m theory.numeric._workflow_proofs"),
+    "discrete.md": ("the discrete (Wright-Fisher) chain: one-step moments and the (E c, E c^2) recursion, the "
+                    "Wright-Fisher identity, Suresh et al.'s survival and iterate bounds, the claims' verdicts",
+                    "python -m theory.numeric._discrete_proofs"),
 }
 """Proof documents rendered by a module of a higher layer (they need numeric evaluation): name -> (title, command)."""
 
@@ -229,7 +232,8 @@ def documents() -> dict:
     index.append(r"- [mean.md](mean.md): $\mathbb{E}\mu_n = \mu$")
     for quantity, (title, symbol) in RESULTS.items():
         index.append(f"- [{quantity}.md]({quantity}.md): {title}, ${symbol}$")
-    index += ["", "Rendered from the workflows' derivations and the claims' computed verdicts:", ""]
+    index += ["", "Rendered from derivations evaluated numerically, with the claims' verdicts computed when rendering:",
+              ""]
     index += [f"- [{name}]({name}): {title} (`{command}`)" for name, (title, command) in RENDERED_ELSEWHERE.items()]
     index += ["", "Written by hand (not generated), checked by the tests named inside:", ""]
     index += [f"- [{name}]({name}): {title}" for name, title in HAND_WRITTEN.items()]
