@@ -78,7 +78,7 @@ def _check_nonnegative(expr, what: str, witness=None) -> None:
 # ------------------------------------------------------------------------------------------------ one-step laws
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bernoulli_mgf(prob):
     """``E exp(t B)`` for ``B ~ Bernoulli(prob)``, by ``sympy.stats``."""
     from sympy.stats import Bernoulli, E
@@ -97,7 +97,7 @@ def _moments_from_mgf(mgf):
     return first, second
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def binomial_moments(trials, prob):
     """``(E X, E X^2)`` of ``X ~ Bin(trials, prob)`` from the MGF."""
     return _moments_from_mgf(binomial_mgf(trials, prob))
@@ -106,18 +106,14 @@ def binomial_moments(trials, prob):
 def check_against_sympy_stats(size: int = 5) -> None:
     """At a concrete ``M = size`` the MGF moments equal ``sympy.stats``' own Binomial moments and a Multinomial
     marginal's (three categories with symbolic probabilities)."""
-    from sympy.stats import Binomial, E, Multinomial
+    from sympy.stats import Binomial, E, Multinomial, marginal_distribution
 
     first, second = binomial_moments(M, x)
     X = Binomial("X", size, x)
-    _check_zero(E(X) - first.subs(M, size), "Binomial E X at M = %d" % size)
-    _check_zero(E(X**2) - second.subs(M, size), "Binomial E X^2 at M = %d" % size)
+    _check_zero(E(X) - first.subs(M, size), f"Binomial E X at M = {size}")
+    _check_zero(E(X**2) - second.subs(M, size), f"Binomial E X^2 at M = {size}")
     a, b = sp.symbols("a b", positive=True)
-    C = Multinomial("C", size, [x, a, b])
-    from sympy.stats import marginal_distribution
-
-    marg = marginal_distribution(C, 0)
-    k = sp.Symbol("k", integer=True, nonnegative=True)
+    marg = marginal_distribution(Multinomial("C", size, [x, a, b]), 0)  # the first category's count
     m1 = sum(k * marg(k) for k in range(size + 1))
     m2 = sum(k**2 * marg(k) for k in range(size + 1))
     on_simplex = {b: 1 - x - a}
@@ -145,7 +141,7 @@ def _conditional(kind: str):
     return sp.factor(first), sp.factor(second), q
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def recursion(kind: str):
     """The closed linear recursion ``(E c', E c'^2) = A (E c, E c^2) + b`` read off the conditional moments (each a
     polynomial of degree <= 2 in ``c``; checked), as ``(A, b)`` SymPy matrices."""
@@ -177,7 +173,7 @@ def model_moments(mean_c, second_c, size):
     return e_pi, e_pi - e_pi2
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recursion_functions(kind: str):
     """The recursion's entries and the start moments as plain Python functions of ``(M, K, alpha, p, R, N)``
     (``sympy.lambdify`` without NumPy: they evaluate exactly on :class:`fractions.Fraction`)."""
@@ -249,25 +245,25 @@ def moment_check(cases=MOMENT_CASES, generations=MOMENT_GENERATIONS) -> list[dic
 
 def _section_moments() -> list[str]:
     lines = ["## 1. One-step moments and the closed recursion on $(\\mathbb{E}[c], \\mathbb{E}[c^{2}])$", "",
-             "One category, source probability $p$; $c$ its count in the current training set, $D = M + K\\alpha$ "
+             ("One category, source probability $p$; $c$ its count in the current training set, $D = M + K\\alpha$ "
              "(add-$\\alpha$ smoothing over $K$ categories; $\\alpha = 0$ is the MLE), the model's probability "
              "$\\pi = (c + \\alpha)/D$. A count $\\mathrm{Bin}(m, x)$ is a sum of $m$ independent "
              "$\\mathrm{Bernoulli}(x)$; `sympy.stats` gives the Bernoulli MGF "
              f"$\\mathbb{{E}}e^{{tB}} = {_tex(bernoulli_mgf(x))}$, so the count's MGF is its $m$-th power and "
              "independent counts multiply. The conditional moments below are its derivatives at $t = 0$ "
-             "(checked against `sympy.stats`' Binomial moments and a Multinomial marginal at $M = 5$).", ""]
+             "(checked against `sympy.stats`' Binomial moments and a Multinomial marginal at $M = 5$)."), ""]
     first, second = binomial_moments(M, x)
-    lines += [f"- $X \\sim \\mathrm{{Bin}}(M, x)$: $\\mathbb{{E}}[X] = {_tex(first)}$, "
-              f"$\\mathbb{{E}}[X^{{2}}] = {_tex(sp.factor(second))}$", ""]
+    lines += [(f"- $X \\sim \\mathrm{{Bin}}(M, x)$: $\\mathbb{{E}}[X] = {_tex(first)}$, "
+              f"$\\mathbb{{E}}[X^{{2}}] = {_tex(sp.factor(second))}$"), ""]
     descriptions = {
         "replace": ("replace (MLE at $\\alpha = 0$, add-$\\alpha$)",
                     "$c' \\mid c \\sim \\mathrm{Bin}(M, (c+\\alpha)/D)$"),
         "mix": ("mix, plain (pooled) fit",
-                "$c' = r + s$, $r \\sim \\mathrm{Bin}(R, p)$ fresh real draws, "
-                "$s \\mid c \\sim \\mathrm{Bin}(M - R, (c + \\alpha)/D)$, independent"),
+                ("$c' = r + s$, $r \\sim \\mathrm{Bin}(R, p)$ fresh real draws, "
+                "$s \\mid c \\sim \\mathrm{Bin}(M - R, (c + \\alpha)/D)$, independent")),
         "accumulate": ("accumulate (the pool)",
-                       "pool count $c$ of $N$ points, $c' = c + s$, $s \\mid c \\sim \\mathrm{Bin}(M, (c + \\alpha)/"
-                       "(N + K\\alpha))$, $N' = N + M$; the model is $\\pi = (c + \\alpha)/(N + K\\alpha)$"),
+                       ("pool count $c$ of $N$ points, $c' = c + s$, $s \\mid c \\sim \\mathrm{Bin}(M, (c + \\alpha)/"
+                       "(N + K\\alpha))$, $N' = N + M$; the model is $\\pi = (c + \\alpha)/(N + K\\alpha)$")),
     }
     for kind in ("replace", "mix", "accumulate"):
         title, law = descriptions[kind]
@@ -276,25 +272,25 @@ def _section_moments() -> list[str]:
         lines += [f"### {title}", "", law + ":", "",
                   f"- $\\mathbb{{E}}[c' \\mid c] = {_tex(first)}$",
                   f"- $\\mathbb{{E}}[c'^{{2}} \\mid c] = {_tex(second)}$", "",
-                  "Both are polynomials in $c$ of degree at most 2 (checked), so taking expectations closes the "
-                  "recursion (rows reproduce the conditional moments, checked):", "",
+                  ("Both are polynomials in $c$ of degree at most 2 (checked), so taking expectations closes the "
+                  "recursion (rows reproduce the conditional moments, checked):"), "",
                   f"- $\\mathbb{{E}}[c']= {_tex(A[0, 0] * Ec + A[0, 1] * Ec2 + b[0])}$",
                   f"- $\\mathbb{{E}}[c'^{{2}}] = {_tex(sp.collect(sp.expand(A[1, 0] * Ec + A[1, 1] * Ec2 + b[1]), [Ec, Ec2], sp.factor))}$",
                   ""]
         if kind == "replace":
             mle = A.subs(alpha, 0), b.subs(alpha, 0)
-            lines += ["At $\\alpha = 0$ (plain multinomial resampling): "
+            lines += [("At $\\alpha = 0$ (plain multinomial resampling): "
                       f"$\\mathbb{{E}}[c'] = {_tex(mle[0][0, 0] * Ec + mle[0][0, 1] * Ec2 + mle[1][0])}$, "
-                      f"$\\mathbb{{E}}[c'^{{2}}] = {_tex(sp.expand(mle[0][1, 0] * Ec + mle[0][1, 1] * Ec2 + mle[1][1]))}$.",
+                      f"$\\mathbb{{E}}[c'^{{2}}] = {_tex(sp.expand(mle[0][1, 0] * Ec + mle[0][1, 1] * Ec2 + mle[1][1]))}$."),
                       ""]
     m1, m2 = start_moments()
-    lines += ["Start: model 0 is the source, so under every workflow the first training set has "
+    lines += [("Start: model 0 is the source, so under every workflow the first training set has "
               f"$c_1 \\sim \\mathrm{{Bin}}(M, p)$, $\\mathbb{{E}}[c_1] = {_tex(m1)}$, "
               f"$\\mathbb{{E}}[c_1^{{2}}] = {_tex(sp.factor(m2))}$. The model's moments follow: "
               "$\\mathbb{E}[\\pi] = (\\mathbb{E}[c] + \\alpha)/D$, "
               "$\\mathbb{E}[\\pi(1-\\pi)] = \\mathbb{E}[\\pi] - (\\mathbb{E}[c^{2}] + 2\\alpha\\,\\mathbb{E}[c] + "
               "\\alpha^{2})/D^{2}$ (under accumulate with $N + K\\alpha$ for $D$). Gini-Simpson is "
-              "$\\sum_k \\mathbb{E}[\\pi_k(1-\\pi_k)]$ (since $\\sum_k \\pi_k = 1$).", "",
+              "$\\sum_k \\mathbb{E}[\\pi_k(1-\\pi_k)]$ (since $\\sum_k \\pi_k = 1$)."), "",
               "**Checked against the toolkit** (`theory.numeric._categorical_exact`, float64): the recursion above, "
               "iterated in exact rational arithmetic, against the module's $\\mathbb{E}[\\pi_n]$ and "
               "$\\mathbb{E}[\\pi_n(1-\\pi_n)]$ for every distinct $p_{0,k}$, generations "
@@ -424,43 +420,43 @@ def _section_identity() -> list[str]:
     slope, const, fixed = mix_fixed_point()
     A, b = recursion("replace")
     lines = ["## 2. The Wright-Fisher identity", "",
-             "Replace, MLE: $c_{n+1} \\mid \\pi_n \\sim \\mathrm{Bin}(M, \\pi_n)$, $\\pi_{n+1} = c_{n+1}/M$, "
-             "$\\pi_0 = p$. Claim: $\\mathbb{E}[\\pi_n(1-\\pi_n)] = p(1-p)(1-1/M)^{n}$.", "",
-             f"- Step (from the Binomial moments): $\\mathbb{{E}}[\\pi'(1-\\pi') \\mid \\pi = x] = "
+             ("Replace, MLE: $c_{n+1} \\mid \\pi_n \\sim \\mathrm{Bin}(M, \\pi_n)$, $\\pi_{n+1} = c_{n+1}/M$, "
+             "$\\pi_0 = p$. Claim: $\\mathbb{E}[\\pi_n(1-\\pi_n)] = p(1-p)(1-1/M)^{n}$."), "",
+             (f"- Step (from the Binomial moments): $\\mathbb{{E}}[\\pi'(1-\\pi') \\mid \\pi = x] = "
              f"\\frac{{M\\,\\mathbb{{E}}[c'] - \\mathbb{{E}}[c'^{{2}}]}}{{M^{{2}}}} = {_tex(step)}$, i.e. "
-             f"${_tex(ratio)}$ times $x(1-x)$ (the ratio is free of $x$: checked).",
-             f"- Let $H(n) = {_tex(H)}$. Base case: $H(0) = {_tex(H.subs(n, 0))} = \\mathbb{{E}}[\\pi_0(1-\\pi_0)]$ "
-             "(the source is deterministic; checked).",
-             f"- Inductive step: $H(n+1) - {_tex(ratio)}\\,H(n) = 0$ (checked). By the tower property, "
+             f"${_tex(ratio)}$ times $x(1-x)$ (the ratio is free of $x$: checked)."),
+             (f"- Let $H(n) = {_tex(H)}$. Base case: $H(0) = {_tex(H.subs(n, 0))} = \\mathbb{{E}}[\\pi_0(1-\\pi_0)]$ "
+             "(the source is deterministic; checked)."),
+             (f"- Inductive step: $H(n+1) - {_tex(ratio)}\\,H(n) = 0$ (checked). By the tower property, "
              "$\\mathbb{E}[\\pi_{n+1}(1-\\pi_{n+1})] = \\mathbb{E}\\big[\\mathbb{E}[\\pi_{n+1}(1-\\pi_{n+1}) \\mid "
              f"\\pi_n]\\big] = {_tex(ratio)}\\,\\mathbb{{E}}[\\pi_n(1-\\pi_n)]$, so if the claim holds at $n$ it "
-             "holds at $n + 1$.",
-             "- Conclusion: the identity holds for every $n \\ge 0$. Summed over categories, "
+             "holds at $n + 1$."),
+             ("- Conclusion: the identity holds for every $n \\ge 0$. Summed over categories, "
              "$\\mathbb{E}[1 - \\sum_k \\pi_{n,k}^{2}] = (1 - \\sum_k p_{0,k}^{2})(1 - 1/M)^{n}$ "
-             "(Gini-Simpson decays geometrically at rate $1 - 1/M$, whatever the source).", "",
-             "With smoothing ($\\alpha > 0$) the step is no longer proportional: "
+             "(Gini-Simpson decays geometrically at rate $1 - 1/M$, whatever the source)."), "",
+             ("With smoothing ($\\alpha > 0$) the step is no longer proportional: "
              f"$\\mathbb{{E}}[c'] = {_tex(A[0, 0] * Ec + b[0])}$ has the fixed point "
              f"$\\mathbb{{E}}[c] = {_tex(sp.factor(sp.solve(A[0, 0] * Ec + b[0] - Ec, Ec)[0]))}$ "
-             "($\\mathbb{E}[\\pi] \\to 1/K$: smoothing pulls every category to uniform).", "",
-             "**Mix, plain fit, MLE** ($R$ fresh real draws per step): $\\mathbb{E}[\\pi_n] = p$ for all $n$ "
-             "(checked), and with $h_n = \\mathbb{E}[\\pi_n(1-\\pi_n)]$ (using $\\mathbb{E}[\\pi^{2}] = p - h$):", "",
+             "($\\mathbb{E}[\\pi] \\to 1/K$: smoothing pulls every category to uniform)."), "",
+             ("**Mix, plain fit, MLE** ($R$ fresh real draws per step): $\\mathbb{E}[\\pi_n] = p$ for all $n$ "
+             "(checked), and with $h_n = \\mathbb{E}[\\pi_n(1-\\pi_n)]$ (using $\\mathbb{E}[\\pi^{2}] = p - h$):"), "",
              f"- $h_{{n+1}} = {_tex(slope)}\\,h_n + {_tex(sp.factor(-const / (p * (p - 1))))}\\,p(1-p)$",
-             f"- fixed point (substituted back, checked): $h_\\infty = {_tex(sp.factor(-fixed / (p * (p - 1))))}"
+             (f"- fixed point (substituted back, checked): $h_\\infty = {_tex(sp.factor(-fixed / (p * (p - 1))))}"
              f"\\,p(1-p)$; the approach is geometric at rate ${_tex(slope)}$. (The same factor as the Gaussian "
              "chain's $\\mathbb{E}\\,\\sigma_\\infty^2/\\sigma^2$ under mix with the MLE, plain fit, in "
-             "`proofs/workflows.md`.)", ""]
+             "`proofs/workflows.md`.)"), ""]
     fp_num = mix_fixed_numeric()
-    lines += [f"Against the toolkit: `zipf:1:5`, $M = {fp_num['M']}$, `mix:{fp_num['lambda']}` ($R = {fp_num['R']}$) "
+    lines += [(f"Against the toolkit: `zipf:1:5`, $M = {fp_num['M']}$, `mix:{fp_num['lambda']}` ($R = {fp_num['R']}$) "
               f"at $n = {fp_num['n']}$: largest relative difference between "
-              f"$h_\\infty$ and `category_exact`'s heterozygosity over the categories {fp_num['max_rel_diff']:.2e}.", ""]
+              f"$h_\\infty$ and `category_exact`'s heterozygosity over the categories {fp_num['max_rel_diff']:.2e}."), ""]
     claim = identity_claim()
     lines += ["### Claim: $\\mathbb{E}\\,p_n(1-p_n) = p_0(1-p_0)(1-1/M)^{n}$ (the published Wright-Fisher identity)", "",
-              f"**Verdict (computed when rendering): {claim['verdict']}**; proved above, and the largest relative "
+              (f"**Verdict (computed when rendering): {claim['verdict']}**; proved above, and the largest relative "
               f"difference between $(1 - \\sum_k p_{{0,k}}^{{2}})(1-1/M)^{{n}}$ and the expected Gini-Simpson index of "
               f"each route below is {claim['max_rel_diff']:.2e}. The count chain law is independent of the moment "
               "recursion: $\\sum_k \\sum_x \\mathrm{Bin}(M, p_{0,k})(x)\\,(T^{n-1} f)(x)$ with "
               "$f(c) = c(M - c)/M^{2}$ and $T$ the banded binomial transition (`transition_band`); the chain on "
-              "compositions is `joint_exact_values` (the full multinomial chain).", "",
+              "compositions is `joint_exact_values` (the full multinomial chain)."), "",
               "| source | M | n | route | identity | route's value | relative difference |", "|---|---|---|---|---|---|---|"]
     for r in claim["rows"]:
         lines.append(f"| {r['source']} | {r['M']} | {r['n']} | {r['route']} | {r['identity']:.12g} | "
@@ -585,63 +581,63 @@ def truncation_check(source: str = "zipf:1:20", m: int = 400, cut: int = 40, gen
 def _section_bounds() -> list[str]:
     _, f = survival_step()
     third, gap = iterate_upper()
-    h, h1 = iterate_lower()
+    _h, h1 = iterate_lower()
     it = iterate_numeric()
     tr = truncation_check()
     lines = ["## 3. Suresh et al.'s survival bound and the iterate bounds", "",
-             "Replace, MLE. $X_n$ is the category's count in $T_{n-1}$ ($X_1 \\sim \\mathrm{Bin}(M, p)$, "
+             ("Replace, MLE. $X_n$ is the category's count in $T_{n-1}$ ($X_1 \\sim \\mathrm{Bin}(M, p)$, "
              "$X_{n+1} \\mid X_n \\sim \\mathrm{Bin}(M, X_n/M)$, absorbed at 0: the category is lost at $n$ iff "
              "$X_n = 0$). $g(y) = 1 - e^{-y}$, $q_0 = 1$, $q_{t+1} = g(q_t)$. Proofs in "
-             "`theory/numeric/_categorical_bounds.py`; each step SymPy checks is marked.", "",
+             "`theory/numeric/_categorical_bounds.py`; each step SymPy checks is marked."), "",
              "### (A) $P(\\text{lost at } n) \\le (1 - p\\,q_{n-1})^{M} \\le \\exp(-M p\\,q_{n-1})$", "",
-             "- For $Y \\sim \\mathrm{Bin}(M, x/M)$: $\\mathbb{E}[e^{-\\lambda Y}] = "
+             ("- For $Y \\sim \\mathrm{Bin}(M, x/M)$: $\\mathbb{E}[e^{-\\lambda Y}] = "
              f"{_tex(sp.powsimp(binomial_mgf(M, x / M).subs(t, -lam)))} = (1 - \\tfrac{{x}}{{M}} g(\\lambda))^{{M}}$ "
-             "(the Binomial MGF at $t = -\\lambda$; checked).",
-             f"- $1 - a \\le e^{{-a}}$: $f(a) = {_tex(f)}$ has $f(0) = 0$, its only stationary point at $a = 0$ and "
+             "(the Binomial MGF at $t = -\\lambda$; checked)."),
+             (f"- $1 - a \\le e^{{-a}}$: $f(a) = {_tex(f)}$ has $f(0) = 0$, its only stationary point at $a = 0$ and "
              f"$f''(a) = {_tex(sp.diff(f, sp.Symbol('a', real=True), 2))} > 0$ (checked), so $f \\ge 0$ and "
-             "$(1 - \\tfrac{x}{M} g(\\lambda))^{M} \\le e^{-x g(\\lambda)}$.",
-             "- Induction: $P(X_{t+s} = 0 \\mid X_t = x) \\le e^{-x c_s}$ with $c_s = q_{s-1}$. For $s = 1$ it is "
+             "$(1 - \\tfrac{x}{M} g(\\lambda))^{M} \\le e^{-x g(\\lambda)}$."),
+             ("- Induction: $P(X_{t+s} = 0 \\mid X_t = x) \\le e^{-x c_s}$ with $c_s = q_{s-1}$. For $s = 1$ it is "
              "$\\lim_{\\lambda\\to\\infty}\\mathbb{E}[e^{-\\lambda Y}] = (1 - x/M)^{M} \\le e^{-x}$ "
              "($g(\\infty) = 1 = q_0$, checked). If it holds for $s$, condition on the first step: "
-             "$P(X_{t+s+1} = 0 \\mid X_t = x) \\le \\mathbb{E}[e^{-q_{s-1} Y}] \\le e^{-x g(q_{s-1})} = e^{-x q_s}$.",
-             "- From the source, exactly: $\\mathbb{E}[e^{-q X_1}] = (1 - p\\,g(q))^{M}$ (checked), so with "
+             "$P(X_{t+s+1} = 0 \\mid X_t = x) \\le \\mathbb{E}[e^{-q_{s-1} Y}] \\le e^{-x g(q_{s-1})} = e^{-x q_s}$."),
+             ("- From the source, exactly: $\\mathbb{E}[e^{-q X_1}] = (1 - p\\,g(q))^{M}$ (checked), so with "
              "$q = q_{n-2}$ ($g(q_{n-2}) = q_{n-1}$): $P(\\text{lost at } n) \\le (1 - p q_{n-1})^{M} \\le "
-             "e^{-M p q_{n-1}}$ (the second by $1 - a \\le e^{-a}$). At $n = 1$ the first is $(1-p)^{M}$, exact.", "",
+             "e^{-M p q_{n-1}}$ (the second by $1 - a \\le e^{-a}$). At $n = 1$ the first is $(1-p)^{M}$, exact."), "",
              "### (C) $1/(1 + t/(e-1)) \\le q_t \\le 2/(t+2)$", "",
              "Upper bound, by induction ($q_0 = 1 = 2/2$):", "",
-             f"- Taylor: $e^{{-y}} \\ge 1 - y + y^{{2}}/2 - y^{{3}}/6$ for $y \\ge 0$: the difference and its first two "
+             (f"- Taylor: $e^{{-y}} \\ge 1 - y + y^{{2}}/2 - y^{{3}}/6$ for $y \\ge 0$: the difference and its first two "
              f"derivatives vanish at 0 and its third derivative is ${_tex(third)} \\ge 0$ (checked). So "
-             "$g(y) \\le y - y^{2}/2 + y^{3}/6$.",
-             f"- At $y = 2/u$, $u = t + 2$: $\\frac{{2}}{{u+1}} - (y - \\tfrac{{y^{{2}}}}{{2}} + \\tfrac{{y^{{3}}}}{{6}}) = "
-             f"{_tex(gap)}$, nonnegative for $u \\ge 2$ (SymPy decides the sign with $u = 2 + v$, $v \\ge 0$).",
-             "- $g'(y) = e^{-y} > 0$ (checked): $g$ is increasing, so $q_{t+1} = g(q_t) \\le g(2/(t+2)) \\le "
-             "2/(t+3)$.", "",
+             "$g(y) \\le y - y^{2}/2 + y^{3}/6$."),
+             (f"- At $y = 2/u$, $u = t + 2$: $\\frac{{2}}{{u+1}} - (y - \\tfrac{{y^{{2}}}}{{2}} + \\tfrac{{y^{{3}}}}{{6}}) = "
+             f"{_tex(gap)}$, nonnegative for $u \\ge 2$ (SymPy decides the sign with $u = 2 + v$, $v \\ge 0$)."),
+             ("- $g'(y) = e^{-y} > 0$ (checked): $g$ is increasing, so $q_{t+1} = g(q_t) \\le g(2/(t+2)) \\le "
+             "2/(t+3)$."), "",
              "Lower bound, by induction ($q_0 = 1 = 1/(1 + 0)$), with $y = 1/(1 + ct)$:", "",
-             "- $1/(1 + c(t+1)) = y/(1 + cy)$ (checked), and $g(y) \\ge y/(1 + cy)$ iff $c \\ge h(y)$ with "
-             f"$h(y) = 1/g(y) - 1/y = \\tfrac12 + \\tfrac12 L(y/2)$, $L(z) = \\coth z - 1/z$ (checked).",
-             "- $h'(y) = 1/y^{2} - 1/(4\\sinh^{2}(y/2))$ (checked) $> 0$ iff $\\sinh z > z$ ($z = y/2$), which holds "
+             ("- $1/(1 + c(t+1)) = y/(1 + cy)$ (checked), and $g(y) \\ge y/(1 + cy)$ iff $c \\ge h(y)$ with "
+             "$h(y) = 1/g(y) - 1/y = \\tfrac12 + \\tfrac12 L(y/2)$, $L(z) = \\coth z - 1/z$ (checked)."),
+             ("- $h'(y) = 1/y^{2} - 1/(4\\sinh^{2}(y/2))$ (checked) $> 0$ iff $\\sinh z > z$ ($z = y/2$), which holds "
              "since $\\sinh 0 = 0$ and $(\\sinh z - z)' = 2\\sinh^{2}(z/2) \\ge 0$ (checked). So $h$ increases from "
              f"$h(0^+) = 1/2$ to $h(1) = {_tex(h1)}$ (both checked): the constant $1/(e-1) = {1 / (math.e - 1):.6f}$ is "
-             "the supremum of $h$ on $(0, 1]$, and every $y = 1/(1 + ct) \\le 1$.",
+             "the supremum of $h$ on $(0, 1]$, and every $y = 1/(1 + ct) \\le 1$."),
              "- With $c = 1/(e-1)$: $q_{t+1} = g(q_t) \\ge g(y) \\ge y/(1 + cy) = 1/(1 + c(t+1))$ ($g$ increasing).",
-             "- Consequences: $q_t \\ge 1/(t+1)$ (as $1/(e-1) < 1$) and $q_t \\sim 2/t$; the summary's published form "
-             "$\\mathbb{E}\\,\\text{surviving} \\ge \\sum_k 1 - e^{-M p_k/n}$ follows from (A) with $q_{n-1} \\ge 1/n$.", "",
-             f"Numerically (computed when rendering): the iterates $q_0, \\dots, q_{{{it['steps']}}}$ "
+             ("- Consequences: $q_t \\ge 1/(t+1)$ (as $1/(e-1) < 1$) and $q_t \\sim 2/t$; the summary's published form "
+             "$\\mathbb{E}\\,\\text{surviving} \\ge \\sum_k 1 - e^{-M p_k/n}$ follows from (A) with $q_{n-1} \\ge 1/n$."), "",
+             (f"Numerically (computed when rendering): the iterates $q_0, \\dots, q_{{{it['steps']}}}$ "
              f"(`_categorical_bounds.iterates`) fall below the lower bound {it['below_lower']} times and above the "
              f"upper bound {it['above_upper']} times (relative slack $10^{{-15}}$); "
-             f"$q_t\\,t/2 = {it['ratio_last']:.6f}$ at $t = {it['steps']}$.", "",
+             f"$q_t\\,t/2 = {it['ratio_last']:.6f}$ at $t = {it['steps']}$."), "",
              "### The truncated chain's bracket (large $M$)", "",
-             "Above $M = 10^{4}$ the count chain is kept on $0..C$. With $T \\ge 0$ entrywise and "
+             ("Above $M = 10^{4}$ the count chain is kept on $0..C$. With $T \\ge 0$ entrywise and "
              "$u_s = T^{s}\\mathbf{1}_{\\{0\\}}$: dropping the counts above $C$ can only remove nonnegative terms, so "
              "$L_{s+1} = T_C L_s$ is a lower bound; what was dropped is at most "
              "$P(\\mathrm{Bin}(M, x/M) > C) \\cdot \\sup_{y > C} u_s(y) \\le \\bar F_C(x)\\,B_s(C+1)$, with "
              "$B_s(y) = e^{-y q_{s-1}}$ the bound of (A) (decreasing in $y$), so "
              "$U_{s+1} = T_C U_s + \\bar F_C B_s(C+1) + \\epsilon$ is an upper bound ($\\epsilon$ the row windows' "
-             "dropped mass). The cut changes nothing but this bracket, and the reported value is its lower end.", "",
-             f"Computed when rendering: `{tr['source']}`, $M = {tr['M']}$, cut at $C = {tr['C']}$, generations "
+             "dropped mass). The cut changes nothing but this bracket, and the reported value is its lower end."), "",
+             (f"Computed when rendering: `{tr['source']}`, $M = {tr['M']}$, cut at $C = {tr['C']}$, generations "
              f"{', '.join(str(g) for g in tr['generations'])}: the full route's loss probabilities lie inside the "
              f"bracket: **{'yes' if tr['inside'] else 'NO'}** (widest bracket {tr['width']:.2e}, largest "
-             f"full - lower {tr['lower_gap']:.2e}).", ""]
+             f"full - lower {tr['lower_gap']:.2e})."), ""]
     return lines
 
 
@@ -674,17 +670,17 @@ def bound_claim() -> dict:
 def _section_claims() -> list[str]:
     claim = bound_claim()
     lines = ["## 4. Claim: Suresh et al.'s bounds on the expected number of surviving categories", "",
-             "Source: Suresh, Thangaraj, Khandavally, arXiv:2412.17646 (through the derivation in (A) and (C)); "
+             ("Source: Suresh, Thangaraj, Khandavally, arXiv:2412.17646 (through the derivation in (A) and (C)); "
              "values from `bound_verdicts`, exact values from `discrete_exact_values` (full count chain, "
              "$M \\le 10^{4}$). Lower bounds: iterate $\\sum_k 1 - (1 - p_k q_{n-1})^{M}$, exponential "
              "$\\sum_k 1 - e^{-M p_k q_{n-1}}$, published $\\sum_k 1 - e^{-M p_k/n}$; upper bounds: poisson "
-             "(Barbour-Hall), heterozygosity (the Wright-Fisher identity), combined.", "",
-             f"**Verdict (computed when rendering): {claim['verdict']}** "
-             f"({len(claim['rows'])} (quantity, bound, generation) rows).", "",
-             f"The summary's index read as $k = n - 1$ is false: `words:en:1000`, $M = 100$, $n = 2$: "
+             "(Barbour-Hall), heterozygosity (the Wright-Fisher identity), combined."), "",
+             (f"**Verdict (computed when rendering): {claim['verdict']}** "
+             f"({len(claim['rows'])} (quantity, bound, generation) rows)."), "",
+             (f"The summary's index read as $k = n - 1$ is false: `words:en:1000`, $M = 100$, $n = 2$: "
              f"$\\sum_k 1 - e^{{-M p_k}} = {claim['misread']:.4f}$ against the exact "
              f"$\\mathbb{{E}}\\,\\text{{surviving}} = {claim['exact_n2']:.4f}$ "
-             f"({'violated' if claim['misread'] > claim['exact_n2'] else 'holds'}).", "",
+             f"({'violated' if claim['misread'] > claim['exact_n2'] else 'holds'})."), "",
              "| source | M | n | bound | side | bound value | exact | bound/exact | verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in claim["rows"]:
@@ -694,9 +690,9 @@ def _section_claims() -> list[str]:
                      f"{r['value']:.6g} | {r['exact']:.6g} | {r['ratio']:.4g} | {r['verdict']} |")
     tails = [r for r in claim["rows"] if r["quantity"] == "tail_mass_lost_mean"]
     worst = min(tails, key=lambda r: r["gap"])
-    lines += ["", f"The matching bounds on the expected tail mass lost: {len(tails)} rows, "
+    lines += ["", (f"The matching bounds on the expected tail mass lost: {len(tails)} rows, "
               f"{sum(r['verdict'] == 'bound holds' for r in tails)} hold (smallest gap {worst['gap']:.3g}: "
-              f"{worst['bound']} {worst['side']} at $M = {worst['M']}$, $n = {worst['generation']}$).", ""]
+              f"{worst['bound']} {worst['side']} at $M = {worst['M']}$, $n = {worst['generation']}$)."), ""]
     return lines
 
 
@@ -707,11 +703,11 @@ def render() -> str:
     check_against_sympy_stats()
     lines = ["# Exact theory of the discrete chain: moments, the Wright-Fisher identity, survival bounds", "",
              "<!-- Generated by `python -m theory.numeric._discrete_proofs`; do not edit. -->", "",
-             "Every formula below is printed from the SymPy objects computed when this file was rendered, every "
+             ("Every formula below is printed from the SymPy objects computed when this file was rendered, every "
              "stated identity was checked to simplify to zero, and every number was computed by the toolkit at the "
              "same time (`theory/numeric/_discrete_proofs.py`; `tests/test_discrete_proofs.py` fails when this "
              "file is stale). The per-category route itself is documented in "
-             "`theory/numeric/_categorical_exact.py`, the bounds in `theory/numeric/_categorical_bounds.py`.", ""]
+             "`theory/numeric/_categorical_exact.py`, the bounds in `theory/numeric/_categorical_bounds.py`."), ""]
     lines += _section_moments() + _section_identity() + _section_bounds() + _section_claims()
     return "\n".join(lines)
 
