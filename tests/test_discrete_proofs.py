@@ -159,3 +159,15 @@ def test_truncation_bracket_at_a_low_cut():
     # a cut far too low (C = 10 at M = 400) makes the bracket wide, and it must still hold the full route's values
     res = dp.truncation_check(cut=10, generations=(1, 5))
     assert res["inside"] and res["width"] > res["lower_gap"] >= 0
+
+
+def test_per_category_survival_bound(monkeypatch):
+    check = dp.per_category_bound_check()
+    assert check["violated"] == 0 and check["pairs"] > 0
+    assert check["worst_ratio_later"] < 1.0
+    # with the iterates one step behind (q_{n-2} for q_{n-1}: a larger q, a smaller bound) the check fails
+    from theory.numeric import _categorical_bounds
+
+    real = _categorical_bounds.iterates
+    monkeypatch.setattr(_categorical_bounds, "iterates", lambda steps: np.concatenate([[1.0], real(steps)[:-1]]))
+    assert dp.per_category_bound_check()["violated"] > 0
