@@ -270,19 +270,18 @@ def _section_moments() -> list[str]:
         first, second, _ = _conditional(kind)
         A, b = recursion(kind)
         lines += [f"### {title}", "", law + ":", "",
-                  f"- $\\mathbb{{E}}[c' \\mid c] = {_tex(first)}$",
-                  f"- $\\mathbb{{E}}[c'^{{2}} \\mid c] = {_tex(second)}$", "",
+                  f"- $\\mathbb{{E}}[c' \\mid c] = {_tex(sp.collect(sp.expand(first), c, sp.factor))}$",
+                  f"- $\\mathbb{{E}}[c'^{{2}} \\mid c] = {_tex(sp.collect(sp.expand(second), c, sp.factor))}$", "",
                   ("Both are polynomials in $c$ of degree at most 2 (checked), so taking expectations closes the "
                   "recursion (rows reproduce the conditional moments, checked):"), "",
                   f"- $\\mathbb{{E}}[c']= {_tex(A[0, 0] * Ec + A[0, 1] * Ec2 + b[0])}$",
                   f"- $\\mathbb{{E}}[c'^{{2}}] = {_tex(sp.collect(sp.expand(A[1, 0] * Ec + A[1, 1] * Ec2 + b[1]), [Ec, Ec2], sp.factor))}$",
                   ""]
-        if kind == "replace":
-            mle = A.subs(alpha, 0), b.subs(alpha, 0)
-            lines += [("At $\\alpha = 0$ (plain multinomial resampling): "
-                      f"$\\mathbb{{E}}[c'] = {_tex(mle[0][0, 0] * Ec + mle[0][0, 1] * Ec2 + mle[1][0])}$, "
-                      f"$\\mathbb{{E}}[c'^{{2}}] = {_tex(sp.expand(mle[0][1, 0] * Ec + mle[0][1, 1] * Ec2 + mle[1][1]))}$."),
-                      ""]
+        a0, b0 = A.subs(alpha, 0), b.subs(alpha, 0)
+        row0 = sp.collect(sp.expand(a0[0, 0] * Ec + a0[0, 1] * Ec2 + b0[0]), [Ec, Ec2], sp.factor)
+        row1 = sp.collect(sp.expand(a0[1, 0] * Ec + a0[1, 1] * Ec2 + b0[1]), [Ec, Ec2], sp.factor)
+        lines += [(f"At $\\alpha = 0$ (the MLE): $\\mathbb{{E}}[c'] = {_tex(row0)}$, "
+                   f"$\\mathbb{{E}}[c'^{{2}}] = {_tex(row1)}$."), ""]
     m1, m2 = start_moments()
     lines += [("Start: model 0 is the source, so under every workflow the first training set has "
               f"$c_1 \\sim \\mathrm{{Bin}}(M, p)$, $\\mathbb{{E}}[c_1] = {_tex(m1)}$, "
