@@ -315,6 +315,7 @@ def test_verify_discrete_bad_input():
     assert err.value.parameter == "chains"
 
 
+@pytest.mark.slow  # the default run checks verify_discrete through the CLI (tests/test_cli_discrete.py)
 def test_verify_discrete_one_setup():
     """verify_discrete on one small setup with the tree sampler (its own Bonferroni budget 1e-3 over its rows):
     every row passes."""
