@@ -250,8 +250,9 @@ def test_greedy_top_k_one_collapses_at_generation_one(workflow):
 
 def test_zero_temperature_limit():
     """T -> 0: p ~ phat^(1/T) tends to the uniform law on the most frequent categories of T_i. At T = 0.002 the
-    others carry at most (5/6)^500 ~ 1e-40 (M = 6), so Gini-Simpson, entropy and collapse equal the limit map's to
-    1e-12 -- but not the surviving count: temperature never sets a positive frequency to 0."""
+    others carry at most (5/6)^500 ~ 1e-40 (M = 6), so Gini-Simpson and entropy equal the limit map's to 1e-12 --
+    but not the surviving count nor collapse (one category left): temperature never sets a positive frequency to
+    0."""
 
     def limit_fit(counts, real_counts=None, real_weight=None):
         c = np.asarray(counts, dtype=float)
@@ -262,9 +263,10 @@ def test_zero_temperature_limit():
     gens = [1, 2, 4]
     _, cold, _ = _joint_table(chain, gens, per_category=False)
     _, limit, _ = _joint_table(chain, gens, per_category=False, fit=limit_fit)
-    for i in (2, 3, 4):  # Gini-Simpson, collapse, entropy
+    for i in (2, 4):  # Gini-Simpson, entropy
         np.testing.assert_allclose(cold[:, i], limit[:, i], rtol=0, atol=1e-12)
     assert np.all(cold[:, 0] >= limit[:, 0]) and cold[0, 0] > limit[0, 0] + 0.1
+    assert np.all(cold[:, 3] <= limit[:, 3] + 1e-12) and cold[0, 3] < limit[0, 3] - 0.1
 
 
 # --- bad input --------------------------------------------------------------------------------------------------
@@ -282,3 +284,17 @@ def test_refusals_name_the_parameter():
         joint_exact_values("zipf:1:3", [1])
     with pytest.raises(ParameterError, match="^generations"):
         joint_exact_values(DiscreteChain("zipf:1:3", 5), [-1])
+
+
+def test_collapse_is_one_category_left_not_a_rounded_one():
+    """At temperature 0.03 the map gives [1.0, 5e-24] for counts [5, 1]: two categories survive, so the chain has
+    not collapsed (the exact side counted it as collapsed while the Monte Carlo did not: z = -60, found in review).
+    Regression: the exact collapse probability at n = 1 is P(the first draw holds one category) only."""
+    from theory.chain import DiscreteChain, DiscreteLearner
+    from theory.numeric import joint_exact_values
+
+    learner = DiscreteLearner(temperature=0.03)
+    assert learner.fit([5, 1])[0] == 1.0 and learner.fit([5, 1])[1] > 0
+    v = joint_exact_values(DiscreteChain("0.7,0.3", 6, learner), [1])
+    assert v["collapse_probability"][0] == pytest.approx(0.7**6 + 0.3**6, rel=1e-12)
+    assert v["surviving_mean"][0] == pytest.approx(2 - 0.7**6 - 0.3**6, rel=1e-12)

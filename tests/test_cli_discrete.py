@@ -102,5 +102,5 @@ def test_verify_discrete_chain(run_cli, monkeypatch):
     assert data["passed"], [r for r in data["rows"] if not r["passed"]]
     assert status == 0
     monkeypatch.setattr(_verify_discrete, "DISCRETE_SETUPS", (("zipf:1:20", 10, "mix:0.2"),))
-    status, out, err = run_cli(["verify", "--chain", "discrete", "--quick", "--chains", "500"])
+    status, out, _ = run_cli(["verify", "--chain", "discrete", "--quick", "--chains", "500"])
     assert "zipf:1:20, M = 10, mix:0.2" in out and "surviving_mean" in out

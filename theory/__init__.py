@@ -81,8 +81,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .chain import DiscreteChain as DiscreteChain
     from .chain import DiscreteLearner as DiscreteLearner
     from .chain import GaussianChain as GaussianChain
-    from .chain import parse_source as parse_source
     from .chain import Workflow as Workflow
+    from .chain import parse_source as parse_source
     from .decomposition import Decomposition as Decomposition
     from .decomposition import decompose as decompose
     from .montecarlo import MODES as MODES
@@ -93,9 +93,9 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .numeric import accuracy_limit as accuracy_limit
     from .numeric import bounded_drift as bounded_drift
     from .numeric import collapse_time as collapse_time
+    from .numeric import discrete_exact_values as discrete_exact_values
     from .numeric import drift_partial_sums as drift_partial_sums
     from .numeric import exact_state as exact_state
-    from .numeric import discrete_exact_values as discrete_exact_values
     from .numeric import exact_values as exact_values
     from .numeric import expansion_error as expansion_error
     from .numeric import leading_order as leading_order

@@ -129,9 +129,13 @@ class DiscreteLearner:
         With ``real_counts`` and a ``real_weight`` ``w`` (workflow ``mix`` with weights), the frequencies are
         ``w * real/R + (1 - w) * counts/(M - R)`` before smoothing; without a weight the two are pooled.
         """
-        c = np.asarray(counts, dtype=np.float64)
+        c = _counts("counts", counts)
         if real_counts is not None:
-            r = np.asarray(real_counts, dtype=np.float64)
+            r = _counts("real_counts", real_counts)
+            if r.shape != c.shape:
+                raise ParameterError("real_counts", f"{c.size} counts, one per category like counts", r.size)
+            if r.sum() + c.sum() <= 0:
+                raise ParameterError("counts", "at least one draw (real or synthetic)", 0)
             if real_weight is None:
                 c = c + r
             else:
@@ -185,6 +189,17 @@ class DiscreteLearner:
 
 
 MLE = DiscreteLearner()
+
+
+def _counts(name: str, values) -> np.ndarray:
+    """A 1-D vector of finite counts >= 0 (float64), or a ParameterError naming ``name``."""
+    try:
+        c = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(name, "a vector of finite numbers >= 0", values) from None
+    if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise ParameterError(name, "a vector of finite numbers >= 0", values)
+    return c
 
 
 @dataclasses.dataclass(frozen=True)

@@ -191,7 +191,8 @@ def _print_table(out, exact, mc, se, gens) -> None:
         print("# proved bounds beside the exact value (bound/exact), verdict computed now:")
         for r in out["survival_bounds"]:
             print(f"#   n = {r['generation']:<5d} {r['quantity']:20s} {r['side']:5s} {r['bound']:15s} "
-                  f"{r['value']:12.6g} vs exact {r['exact']:12.6g} ({r['ratio']:.4f}): {r['verdict']}")
+                  f"{r['value']:12.6g} vs exact {r['exact']:12.6g} "
+                  f"({'-' if r['ratio'] is None else format(r['ratio'], '.4f')}): {r['verdict']}")
     for q, b in out["bounds"].items():
         widest = max((u - lo for lo, u in zip(b["lower"], b["upper"]) if lo is not None and u is not None),
                      default=0.0)

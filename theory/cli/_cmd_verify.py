@@ -41,7 +41,7 @@ DESCRIPTION = (
     f"A run that tests no cell fails (exit 1); fewer than {MIN_CHAINS} chains are refused (nothing could be tested). "
     "--chain discrete checks the discrete chain instead (categorical resampling: theory.numeric.discrete_exact_values "
     "and category_exact against Monte Carlo of literal multinomial resampling, for zipf:1:50 at M = 20 and the "
-    "real vocabulary words:en:200 at M = 50, under replace, mix:0.2 and accumulate; every whole-distribution "
+    "real vocabulary words:en:200 at M = 50, under replace, mix:0.2, mix-fixed:0.2 and accumulate; every whole-distribution "
     "quantity and, per group of equal source probabilities, E p_n, E p_n(1 - p_n), P(lost), P(fixed)), with the "
     "same Bonferroni rule over its rows."
 )

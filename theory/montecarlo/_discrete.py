@@ -17,7 +17,8 @@ memory per chain whatever ``M``) or, for ``M + 1 <= 16 K'`` where it is faster,
 Per chain and reported generation ``n`` the five values of :data:`theory.quantities.DISCRETE_QUANTITIES` are
 formed: surviving ``#{k: not lost}``, tail mass lost ``sum_k p_{0,k} 1{lost_k}``, Gini-Simpson
 ``1 - sum_k p_{n,k}^2``, collapsed ``1{some category fixed}``, entropy ``-sum_k p_{n,k} log p_{n,k}`` (nats), with
-``lost_k = {p_{n,k} = 0}`` and ``fixed_k = {p_{n,k} = 1}``; under add-alpha smoothing (``alpha > 0``: no probability
+``lost_k = {p_{n,k} = 0}`` and ``fixed_k = {p_{n,k} > 0`` and no other category has ``p_{n,j} > 0}`` (the same as
+``p_{n,k} = 1``, counted without rounding: a temperature can round a tiny share into ``p = 1.0``); under add-alpha smoothing (``alpha > 0``: no probability
 is ever 0) ``lost_k`` = count 0 in the training set ``T_{n-1}`` and ``fixed_k`` = all of ``T_{n-1}`` in ``k``
 (generation 0, which has no training set, uses ``p_0``). Per group of equal source probabilities (ascending, as
 :class:`theory.numeric.CategoryExact`), each chain also gives the group's average of ``p_{n,k}``,
@@ -521,7 +522,7 @@ def _run(chain, requested, reported, chains, seed, dtype, progress, track, block
         group_se[name] = np.sqrt(np.maximum(c2, 0) / (n - 1) / n) / scale
     lost = ("p_{n,k} = 0" if chain.learner.alpha == 0 else
             "count 0 in the training set T_{n-1} (add-alpha smoothing: no probability is ever 0; p_0 = 0 at n = 0)")
-    fixed = ("p_{n,k} = 1" if chain.learner.alpha == 0 else
+    fixed = ("p_{n,k} > 0 and no other category left" if chain.learner.alpha == 0 else
              "all of T_{n-1} in category k (add-alpha smoothing; p_{0,k} = 1 at n = 0)")
     notes = {"lost": "lost means " + lost, "collapsed": "collapsed means some category has " + fixed,
              "method": f"Monte Carlo: {chains} chains of literal multinomial resampling ("

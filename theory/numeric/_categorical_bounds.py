@@ -225,12 +225,14 @@ def bound_verdicts(chain, generations, *, exact: dict | None = None) -> list[dic
                     value, ex = float(bound[j]), float(values[j])
                     gap = (float(hi_exact[j]) - value) if side == "lower" else (value - float(lo_exact[j]))
                     holds = gap >= -allowance
-                    ratio = value / ex if ex != 0 else (1.0 if value == 0 else math.inf)
+                    # bound/exact; None where the exact value is 0 and the bound is not (no finite ratio)
+                    ratio = value / ex if ex != 0 else (1.0 if value == 0 else None)
                     verdict = "bound holds" if holds else "violated"
                     unit = "categories" if quantity == "surviving_mean" else "probability"
                     text = (
                         f"{quantity} {side} bound {name} at n = {int(n)}: {value:.6g} vs exact {ex:.6g}: {verdict} "
-                        f"(bound/exact {ratio:.4g}, gap {gap:.3g} {unit}, {gap / k:.3g} per category)"
+                        f"(bound/exact {'-' if ratio is None else format(ratio, '.4g')}, gap {gap:.3g} {unit}, "
+                        f"{gap / k:.3g} per category)"
                     )
                     rows.append({
                         "quantity": quantity, "bound": name, "side": side, "generation": int(n), "value": value,

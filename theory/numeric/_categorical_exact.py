@@ -128,6 +128,7 @@ from .._errors import ParameterError, check_integer
 
 __all__ = [
     "FEASIBILITY",
+    "FULL_WORK_LIMIT",
     "MAX_SAMPLE_SIZE",
     "MIX_WORK_LIMIT",
     "CategoryExact",
@@ -144,6 +145,11 @@ MAX_SAMPLE_SIZE = 10_000
 
 #: Largest ``n (G nnz + (M + 1) sum_g w_g)`` (multiply-adds) for mix's forward laws (about a minute here).
 MIX_WORK_LIMIT = 2e10
+
+#: Largest ``n nnz`` (generations times stored entries of the band) for the full route's backward equation (five
+#: vectors a step: about 2 minutes here at the limit); beyond it the truncated route, or ``None`` if that needs more
+#: than :data:`MAX_TRUNCATION` counts (``-n 1e6`` at ``M = 1e4`` would otherwise run for a day).
+FULL_WORK_LIMIT = 2e10
 
 #: Brackets narrower than this (absolute) are not widened to 1e-15 relative: a loss/collapse probability or tail
 #: mass below it is reported as its bracket.
@@ -512,6 +518,12 @@ def _window_sizes(trials: int, q: np.ndarray) -> np.ndarray:
     return np.minimum(trials + 1, 2.0 * np.sqrt(2 * _LOG_WINDOW * trials * q * (1 - q)) + 3)
 
 
+def _full_work(trials: int, top: int) -> float:
+    """``n nnz`` of the full route's backward equation on counts ``0..trials`` up to generation ``top``."""
+    q = np.arange(trials + 1) / trials
+    return float(top) * float(np.sum(_window_sizes(trials, q)))
+
+
 def _mix_work(chain, p0: np.ndarray, top: int) -> float:
     """Multiply-adds of the forward laws of mix: ``n (G nnz + sum_g (M + 1) w_g)``."""
     m, k, alpha = chain.sample_size, chain.size, chain.learner.alpha
@@ -677,7 +689,7 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
                      f"times q0^R) or R = {r} (collapse, times p0^R)")
         else:
             label = "replace: the count chain"
-        if trials <= MAX_SAMPLE_SIZE and truncation is None:
+        if trials <= MAX_SAMPLE_SIZE and truncation is None and _full_work(trials, int(gens.max())) <= FULL_WORK_LIMIT:
             res = _replace_chain(chain, p0, gens, trials, not fixed_mix)
             lost, fixed, entropy = res["lost_lo"], res["fixed_lo"], res["entropy"]
             notes["method"] = (f"{label}, in full on 0..{trials}, backward equation, {p0.size} distinct "
@@ -698,8 +710,8 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
                     cap *= 2
             if cap is None or (widths > 1e-6 and truncation is None):
                 notes["lost"] = notes["fixed"] = (
-                    f"not exact here: the truncated chain's bracket at generation {int(gens.max())} needs more than "
-                    f"{MAX_TRUNCATION} counts; Monte Carlo: --chains")
+                    f"not exact here: at generation {int(gens.max())} the full count chain exceeds its work limit "
+                    f"and the truncated chain's bracket needs more than {MAX_TRUNCATION} counts; Monte Carlo: --chains")
                 notes["method"] = f"moments by the exact linear recursion{smoothing}"
             else:
                 lost, fixed = res["lost_lo"], res["fixed_lo"]
@@ -710,8 +722,13 @@ def category_exact(chain, generations, *, truncation: int | None = None) -> Cate
                     f"g(x) = 1 - exp(-x)); value = lower end, exact to within the reported bounds (largest relative "
                     f"width {widths:.1e}); {p0.size} distinct probabilities; moments by the exact linear "
                     f"recursion{smoothing}")
-            notes["entropy"] = (f"not exact for M > {MAX_SAMPLE_SIZE} (the truncated chain does not carry the "
-                                "whole count law); Monte Carlo: --chains")
+            if trials > MAX_SAMPLE_SIZE or truncation is not None:
+                notes["entropy"] = (f"not exact for M > {MAX_SAMPLE_SIZE} (the truncated chain does not carry the "
+                                    "whole count law); Monte Carlo: --chains")
+            else:
+                notes["entropy"] = (f"not exact at generation {int(gens.max())}: the full count chain on 0..{trials} "
+                                    f"would exceed its work limit ({FULL_WORK_LIMIT:.0e} multiply-adds); Monte "
+                                    "Carlo: --chains")
         if fixed_mix:
             notes["entropy"] = ("not exact for mix-fixed (E entropy needs the count law for every value of the fixed "
                                 "real count); Monte Carlo: --chains")
@@ -838,7 +855,8 @@ def loss_time_distribution(chain, max_generation):
     replace or accumulate: loss is absorbing).
 
     Returns ``(distinct probabilities, multiplicities, pmf)`` with ``pmf[g, n - 1] = P(tau = n)`` for
-    ``n = 1..max_generation``; ``1 - pmf.sum(1)`` is ``P(tau > max_generation)``.
+    ``n = 1..max_generation``; ``1 - pmf.sum(1)`` is ``P(tau > max_generation)``, except for a category with
+    ``p_{0,k} = 0``: it is lost at generation 0 (``tau = 0``), and its row is all zeros.
 
     >>> from theory.chain import DiscreteChain
     >>> _, _, pmf = loss_time_distribution(DiscreteChain("1,1", 2), 3)

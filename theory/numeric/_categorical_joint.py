@@ -30,9 +30,10 @@ Chains and their Markov states (``T_i`` is the training set of step ``i``; model
 The multinomial pmf of a row ``q`` at ``c`` is ``exp(log M! - sum log c_k! + sum_{c_k > 0} c_k log q_k)``, and 0 where
 some ``c_k > 0`` has ``q_k = 0`` (exact zeros, not underflow). Quantities of model ``n`` (generation ``n >= 1``) are
 functions of the model ``p_n = fit(...)`` and of ``T_{n-1}``: with ``law_{n-1}`` the law of the state after step
-``n - 1``, ``E f(p_n) = law_{n-1} . F``. "Lost" is ``p_{n,k} = 0`` and "collapsed" ``max_k p_{n,k} = 1`` as the
-float64 map returns them (a temperature below about 0.002 can underflow a probability to 0, or round the largest to
-exactly 1: that is the learner's definition, the one the Monte Carlo runs too); under add-``alpha`` smoothing
+``n - 1``, ``E f(p_n) = law_{n-1} . F``. "Lost" is ``p_{n,k} = 0`` as the float64 map returns it (a temperature
+below about 0.002 can underflow a probability to 0: that is the learner's definition, the one the Monte Carlo runs
+too) and "collapsed" is one category left with ``p_{n,k} > 0`` (``max_k p_{n,k} = 1`` without rounding: at
+temperature 0.03 the map returns ``[1.0, 5e-24]`` for counts ``[5, 1]``, two surviving categories, not collapsed); under add-``alpha`` smoothing
 (``alpha > 0``) they mean instead: count 0 in ``T_{n-1}``, and all of ``T_{n-1}`` in one category. Every quantity,
 entropy included, is exact (a finite sum over states); the only errors are float64 rounding: the log-space pmf
 loses up to about ``2e-11`` relative per entry at ``M = 3000`` (cancellation between ``log M!`` and
@@ -179,7 +180,10 @@ def _quantities(models: np.ndarray, training: np.ndarray, p0: np.ndarray, alpha:
         fixed = training == total
     else:
         lost = models == 0
-        fixed = models == 1.0
+        # collapsed: one category left with positive probability (as the Monte Carlo counts it); "== 1.0" would
+        # call [1.0, 5e-24] collapsed (temperature 0.03 rounds the second category's share into 1.0) while
+        # counting two surviving categories
+        fixed = ~lost & ((~lost).sum(axis=1, keepdims=True) == 1)
     cols = [
         (~lost).sum(axis=1).astype(np.float64),
         lost.astype(np.float64) @ p0,
@@ -197,7 +201,7 @@ def _source_row(p0: np.ndarray, per_category: bool) -> np.ndarray:
     from scipy.special import entr
 
     lost = p0 == 0
-    fixed = p0 == 1.0
+    fixed = ~lost & ((~lost).sum() == 1)
     row = [float((~lost).sum()), 0.0, 1.0 - float(p0 @ p0), float(fixed.any()), float(entr(p0).sum())]
     if per_category:
         row = np.concatenate([row, p0, p0 * (1 - p0), lost, fixed])
