@@ -1,0 +1,330 @@
+"""The multivariate chain's exact moments (theory.numeric._multivariate_exact) against
+
+* the 1-D chain's exact values for d = 1 (both learners, A != 1, n up to 1000: relative 1e-12);
+* the Wishart identities they rest on, derived symbolically from the Bartlett decomposition for d = 1, 2, 3
+  (moments of the chi-squares and normals from sympy.stats), and the closed form of the trace recursion proved by
+  induction;
+* a literal NumPy Monte Carlo of the process (draw M points of N(mu_n, Sigma_n), fit) for d in {2, 5} (d = 20 slow),
+  both learners, A != 1, anisotropic covariances: z-tests from standard errors.
+
+Monte Carlo budget: each Monte Carlo test function has a false-failure probability of at most 1e-4, split
+(Bonferroni) over its assertions: every |z| must stay below norm.isf(1e-4 / (2 * #assertions)) (about 4.9 for ~40).
+Standard errors: sample standard deviation / sqrt(N) for means; sqrt((m4 - v^2) / N) (fourth central moment) for
+the trace variance. E det Sigma_n is heavy-tailed (a product of n d chi-squares): its z uses the exact Var det Sigma_n
+and is asserted only at generations where Var det / (E det)^2 <= 5, where the mean of 20000 chains is close to
+normal; the volume's collapse itself is tested through log det (light tails) at every generation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import sympy.stats as ss
+from scipy.stats import norm
+
+from theory import GaussianChain, ParameterError
+from theory.chain._multivariate import MultivariateGaussianChain, parse_covariance
+from theory.numeric import exact_values
+from theory.numeric._multivariate_exact import log_det_drift, marginal_chain, multivariate_exact_values
+
+BUDGET = 1e-4  # false-failure probability per Monte Carlo test function
+
+
+def _rotated(eigenvalues, seed):
+    """A fixed anisotropic covariance: Q diag(eigenvalues) Q^T with Q a seeded random rotation."""
+    d = len(eigenvalues)
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    sigma = q @ np.diag(eigenvalues) @ q.T
+    return 0.5 * (sigma + sigma.T)
+
+
+# ----------------------------------------------------------------------------------------------- d = 1 is the 1-D chain
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+@pytest.mark.parametrize("scale", [1.0, 1.3, 0.7])
+@pytest.mark.parametrize("sample_size", [2, 7, 1000])
+def test_dimension_one_is_the_1d_chain(learner, scale, sample_size):
+    gens = [0, 1, 2, 10, 1000]
+    sigma2 = 2.5
+    multi = multivariate_exact_values(
+        MultivariateGaussianChain(sample_size, [[sigma2]], mean=[0.3], learner=learner, variance_scale=scale), gens)
+    one = exact_values(GaussianChain(sample_size, learner=learner, variance_scale=scale, sigma=math.sqrt(sigma2)),
+                       gens)
+    for ours, theirs in [("mean_sq_error", "mean_sq_error"), ("trace_mean", "variance_mean"),
+                         ("trace_var", "variance_var"), ("log_det_mean", "log_variance_mean")]:
+        np.testing.assert_allclose(multi[ours], one[theirs], rtol=1e-12, atol=0, err_msg=ours)
+    np.testing.assert_allclose(multi["det_mean"], one["variance_mean"], rtol=1e-12)
+    np.testing.assert_allclose(multi["covariance_mean"][:, 0, 0], one["variance_mean"], rtol=1e-12)
+    assert multi["w2_sq_mean"] is None
+
+
+def test_exact_values_shapes_and_generation_zero():
+    sigma = _rotated([3.0, 1.0, 0.2], 1)
+    v = multivariate_exact_values(MultivariateGaussianChain(6, sigma, learner="mle"), [0, 3, 1])
+    assert v["generations"] == [0, 3, 1]
+    assert v["covariance_mean"].shape == (3, 3, 3)
+    np.testing.assert_allclose(v["covariance_mean"][0], sigma, rtol=1e-15)
+    assert v["trace_var"][0] == v["mean_sq_error"][0] == v["log_det_mean"][0] == 0.0
+    np.testing.assert_allclose(v["det_mean"][0], np.linalg.det(sigma), rtol=1e-12)
+    # the mle learner keeps the total: E||mu_n - mu||^2 + E tr Sigma_n = tr Sigma (as in 1-D)
+    np.testing.assert_allclose(v["mean_sq_error"] + v["trace_mean"], np.trace(sigma), rtol=1e-14)
+    # huge n: finite or inf/0, never nan
+    big = multivariate_exact_values(MultivariateGaussianChain(6, sigma, variance_scale=1.5), [10**6])
+    assert all(np.isfinite(big[key][0]) or big[key][0] == np.inf for key in ("trace_var", "det_mean", "trace_mean"))
+    assert big["log_det_mean"][0] == pytest.approx(10**6 * log_det_drift(
+        MultivariateGaussianChain(6, sigma, variance_scale=1.5)), rel=1e-14)
+
+
+def test_volume_collapses_while_trace_is_kept():
+    """Unbiased, A = 1: E tr Sigma_n = tr Sigma for every n, but the log-volume drifts down at a rate close to
+    -d(d+1)/(2(M-1)) (and E det Sigma_n -> 0)."""
+    for d, m in [(2, 50), (10, 200), (100, 2000)]:
+        chain = MultivariateGaussianChain(m, np.eye(d))
+        v = multivariate_exact_values(chain, [100])
+        assert v["trace_mean"][0] == pytest.approx(d, rel=1e-14)
+        drift = log_det_drift(chain)
+        assert drift < 0
+        assert drift == pytest.approx(-d * (d + 1) / (2 * (m - 1)), rel=0.05)
+        assert v["det_mean"][0] < 1
+
+
+# ------------------------------------------------------------------------------- the Wishart identities, symbolically
+def _bartlett_expectation(expression, normals, chis):
+    """E[expression] for a polynomial in Bartlett factors: ``normals`` i.i.d. N(0, 1), ``chis`` a dict
+    symbol -> degrees of freedom with symbol**2 ~ chi^2_nu; moments from sympy.stats."""
+    z = ss.Normal("z", 0, 1)
+    normal_moment = {p: sp.simplify(ss.E(z**p)) for p in range(0, 9)}
+    chi_moment = {}
+    gens = list(normals) + list(chis)
+    poly = sp.Poly(sp.expand(expression), *gens)
+    total = 0
+    for powers, coefficient in poly.terms():
+        factor = coefficient
+        for symbol, p in zip(gens, powers):
+            if symbol in chis:
+                if p % 2:
+                    odd_normal = any(q % 2 for s2, q in zip(gens, powers) if s2 in normals)
+                    assert odd_normal, "an odd chi power must come with an odd normal power (zero mean)"
+                    factor = 0
+                    break
+                key = (chis[symbol], p)
+                if key not in chi_moment:
+                    x = ss.ChiSquared("x", chis[symbol])
+                    chi_moment[key] = sp.simplify(sp.gammasimp(ss.E(x ** (p // 2))))
+                factor *= chi_moment[key]
+            else:
+                factor *= normal_moment[p]
+        total += factor
+    return sp.expand(sp.simplify(total))
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_wishart_trace_identities_from_bartlett(d):
+    k = sp.Symbol("k", positive=True, integer=True)
+    lower = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"l{i}{j}") if i >= j else 0)
+    normals = [sp.Symbol(f"z{i}{j}") for i in range(d) for j in range(i)]
+    chis = {sp.Symbol(f"c{i}"): k - i for i in range(d)}  # c_i^2 ~ chi^2_{k-i} (i = 0..d-1)
+    bartlett = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"c{i}") if i == j else (sp.Symbol(f"z{i}{j}") if i > j else 0))
+    scatter = lower * bartlett * bartlett.T * lower.T
+    v = lower * lower.T
+    tr_v, tr_v2 = v.trace(), (v * v).trace()
+    e_tr_sq = _bartlett_expectation(scatter.trace() ** 2, normals, chis)
+    e_tr_s2 = _bartlett_expectation((scatter * scatter).trace(), normals, chis)
+    assert sp.expand(e_tr_sq - (k**2 * tr_v**2 + 2 * k * tr_v2)) == 0
+    assert sp.expand(e_tr_s2 - (k * (k + 1) * tr_v2 + k * tr_v**2)) == 0
+    # the mean E S = k V, and E det S = det V prod (k - i), E det S^2 = det V^2 prod (k - i)(k - i + 2)
+    e_s = scatter.applyfunc(lambda entry: _bartlett_expectation(entry, normals, chis))
+    assert (e_s - k * v).applyfunc(sp.expand) == sp.zeros(d, d)
+    det_s = sp.expand(scatter.det())
+    prod1 = sp.prod([k - i for i in range(d)])
+    prod2 = sp.prod([(k - i) * (k - i + 2) for i in range(d)])
+    assert sp.expand(_bartlett_expectation(det_s, normals, chis) - v.det() * prod1) == 0
+    if d <= 2:  # degree 4d in the factors: d = 3 is slow
+        assert sp.expand(_bartlett_expectation(det_s**2, normals, chis) - v.det() ** 2 * prod2) == 0
+
+
+def test_trace_recursion_closed_form_by_induction():
+    """(a, b)_{n+1} = c^2 [[k^2, 2k], [k, k(k+1)]] (a, b)_n, (a, b)_0 = (t^2, s): the module's closed form for
+    a_n and the matching b_n satisfy the base case and the inductive step."""
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    k, c, t, s = sp.symbols("k c t s", positive=True)
+    alpha, beta = (t**2 + 2 * s) / 3, (t**2 - s) / 3
+    lam1, lam2 = k * (k + 2), k * (k - 1)
+    a = c ** (2 * n) * (alpha * lam1**n + 2 * beta * lam2**n)
+    b = c ** (2 * n) * (alpha * lam1**n - beta * lam2**n)
+    assert sp.simplify(a.subs(n, 0) - t**2) == 0 and sp.simplify(b.subs(n, 0) - s) == 0
+    step = sp.Matrix([[k**2, 2 * k], [k, k * (k + 1)]]) * c**2 * sp.Matrix([a, b])
+    assert sp.simplify(sp.expand(step[0] - a.subs(n, n + 1), power_base=True)) == 0
+    assert sp.simplify(sp.expand(step[1] - b.subs(n, n + 1), power_base=True)) == 0
+    # Var tr Sigma_n = a_n - (c k)^{2n} t^2 is the module's bracket
+    r = c * k
+    bracket = alpha * ((1 + 2 / k) ** n - 1) + 2 * beta * ((1 - 1 / k) ** n - 1)
+    for value in (0, 1, 2, 5):
+        assert sp.simplify((a - r ** (2 * n) * t**2 - r ** (2 * n) * bracket).subs(n, value)) == 0
+
+
+# ------------------------------------------------------------------------------------- literal Monte Carlo of the process
+def _literal_chain(chain, generations, chains, seed):
+    """Run the process itself: at each step draw M points of N(mu_i, Sigma_i) per chain and fit. Returns
+    {generation: (mu, Sigma)} for the requested generations (arrays over chains)."""
+    rng = np.random.default_rng(seed)
+    d, m = chain.dimension, chain.sample_size
+    mu = np.broadcast_to(chain.mean, (chains, d)).copy()
+    sigma = np.broadcast_to(chain.covariance, (chains, d, d)).copy()
+    out = {}
+    for step in range(1, max(generations) + 1):
+        lower = np.linalg.cholesky(sigma)
+        points = mu[:, None, :] + np.einsum("cij,cmj->cmi", lower, rng.standard_normal((chains, m, d)))
+        mu = points.mean(axis=1)
+        centred = points - mu[:, None, :]
+        scatter = np.einsum("cmi,cmj->cij", centred, centred)
+        sigma = chain.variance_scale * scatter / chain.divisor
+        sigma = 0.5 * (sigma + np.swapaxes(sigma, 1, 2))
+        if step in generations:
+            out[step] = (mu, sigma)
+    return out
+
+
+def _mean_z(samples, exact, se=None):
+    n = samples.shape[0]
+    if se is None:
+        se = samples.std(ddof=1) / math.sqrt(n)
+    return (samples.mean() - exact) / se
+
+
+def _var_z(samples, exact):
+    n = samples.shape[0]
+    centred = samples - samples.mean()
+    v = centred.var(ddof=1)
+    m4 = np.mean(centred**4)
+    return (v - exact) / math.sqrt((m4 - v * v) / n)
+
+
+def _check_against_literal(chain, generations, chains, seed):
+    exact = multivariate_exact_values(chain, generations)
+    simulated = _literal_chain(chain, generations, chains, seed)
+    sign0, logdet0 = np.linalg.slogdet(chain.covariance)
+    marginal = exact_values(marginal_chain(chain, 0), generations)
+    zs = {}
+    for j, n in enumerate(generations):
+        mu, sigma = simulated[n]
+        err = np.sum((mu - chain.mean) ** 2, axis=1)
+        trace = np.trace(sigma, axis1=1, axis2=2)
+        sign, logdet = np.linalg.slogdet(sigma)
+        assert np.all(sign > 0)
+        zs[n, "mean_sq_error"] = _mean_z(err, exact["mean_sq_error"][j])
+        zs[n, "trace_mean"] = _mean_z(trace, exact["trace_mean"][j])
+        zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
+        zs[n, "log_det_mean"] = _mean_z(logdet - logdet0, exact["log_det_mean"][j])
+        zs[n, "log_det_var"] = _var_z(logdet, exact["log_det_var"][j])
+        if exact["det_var"][j] <= 5 * exact["det_mean"][j] ** 2:
+            zs[n, "det_mean"] = _mean_z(np.exp(logdet), exact["det_mean"][j],
+                                        math.sqrt(exact["det_var"][j] / chains))
+        d = chain.dimension
+        for a in range(d):
+            for b in range(a, d):
+                if d <= 5 or a == b or b == a + 1:
+                    zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
+        zs[n, "marginal variance_var"] = _var_z(sigma[:, 0, 0], marginal["variance_var"][j])
+    bound = norm.isf(BUDGET / (2 * len(zs)))
+    worst = max(zs, key=lambda key: abs(zs[key]))
+    assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
+                                    f"({len(zs)} assertions)")
+    return zs
+
+
+MC_CASES = [
+    (2, 6, "unbiased", 1.0),
+    (2, 6, "mle", 1.0),
+    (2, 6, "unbiased", 1.15),
+    (5, 9, "unbiased", 1.0),
+    (5, 9, "mle", 0.9),
+]
+
+
+@pytest.mark.parametrize(("d", "sample_size", "learner", "scale"), MC_CASES)
+def test_exact_against_literal_monte_carlo(d, sample_size, learner, scale):
+    covariance = [[2.0, 0.9], [0.9, 0.6]] if d == 2 else _rotated([4.0, 2.0, 1.0, 0.5, 0.1], 5)
+    chain = MultivariateGaussianChain(sample_size, covariance, mean=np.arange(d) * 0.5, learner=learner,
+                                      variance_scale=scale)
+    _check_against_literal(chain, [1, 2, 4], chains=20000, seed=11 + d)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_exact_against_literal_monte_carlo_d20(learner):
+    chain = MultivariateGaussianChain(25, _rotated(np.geomspace(5.0, 0.05, 20), 20), learner=learner)
+    _check_against_literal(chain, [1, 3], chains=20000, seed=20)
+
+
+# ----------------------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("kwargs", "parameter"), [
+    (dict(sample_size=5, covariance=[[1.0, 0.5], [0.0, 1.0]]), "covariance"),  # not symmetric
+    (dict(sample_size=5, covariance=[[1.0, 2.0], [2.0, 1.0]]), "covariance"),  # not positive definite
+    (dict(sample_size=5, covariance=[[0.0, 0.0], [0.0, 1.0]]), "covariance"),  # singular
+    (dict(sample_size=5, covariance=np.ones(3)), "covariance"),  # not a matrix
+    (dict(sample_size=5, covariance=np.ones((2, 3))), "covariance"),  # not square
+    (dict(sample_size=5, covariance=np.zeros((0, 0))), "covariance"),  # d < 1
+    (dict(sample_size=5, covariance=[[1.0, np.nan], [np.nan, 1.0]]), "covariance"),
+    (dict(sample_size=5, covariance=np.eye(2), mean=[0.0, 0.0, 0.0]), "mean"),  # dimension mismatch
+    (dict(sample_size=5, covariance=np.eye(2), mean=[0.0, np.inf]), "mean"),
+    (dict(sample_size=3, covariance=np.eye(3)), "sample_size"),  # M <= d
+    (dict(sample_size=3, covariance=np.eye(3), learner="mle"), "sample_size"),
+    (dict(sample_size=2.5, covariance=np.eye(1)), "sample_size"),
+    (dict(sample_size=5, covariance=np.eye(2), learner="map"), "learner"),
+    (dict(sample_size=5, covariance=np.eye(2), variance_scale=0.0), "variance_scale"),
+])
+def test_bad_input(kwargs, parameter):
+    with pytest.raises(ParameterError, match=f"^{parameter}:") as info:
+        MultivariateGaussianChain(**kwargs)
+    assert info.value.parameter == parameter
+
+
+def test_smallest_sample_size_is_d_plus_one():
+    for d in (1, 3, 8):
+        chain = MultivariateGaussianChain(d + 1, np.eye(d), learner="mle")
+        v = multivariate_exact_values(chain, [1, 5])
+        assert np.all(np.isfinite(v["log_det_mean"])) and np.all(v["trace_var"] >= 0)
+
+
+def test_exact_values_bad_input():
+    with pytest.raises(ParameterError, match="^chain:"):
+        multivariate_exact_values(GaussianChain(10), [1])
+    with pytest.raises(ParameterError, match="^generations:"):
+        multivariate_exact_values(MultivariateGaussianChain(5, np.eye(2)), [-1])
+    with pytest.raises(ParameterError, match="^direction:"):
+        marginal_chain(MultivariateGaussianChain(5, np.eye(2)), 2)
+    with pytest.raises(ParameterError, match="^direction:"):
+        marginal_chain(MultivariateGaussianChain(5, np.eye(2)), [0.0, 0.0])
+
+
+def test_parse_covariance(tmp_path):
+    np.testing.assert_array_equal(parse_covariance("iso", 3), np.eye(3))
+    np.testing.assert_array_equal(parse_covariance("iso:0.5", 2), 0.5 * np.eye(2))
+    np.testing.assert_array_equal(parse_covariance("diag:1,2,3"), np.diag([1.0, 2.0, 3.0]))
+    path = tmp_path / "sigma.txt"
+    path.write_text("# a covariance\n2, 0.5\n0.5 1\n")
+    np.testing.assert_array_equal(parse_covariance(f"file:{path}", 2), [[2.0, 0.5], [0.5, 1.0]])
+    for spec, d, parameter in [("iso", None, "dimension"), ("iso:-1", 2, "covariance"), ("diag:1,-2", None,
+                               "covariance"), ("diag:", None, "covariance"), ("diag:1,2", 3, "covariance"),
+                               ("file:/nonexistent", 2, "covariance"), ("eye", 2, "covariance"),
+                               ("iso", 0, "dimension")]:
+        with pytest.raises(ParameterError, match=f"^{parameter}:"):
+            parse_covariance(spec, d)
+    path.write_text("1 2\n3\n")
+    with pytest.raises(ParameterError, match="^covariance:"):
+        parse_covariance(f"file:{path}")
+    path.write_text("1 2\n0 1\n")
+    with pytest.raises(ParameterError, match="^covariance:.*symmetric"):
+        parse_covariance(f"file:{path}")
+
+
+def test_marginal_chain_matches_projection():
+    chain = MultivariateGaussianChain(7, [[4.0, 1.0], [1.0, 2.0]], mean=[1.0, -1.0], learner="mle",
+                                      variance_scale=1.1)
+    projected = marginal_chain(chain, [1.0, 1.0])
+    assert projected.sigma == pytest.approx(math.sqrt(8.0))
+    assert projected.mu == pytest.approx(0.0)
+    assert (projected.sample_size, projected.learner, projected.variance_scale) == (7, "mle", 1.1)
