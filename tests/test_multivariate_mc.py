@@ -1,0 +1,201 @@
+"""Monte Carlo of the multivariate Gaussian chain (theory.montecarlo._multivariate) against exact values.
+
+Exact values used here are derived in the tests from the Wishart one-step law (not transcribed from the exact
+module, which is checked against this Monte Carlo elsewhere): given generation ``i``, ``Sigma_{i+1} = c L W L^T``
+with ``c = A / divisor``, ``W ~ Wishart_d(M - 1, I)`` and, by the Bartlett decomposition, ``det W`` a product of
+independent ``chi2_{M-1-k}`` (``k = 0..d-1``). Hence
+
+* ``E Sigma_{i+1} | Sigma_i = c (M - 1) Sigma_i``, so ``E tr Sigma_n = (c (M - 1))**n tr Sigma``;
+* ``mu_{i+1} - mu_i ~ N(0, Sigma_i / M)``, increments uncorrelated, so ``E||mu_n - mu||**2 = sum_{i<n} E tr Sigma_i / M``;
+* ``E log det Sigma_{i+1} - log det Sigma_i = d log c + sum_k (log 2 + digamma((M-1-k)/2))`` (a constant);
+* ``E det Sigma_{i+1} | Sigma_i = c**d prod_k (M - 1 - k) det Sigma_i``.
+
+False-failure budget: 1e-4 per test function, split (Bonferroni) over its assertions: ``|z| < norm.isf(1e-4/(2k))``.
+``det`` and the variance of the trace are heavy-tailed (their standard errors come from sample moments that are
+unreliable when the tails are heavy), so they are z-tested only at early generations, where the tails are light.
+"""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from scipy.special import digamma
+from scipy.stats import norm
+
+import theory
+from theory.chain._multivariate import MultivariateGaussianChain
+from theory.montecarlo._multivariate import KEYS, simulate_multivariate
+
+pytestmark = pytest.mark.usefixtures("x64")
+
+BUDGET = 1e-4
+
+SIGMA3 = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.5]])
+
+
+def _bound(assertions: int) -> float:
+    return float(norm.isf(BUDGET / (2 * assertions)))
+
+
+def _exact(chain, n):
+    """The exact values of the module doc at generation ``n`` (``n`` an integer)."""
+    d, m = chain.dimension, chain.sample_size
+    c = chain.variance_scale / chain.divisor
+    sigma = np.asarray(chain.covariance)
+    growth = c * (m - 1)
+    log_det_step = d * math.log(c) + sum(math.log(2.0) + digamma((m - 1 - k) / 2) for k in range(d))
+    det_step = c**d * math.prod(m - 1 - k for k in range(d))
+    return {
+        "trace_mean": growth**n * np.trace(sigma),
+        "mean_sq_error": sum(growth**i for i in range(n)) * np.trace(sigma) / m,
+        "log_det_mean": n * log_det_step,
+        "det_mean": det_step**n * np.linalg.det(sigma),
+    }
+
+
+#: One chain, both modes, shared by the tests below (each compile of a sufficient-mode run costs seconds).
+CHAIN = MultivariateGaussianChain(6, SIGMA3, learner="mle", variance_scale=1.2)
+GENERATIONS = [0, 1, 2, 5]
+CHAINS = 20_000
+
+
+@pytest.fixture(scope="module")
+def runs():
+    # float64: simulate_multivariate switches x64 on for its own run
+    return {mode: simulate_multivariate(CHAIN, GENERATIONS, chains=CHAINS, seed=seed, mode=mode,
+                                        max_block_elements=2**20)  # several blocks, the last partly masked
+            for seed, mode in enumerate(("sufficient", "samples"))}
+
+
+def test_modes_agree_in_distribution(runs):
+    a, b = runs["sufficient"], runs["samples"]
+    reported = range(1, len(GENERATIONS))
+    checks = [(key, i) for key in ("mean_sq_error", "trace_mean", "log_det_mean", "w2_sq_mean") for i in reported]
+    checks += [("det_mean", 1), ("trace_var", 1)]  # heavy tails later on (module doc)
+    eig = [(g, k) for g in reported for k in range(CHAIN.dimension)]
+    bound = _bound(len(checks) + len(eig))
+    for key, i in checks:
+        z = (a.mean[key][i] - b.mean[key][i]) / math.hypot(a.se[key][i], b.se[key][i])
+        assert abs(z) < bound, (key, GENERATIONS[i], z)
+    for g, k in eig:
+        z = (a.eigenvalues[g, k] - b.eigenvalues[g, k]) / math.hypot(a.eigenvalues_se[g, k], b.eigenvalues_se[g, k])
+        assert abs(z) < bound, ("eigenvalue", GENERATIONS[g], k, z)
+
+
+def _check_exact(result, chain, generations, det_generations):
+    covariance = np.asarray(chain.covariance)
+    # generation 0 is p_0 itself: exact up to rounding, with zero spread
+    for key in ("mean_sq_error", "log_det_mean", "w2_sq_mean"):
+        assert abs(result.mean[key][0]) < 1e-12, key
+    assert result.mean["trace_mean"][0] == pytest.approx(np.trace(covariance), rel=1e-12)
+    assert result.mean["det_mean"][0] == pytest.approx(np.linalg.det(covariance), rel=1e-12)
+    np.testing.assert_allclose(result.eigenvalues[0], np.linalg.eigvalsh(covariance), rtol=1e-12)
+    checks = [(key, i) for key in ("trace_mean", "mean_sq_error", "log_det_mean") for i in range(1, len(generations))]
+    checks += [("det_mean", i) for i in det_generations]
+    bound = _bound(len(checks))
+    for key, i in checks:
+        exact = _exact(chain, generations[i])[key]
+        z = (result.mean[key][i] - exact) / result.se[key][i]
+        assert abs(z) < bound, (key, generations[i], result.mean[key][i], exact, z)
+
+
+@pytest.mark.parametrize("mode", ["sufficient", "samples"])
+def test_exact_moments(runs, mode):
+    _check_exact(runs[mode], CHAIN, GENERATIONS, det_generations=(1, 2))
+
+
+@pytest.mark.slow
+def test_exact_moments_unbiased_diagonal_samples():
+    chain = MultivariateGaussianChain(7, np.diag([3.0, 1.0, 0.5, 0.1]))
+    generations = [0, 1, 2, 5]
+    for mode in ("sufficient", "samples"):
+        result = simulate_multivariate(chain, generations, chains=20_000, seed=3, mode=mode)
+        _check_exact(result, chain, generations, det_generations=(1, 2))
+
+
+@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
+def test_dimension_one_matches_the_one_dimensional_chain(mode):
+    variance = 2.0
+    multi = MultivariateGaussianChain(4, [[variance]], learner="mle", variance_scale=1.1)
+    single = theory.GaussianChain(sample_size=4, learner="mle", variance_scale=1.1, sigma=math.sqrt(variance))
+    generations = [1, 2, 4]
+    a = simulate_multivariate(multi, generations, chains=20_000, seed=5, mode=mode)
+    b = theory.simulate(jax.random.key(11), single, chains=20_000, generations=generations)
+    pairs = [("mean_sq_error", "mean_sq_error"), ("trace_mean", "variance_mean"),
+             ("log_det_mean", "log_variance_mean"), ("w2_sq_mean", "w2_sq_mean")]
+    checks = [(mine, theirs, i) for mine, theirs in pairs for i in range(len(generations))]
+    checks += [("trace_var", "variance_var", 0), ("det_mean", "variance_mean", 0)]  # det = trace = sigma**2
+    bound = _bound(len(checks) + 1)
+    for mine, theirs, i in checks:
+        z = (a.mean[mine][i] - b[theirs][i]) / math.hypot(a.se[mine][i], b[theirs + "_se"][i])
+        assert abs(z) < bound, (mine, generations[i], z)
+    # d = 1: det = trace = the one eigenvalue, chain by chain
+    np.testing.assert_allclose(a.mean["det_mean"], a.mean["trace_mean"], rtol=1e-12)
+    np.testing.assert_allclose(a.eigenvalues[:, 0], a.mean["trace_mean"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
+def test_volume_collapse_does_not_underflow(mode):
+    # M = d + 1: log det falls by about 2.5 per generation, so det Sigma_n of a typical chain underflows float64
+    # (log < -745) near n = 290, yet log det stays exact (kept as a sum of logs of the Cholesky diagonal)
+    chain = MultivariateGaussianChain(3, np.diag([1.0, 0.25]))
+    generations = [400]
+    result = simulate_multivariate(chain, generations, chains=400, seed=1, mode=mode)
+    bound = _bound(1)
+    for i, n in enumerate(generations):
+        exact = _exact(chain, n)["log_det_mean"]
+        assert exact < -800
+        z = (result.mean["log_det_mean"][i] - exact) / result.se["log_det_mean"][i]
+        assert abs(z) < bound, (n, z)
+    assert np.all(np.isfinite(result.eigenvalues)) and np.all(result.eigenvalues >= 0)
+    assert np.all(np.isfinite(result.mean["w2_sq_mean"]))
+
+
+def test_same_seed_same_numbers(runs):
+    first = runs["samples"]
+    again = simulate_multivariate(CHAIN, GENERATIONS[::-1], chains=CHAINS, seed=1, mode="samples",
+                                  max_block_elements=2**20)
+    other = simulate_multivariate(CHAIN, GENERATIONS, chains=CHAINS, seed=2, mode="samples",
+                                  max_block_elements=2**20)
+    for key in KEYS:
+        np.testing.assert_array_equal(first.mean[key], again.mean[key])
+        np.testing.assert_array_equal(first.se[key], again.se[key])
+        assert not np.array_equal(first.mean[key][1:], other.mean[key][1:]), key
+    np.testing.assert_array_equal(first.eigenvalues, again.eigenvalues)
+    data = first.to_dict()
+    assert data["generations"] == GENERATIONS and len(data["eigenvalues"]) == len(GENERATIONS)
+    assert "trace_var_se" in data and data["notes"] == {}
+
+
+@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
+def test_float32_runs(mode):
+    single = simulate_multivariate(CHAIN, [2, 3], chains=64, seed=7, mode=mode, dtype="float32")
+    assert single.dtype == "float32" and not single.notes
+    assert all(np.all(np.isfinite(single.mean[key])) for key in KEYS)
+
+
+@pytest.mark.parametrize(
+    "change, parameter",
+    [
+        ({"chain": theory.GaussianChain(sample_size=4)}, "chain"),
+        ({"chains": 1}, "chains"),
+        ({"chains": 2.5}, "chains"),
+        ({"generations": -1}, "generations"),
+        ({"generations": []}, "generations"),
+        ({"seed": -1}, "seed"),
+        ({"mode": "exact"}, "mode"),
+        ({"dtype": "int32"}, "dtype"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"max_block_elements": 0}, "max_block_elements"),
+    ],
+)
+def test_bad_input(change, parameter):
+    arguments = {"chain": MultivariateGaussianChain(4, np.eye(2)), "generations": [1], "chains": 10}
+    arguments.update(change)
+    chain = arguments.pop("chain")
+    generations = arguments.pop("generations")
+    with pytest.raises(theory.ParameterError) as error:
+        simulate_multivariate(chain, generations, **arguments)
+    assert error.value.parameter == parameter
+    assert str(error.value).startswith(parameter + ":")
