@@ -10,8 +10,12 @@
 Monte Carlo budget: each Monte Carlo test function has a false-failure probability of at most 1e-4, split
 (Bonferroni) over its assertions: every |z| must stay below norm.isf(1e-4 / (2 * #assertions)) (about 4.9 for ~40).
 Standard errors: sample standard deviation / sqrt(N) for means; sqrt((m4 - v^2) / N) (fourth central moment) for
-the trace variance. E det Sigma_n is heavy-tailed (a product of n d chi-squares): its z uses the exact Var det Sigma_n
-and is asserted only at generations where Var det / (E det)^2 <= 5, where the mean of 20000 chains is close to
+the trace variance and of a marginal variance; these z-scores rest on an estimated fourth moment, which heavy tails
+bias low: measured over 60 seeds (d = 2, M = 6 and d = 5, M = 9) their standard deviation is 0.9 to 1.16 at n <= 2
+but 1.25 at n = 4 (d = 2), so they are asserted at n <= 2 only (P(|z| > 4.9) ~ 2.4e-5 each at sd 1.16: with four of
+them a test function's realised false-failure probability is about 2e-4, not 1e-4); log det Sigma_n's variance
+(light tails: sd 0.98) at every n. E det Sigma_n is heavy-tailed (a product of n d chi-squares): its z uses the exact
+Var det Sigma_n and is asserted only at generations where Var det / (E det)^2 <= 5, where the mean of 20000 chains is close to
 normal; the volume's collapse itself is tested through log det (light tails) at every generation.
 """
 
@@ -31,6 +35,7 @@ from theory.numeric import exact_values
 from theory.numeric._multivariate_exact import log_det_drift, marginal_chain, multivariate_exact_values
 
 BUDGET = 1e-4  # false-failure probability per Monte Carlo test function
+VARIANCE_GENERATIONS = 2  # variances of the trace and of a marginal are asserted at n <= 2 only (module doc)
 
 
 def _rotated(eigenvalues, seed):
@@ -216,9 +221,11 @@ def _check_against_literal(chain, generations, chains, seed):
         assert np.all(sign > 0)
         zs[n, "mean_sq_error"] = _mean_z(err, exact["mean_sq_error"][j])
         zs[n, "trace_mean"] = _mean_z(trace, exact["trace_mean"][j])
-        zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
         zs[n, "log_det_mean"] = _mean_z(logdet - logdet0, exact["log_det_mean"][j])
         zs[n, "log_det_var"] = _var_z(logdet, exact["log_det_var"][j])
+        if n <= VARIANCE_GENERATIONS:
+            zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
+            zs[n, "marginal variance_var"] = _var_z(sigma[:, 0, 0], marginal["variance_var"][j])
         if exact["det_var"][j] <= 5 * exact["det_mean"][j] ** 2:
             zs[n, "det_mean"] = _mean_z(np.exp(logdet), exact["det_mean"][j],
                                         math.sqrt(exact["det_var"][j] / chains))
@@ -227,7 +234,6 @@ def _check_against_literal(chain, generations, chains, seed):
             for b in range(a, d):
                 if d <= 5 or a == b or b == a + 1:
                     zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
-        zs[n, "marginal variance_var"] = _var_z(sigma[:, 0, 0], marginal["variance_var"][j])
     bound = norm.isf(BUDGET / (2 * len(zs)))
     worst = max(zs, key=lambda key: abs(zs[key]))
     assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
