@@ -26,6 +26,7 @@ from scipy.stats import norm
 import theory
 from theory.chain._multivariate import MultivariateGaussianChain
 from theory.montecarlo._multivariate import KEYS, simulate_multivariate
+from theory.numeric._multivariate_exact import multivariate_exact_values
 
 pytestmark = pytest.mark.usefixtures("x64")
 
@@ -114,7 +115,64 @@ def test_exact_moments_unbiased_diagonal_samples():
         _check_exact(result, chain, generations, det_generations=(1, 2))
 
 
-@pytest.mark.parametrize("mode", ["samples", pytest.param("sufficient", marks=pytest.mark.slow)])
+def test_against_multivariate_exact_values(runs):
+    # the exact module (mpmath) including Var tr Sigma_n, which the tests above do not derive; both modes
+    exact = multivariate_exact_values(CHAIN, GENERATIONS)
+    keys = ("mean_sq_error", "trace_mean", "log_det_mean")
+    checks = [(mode, key, i) for mode in runs for key in keys for i in range(1, len(GENERATIONS))]
+    checks += [(mode, key, i) for mode in runs for key in ("det_mean", "trace_var") for i in (1, 2)]
+    bound = _bound(len(checks))
+    for mode, key, i in checks:
+        result = runs[mode]
+        z = (result.mean[key][i] - exact[key][i]) / result.se[key][i]
+        assert abs(z) < bound, (mode, key, GENERATIONS[i], z)
+
+
+def test_dimension_one_matches_the_exact_one_dimensional_chain():
+    # every key against theory.exact_values of the 1-D chain, w2_sq_mean included (exact in 1-D)
+    variance = 2.0
+    multi = MultivariateGaussianChain(4, [[variance]], learner="mle", variance_scale=1.1)
+    single = theory.GaussianChain(sample_size=4, learner="mle", variance_scale=1.1, sigma=math.sqrt(variance))
+    generations = [1, 2, 4]
+    a = simulate_multivariate(multi, generations, chains=20_000, seed=5, mode="samples")
+    b = theory.exact_values(single, generations)
+    pairs = [("mean_sq_error", "mean_sq_error"), ("trace_mean", "variance_mean"),
+             ("log_det_mean", "log_variance_mean"), ("w2_sq_mean", "w2_sq_mean"), ("det_mean", "variance_mean")]
+    checks = [(mine, theirs, i) for mine, theirs in pairs for i in range(len(generations))]
+    checks += [("trace_var", "variance_var", 0)]
+    bound = _bound(len(checks))
+    for mine, theirs, i in checks:
+        z = (a.mean[mine][i] - b[theirs][i]) / a.se[mine][i]
+        assert abs(z) < bound, (mine, generations[i], z)
+
+
+def test_bures_wasserstein_and_spectrum_of_one_state():
+    # the per-chain values against scipy's matrix square root, for one random state (no randomness in the check)
+    import jax.numpy as jnp
+    from scipy.linalg import sqrtm
+
+    from theory.montecarlo._multivariate import _block_values
+
+    rng = np.random.default_rng(0)
+    d = 4
+    sigma = np.cov(rng.normal(size=(d, 3 * d)))
+    chol_n = np.tril(rng.normal(size=(d, d)))
+    np.fill_diagonal(chol_n, np.abs(np.diag(chol_n)) + 0.1)
+    sigma_n = chol_n @ chol_n.T
+    error = rng.normal(size=d)
+    root = np.real(sqrtm(sigma))
+    top = np.abs(chol_n).max()
+    values = np.asarray(_block_values(jnp.asarray(error[None]), jnp.asarray(chol_n[None] / top),
+                                      jnp.asarray([math.log(top)]), jnp.asarray(np.log(np.diag(chol_n))[None]),
+                                      float(np.linalg.slogdet(sigma)[1]), float(np.trace(sigma)), jnp.asarray(root)))[0]
+    w2 = error @ error + np.trace(sigma_n) + np.trace(sigma) - 2 * np.trace(np.real(sqrtm(root @ sigma_n @ root)))
+    expected = [error @ error, np.trace(sigma_n), np.linalg.det(sigma_n),
+                np.linalg.slogdet(sigma_n)[1] - np.linalg.slogdet(sigma)[1], w2, *np.linalg.eigvalsh(sigma_n)]
+    np.testing.assert_allclose(values, expected, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["samples", "sufficient"])
 def test_dimension_one_matches_the_one_dimensional_chain(mode):
     variance = 2.0
     multi = MultivariateGaussianChain(4, [[variance]], learner="mle", variance_scale=1.1)
