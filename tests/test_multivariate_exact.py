@@ -1,7 +1,7 @@
 """The multivariate chain's exact moments (theory.numeric._multivariate_exact) against
 
 * the 1-D chain's exact values for d = 1 (both learners, A != 1, n up to 1000: relative 1e-12);
-* the Wishart identities they rest on, derived symbolically from the Bartlett decomposition for d = 1, 2, 3
+* the Wishart identities they rest on, derived symbolically from the Bartlett decomposition for d = 1, 2 (3 slow)
   (moments of the chi-squares and normals from sympy.stats), and the closed form of the trace recursion proved by
   induction;
 * a literal NumPy Monte Carlo of the process (draw M points of N(mu_n, Sigma_n), fit) for d in {2, 5} (d = 20 slow),
@@ -32,7 +32,12 @@ from scipy.stats import norm
 from theory import GaussianChain, ParameterError
 from theory.chain._multivariate import MultivariateGaussianChain, parse_covariance
 from theory.numeric import exact_values
-from theory.numeric._multivariate_exact import log_det_drift, marginal_chain, multivariate_exact_values
+from theory.numeric._multivariate_exact import (
+    log_det_drift,
+    marginal_chain,
+    multivariate_exact_values,
+    w2_sq_bounds,
+)
 
 BUDGET = 1e-4  # false-failure probability per Monte Carlo test function
 VARIANCE_GENERATIONS = 2  # variances of the trace and of a marginal are asserted at n <= 2 only (module doc)
@@ -63,6 +68,10 @@ def test_dimension_one_is_the_1d_chain(learner, scale, sample_size):
     np.testing.assert_allclose(multi["det_mean"], one["variance_mean"], rtol=1e-12)
     np.testing.assert_allclose(multi["covariance_mean"][:, 0, 0], one["variance_mean"], rtol=1e-12)
     assert multi["w2_sq_mean"] is None
+    lower, upper = multi["bounds"]["w2_sq_mean"]  # for d = 1 both bounds are the 1-D chain's exact E W2^2
+    np.testing.assert_allclose(lower, one["w2_sq_mean"], rtol=1e-12)
+    finite = np.isfinite(one["w2_sq_mean"]) & (np.asarray(gens) <= 10)  # the upper bound's difference cancels at n = 1000
+    np.testing.assert_allclose(upper[finite], one["w2_sq_mean"][finite], rtol=1e-11)
 
 
 def test_exact_values_shapes_and_generation_zero():
@@ -95,6 +104,20 @@ def test_volume_collapses_while_trace_is_kept():
         assert v["det_mean"][0] < 1
 
 
+def test_paper_lower_bound_holds_for_unbiased_fails_for_mle():
+    """The paper's E W2^2 >= tr Sigma sum 1/M_i: exact for the unbiased learner (A = 1) at every n; for the MLE the
+    exact upper bound falls below it once n is a few M (E W2^2 <= 2 tr Sigma), while it holds at n = 1."""
+    gens = [1, 2, 5, 10, 30, 100, 1000, 10**5]
+    for covariance in (np.eye(2), np.diag([4.0, 1.0, 0.1]), _rotated([3.0, 1.0, 0.5, 0.2, 0.01], 3)):
+        unbiased = w2_sq_bounds(MultivariateGaussianChain(20, covariance), gens)
+        assert unbiased["paper_bound_holds"] == [True] * len(gens)
+        assert np.all(unbiased["lower"] <= unbiased["upper"] * (1 + 1e-12))
+        mle = w2_sq_bounds(MultivariateGaussianChain(20, covariance, learner="mle"), gens)
+        assert mle["paper_bound_holds"][0] is True
+        assert mle["paper_bound_holds"][-3:] == [False] * 3  # n >= 5M = 100 (n = 1.5M: the bounds may not decide)
+        assert np.all(mle["upper"] <= 2 * np.trace(covariance) * (1 + 1e-12))
+
+
 # ------------------------------------------------------------------------------- the Wishart identities, symbolically
 def _bartlett_expectation(expression, normals, chis):
     """E[expression] for a polynomial in Bartlett factors: ``normals`` i.i.d. N(0, 1), ``chis`` a dict
@@ -125,7 +148,7 @@ def _bartlett_expectation(expression, normals, chis):
     return sp.expand(sp.simplify(total))
 
 
-@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("d", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
 def test_wishart_trace_identities_from_bartlett(d):
     k = sp.Symbol("k", positive=True, integer=True)
     lower = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"l{i}{j}") if i >= j else 0)
@@ -212,7 +235,9 @@ def _check_against_literal(chain, generations, chains, seed):
     simulated = _literal_chain(chain, generations, chains, seed)
     sign0, logdet0 = np.linalg.slogdet(chain.covariance)
     marginal = exact_values(marginal_chain(chain, 0), generations)
-    zs = {}
+    values, vectors = np.linalg.eigh(chain.covariance)
+    root = (vectors * np.sqrt(values)) @ vectors.T
+    zs, one_sided = {}, {}
     for j, n in enumerate(generations):
         mu, sigma = simulated[n]
         err = np.sum((mu - chain.mean) ** 2, axis=1)
@@ -229,16 +254,30 @@ def _check_against_literal(chain, generations, chains, seed):
         if exact["det_var"][j] <= 5 * exact["det_mean"][j] ** 2:
             zs[n, "det_mean"] = _mean_z(np.exp(logdet), exact["det_mean"][j],
                                         math.sqrt(exact["det_var"][j] / chains))
+        w2 = err + trace + np.trace(chain.covariance) - 2 * _fidelity(root, sigma)
+        lower, upper = exact["bounds"]["w2_sq_mean"]
+        se = w2.std(ddof=1) / math.sqrt(chains)
+        one_sided[n, "w2_sq_mean >= lower"] = (w2.mean() - lower[j]) / se
+        one_sided[n, "w2_sq_mean <= upper"] = (upper[j] - w2.mean()) / se
         d = chain.dimension
         for a in range(d):
             for b in range(a, d):
                 if d <= 5 or a == b or b == a + 1:
                     zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
-    bound = norm.isf(BUDGET / (2 * len(zs)))
+    bound = norm.isf(BUDGET / (2 * (len(zs) + len(one_sided))))  # one-sided ones use half their share
     worst = max(zs, key=lambda key: abs(zs[key]))
     assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
                                     f"({len(zs)} assertions)")
-    return zs
+    lowest = min(one_sided, key=one_sided.get)
+    assert one_sided[lowest] > -bound, f"{chain}: z = {one_sided[lowest]:.2f} at {lowest} (bound -{bound:.2f})"
+    return {**zs, **one_sided}
+
+
+def _fidelity(root, sigma):
+    """tr (Sigma^{1/2} Sigma_n Sigma^{1/2})^{1/2} per chain (symmetric eigendecompositions, float64)."""
+    product = root[None] @ sigma @ root[None]
+    product = 0.5 * (product + np.swapaxes(product, 1, 2))
+    return np.sqrt(np.clip(np.linalg.eigvalsh(product), 0, None)).sum(axis=1)
 
 
 MC_CASES = [

@@ -45,6 +45,26 @@ almost surely while ``E tr Sigma_n`` stays ``tr Sigma`` (unbiased). This is the 
 ``u^T S u ~ (u^T Sigma_n u) chi^2_k`` and ``u^T xbar ~ N(u^T mu_n, u^T Sigma_n u / M)``: the projected chain is
 exactly the 1-D chain with ``sigma^2 = u^T Sigma u`` (:func:`marginal_chain`), so every 1-D result applies to it.
 
+**Bounds on E W2^2 (Bures-Wasserstein).** ``W2^2(p_n, p_0) = ||mu_n - mu||^2 + tr Sigma_n + tr Sigma - 2 F_n`` with
+the fidelity ``F_n = tr (Sigma^{1/2} Sigma_n Sigma^{1/2})^{1/2} = ||Sigma^{1/2} L||_*`` (nuclear norm, ``L`` any
+square root of ``Sigma_n``). No closed form, but two exact bounds for every ``n``:
+
+* lower: a coupling of ``p_n`` and ``p_0`` couples the projections on each vector of an orthonormal basis, so
+  ``W2^2(p_n, p_0) >= sum_j W2^2(u_j^T p_n, u_j^T p_0)``; each projection is the 1-D chain with
+  ``sigma_j^2 = u_j^T Sigma u_j`` (above), whose ``E W2^2`` is ``sigma_j^2 w_n`` (``w_n`` the 1-D chain's exact
+  ``E W2^2`` at ``sigma = 1``), so ``E W2^2 >= w_n tr Sigma``, whatever the basis;
+* upper: ``||X||_* >= tr X``. With ``Sigma = U diag(lambda) U^T`` (``lambda`` descending) take ``L_0 = Sigma^{1/2} U``
+  and ``L_{i+1} = sqrt(c) L_i B_{i+1}`` (``B`` the Bartlett factor of ``Wishart_d(k, I)``, independent of the past,
+  lower triangular; rotation invariance makes this the process), so ``E L_n = c^{n/2} L_0 diag(e_1..e_d)^n`` with
+  ``e_i = E chi_{k-i+1} = sqrt(2) Gamma((k-i+2)/2) / Gamma((k-i+1)/2)``, and
+  ``E F_n >= c^{n/2} sum_i lambda_i e_i^n``:
+  ``E W2^2 <= E ||mu_n - mu||^2 + E tr Sigma_n + tr Sigma - 2 c^{n/2} sum_i lambda_i e_i^n``.
+
+For ``d = 1`` both are the 1-D chain's exact ``E W2^2``. The paper's lower bound ``E W2^2 >= tr Sigma sum_i 1/M_i``
+(up to higher orders): for the unbiased learner with ``A = 1`` it holds exactly for every ``n`` (already
+``E ||mu_n - mu||^2 = n tr Sigma / M``); for the MLE with ``A = 1`` it fails for large ``n`` (``E W2^2 <= 2 tr Sigma``
+while ``n tr Sigma / M`` grows; :func:`w2_sq_bounds` says at which ``n`` the exact bounds decide it).
+
 **Evaluation.** Every value is computed in :mod:`mpmath` at ``40 + 2 log10(M) + log10(d)`` digits (the trace
 variance cancels about ``log10(d M/n)`` digits, the log-det drift about ``log10(M log M / d)``) and rounded once to
 float64: correctly rounded when representable, ``inf``/``0`` beyond float64's range (``r^{2n}`` and the determinant
@@ -100,6 +120,7 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     ``covariance_mean``     ``(n_gens, d, d)``: ``E Sigma_n = r^n Sigma``
     ``det_var``             ``Var det Sigma_n`` (extra)
     ``log_det_var``         ``Var log det Sigma_n = n sum_i psi'((k - i + 1)/2)`` (extra)
+    ``bounds``              ``{"w2_sq_mean": (lower, upper)}``: exact bounds on ``E W2^2`` (:func:`w2_sq_bounds`)
     ======================  ===================================================================================
 
     with ``k = M - 1``, ``c = A / divisor``, ``r = c k``, and ``"notes"`` (a dict: quantity -> sentence). Values
@@ -183,8 +204,58 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
         "covariance_mean": covariance_mean,
         "det_var": out["det_var"],
         "log_det_var": out["log_det_var"],
+        "bounds": {"w2_sq_mean": _w2_bounds(chain, gens, out["mean_sq_error"], out["trace_mean"])},
         "notes": notes,
     }
+
+
+def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean):
+    """``(lower, upper)`` float64 arrays bounding ``E W2^2(p_n, p_0)`` (module doc)."""
+    from ._exact import exact_values
+
+    trace = float(np.trace(chain.covariance))
+    unit = exact_values(GaussianChain(chain.sample_size, learner=chain.learner,
+                                      variance_scale=chain.variance_scale), gens)["w2_sq_mean"]
+    lower = trace * np.asarray(unit, dtype=np.float64)
+    eigenvalues = np.linalg.eigvalsh(chain.covariance)[::-1]  # descending
+    k = chain.degrees_of_freedom
+    upper = np.empty(len(gens))
+    with mpmath.workdps(working_precision(chain)):
+        half_log_c = mpmath.log(mpmath.mpf(chain.variance_scale) / chain.divisor) / 2
+        log_e = [mpmath.log(2) / 2 + mpmath.loggamma(mpmath.mpf(k - i + 2) / 2) - mpmath.loggamma(mpmath.mpf(k - i + 1) / 2)
+                 for i in range(1, chain.dimension + 1)]
+        lam = [mpmath.mpf(float(x)) for x in eigenvalues]
+        for j, n in enumerate(gens):
+            fidelity = mpmath.fsum(lam_i * mpmath.exp(n * (half_log_c + le)) for lam_i, le in zip(lam, log_e))
+            # mean_sq_error and trace_mean were rounded to float64: recompute them here in mpmath
+            r = mpmath.mpf(chain.variance_scale) / chain.divisor * k
+            t = mpmath.fsum(lam)
+            geometric = mpmath.mpf(n) if r == 1 else mpmath.expm1(n * mpmath.log(r)) / (r - 1)
+            upper[j] = float(t / chain.sample_size * geometric + r**n * t + t - 2 * fidelity)
+    return lower, upper
+
+
+def w2_sq_bounds(chain: MultivariateGaussianChain, generations) -> dict:
+    """Exact bounds on ``E W2^2(p_n, p_0)`` (Bures-Wasserstein) for every ``n``, and the paper's lower bound
+    ``tr Sigma sum_{i<n} 1/M`` checked against them.
+
+    Returns ``{"generations", "lower", "upper", "paper_lower_bound", "paper_bound_holds"}``: ``lower``/``upper``
+    float64 arrays (module doc); ``paper_lower_bound = n tr Sigma / M``; ``paper_bound_holds`` a list of ``True``
+    (``lower >= paper``: it holds), ``False`` (``upper < paper``: it fails) or ``None`` (the bounds do not decide).
+
+    >>> import numpy as np
+    >>> b = w2_sq_bounds(MultivariateGaussianChain(10, np.eye(3), learner="mle"), [1, 10, 30, 100])
+    >>> b["paper_bound_holds"]
+    [True, True, False, False]
+    """
+    chain = check_multivariate_chain(chain)
+    gens = check_generations(generations)
+    values = multivariate_exact_values(chain, gens)
+    lower, upper = values["bounds"]["w2_sq_mean"]
+    paper = np.array([n * float(np.trace(chain.covariance)) / chain.sample_size for n in gens])
+    holds = [True if lo >= pa else (False if up < pa else None) for lo, up, pa in zip(lower, upper, paper)]
+    return {"generations": gens, "lower": lower, "upper": upper, "paper_lower_bound": paper,
+            "paper_bound_holds": holds}
 
 
 def log_det_drift(chain: MultivariateGaussianChain) -> float:
