@@ -92,7 +92,8 @@ class MultivariateGaussianChain:
     >>> MultivariateGaussianChain(2, np.eye(2))
     Traceback (most recent call last):
     ...
-    theory._errors.ParameterError: sample_size: must be an integer >= d + 1 = 3 (a nonsingular fitted covariance needs M - 1 >= d), got 2
+    theory._errors.ParameterError: sample_size: must be an integer >= d + 1 = 3 (a nonsingular fitted covariance
+    needs M - 1 >= d), got 2
     """
 
     sample_size: int

@@ -194,8 +194,8 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
         "log_det_mean": "E log det Sigma_n - log det Sigma; log det Sigma_n is a random walk whose drift "
                         f"{float(drift):.6g} per generation is its almost-sure rate",
         "covariance_mean": "E Sigma_n = r^n Sigma with r = A (M - 1)/divisor",
-        "precision": "mpmath at %d digits, rounded once to float64 (log det Sigma from a float64 slogdet)"
-                     % working_precision(chain),
+        "precision": f"mpmath at {working_precision(chain)} digits, rounded once to float64 (log det Sigma from "
+                     "a float64 slogdet)",
     }
     return {
         "generations": gens,
@@ -222,8 +222,8 @@ def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean
     upper = np.empty(len(gens))
     with mpmath.workdps(working_precision(chain)):
         half_log_c = mpmath.log(mpmath.mpf(chain.variance_scale) / chain.divisor) / 2
-        log_e = [mpmath.log(2) / 2 + mpmath.loggamma(mpmath.mpf(k - i + 2) / 2) - mpmath.loggamma(mpmath.mpf(k - i + 1) / 2)
-                 for i in range(1, chain.dimension + 1)]
+        log_e = [mpmath.log(2) / 2 + mpmath.loggamma(mpmath.mpf(k - i + 2) / 2)
+                 - mpmath.loggamma(mpmath.mpf(k - i + 1) / 2) for i in range(1, chain.dimension + 1)]
         lam = [mpmath.mpf(float(x)) for x in eigenvalues]
         for j, n in enumerate(gens):
             fidelity = mpmath.fsum(lam_i * mpmath.exp(n * (half_log_c + le)) for lam_i, le in zip(lam, log_e))
