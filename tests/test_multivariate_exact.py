@@ -85,7 +85,13 @@ def test_exact_values_shapes_and_generation_zero():
     np.testing.assert_allclose(v["det_mean"][0], np.linalg.det(sigma), rtol=1e-12)
     # the mle learner keeps the total: E||mu_n - mu||^2 + E tr Sigma_n = tr Sigma (as in 1-D)
     np.testing.assert_allclose(v["mean_sq_error"] + v["trace_mean"], np.trace(sigma), rtol=1e-14)
-    # huge n: finite or inf/0, never nan
+    # huge n: finite or inf/0, never nan (E Sigma_n's zero entries stay 0 when r^n overflows)
+    for scale in (1.5, 0.5):
+        huge = multivariate_exact_values(MultivariateGaussianChain(6, np.diag([2.0, 1.0]), variance_scale=scale),
+                                         [10**4])["covariance_mean"][0]
+        assert huge[0, 1] == huge[1, 0] == 0.0 and huge[0, 0] == (np.inf if scale > 1 else 0.0)
+    moderate = multivariate_exact_values(MultivariateGaussianChain(6, sigma * 1e-300, variance_scale=1.1), [7000])
+    np.testing.assert_allclose(moderate["covariance_mean"][0], sigma * 1e-300 * 1.1**7000, rtol=1e-10)
     big = multivariate_exact_values(MultivariateGaussianChain(6, sigma, variance_scale=1.5), [10**6])
     assert all(np.isfinite(big[key][0]) or big[key][0] == np.inf for key in ("trace_var", "det_mean", "trace_mean"))
     assert big["log_det_mean"][0] == pytest.approx(10**6 * log_det_drift(

@@ -146,7 +146,7 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     count = len(gens)
     out = {key: np.empty(count) for key in
            ("mean_sq_error", "trace_mean", "trace_var", "det_mean", "log_det_mean", "det_var", "log_det_var")}
-    factors = np.empty(count)
+    covariance_mean = np.empty((count, chain.dimension, chain.dimension))
     sign, log_det0 = np.linalg.slogdet(chain.covariance)
     if sign <= 0:  # cannot happen for a checked covariance; a guard against a future change
         raise ParameterError("covariance", "positive definite", chain.covariance.tolist())
@@ -172,7 +172,6 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
                 out["det_var"][j] = 0.0
                 out["log_det_mean"][j] = 0.0
                 out["log_det_var"][j] = 0.0
-                factors[j] = 1.0
                 continue
             rn = r**n
             geometric = mpmath.mpf(n) if r == 1 else mpmath.expm1(n * mpmath.log(r)) / (r - 1)
@@ -187,8 +186,12 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
             out["det_var"][j] = float(mpmath.exp(2 * log_mean) * mpmath.expm1(n * (log_growth2 - 2 * log_growth)))
             out["log_det_mean"][j] = float(n * drift)
             out["log_det_var"][j] = float(n * step_var)
-            factors[j] = float(rn)
-    covariance_mean = factors[:, None, None] * chain.covariance[None, :, :]
+            factor = float(rn)
+            if 2.0**-960 < factor < 2.0**960:  # r^n Sigma_ij is within float64's range: one rounding more
+                covariance_mean[j] = factor * chain.covariance
+            else:  # r^n itself over- or underflows: each entry in mpmath (0 stays 0, never inf * 0 = nan)
+                covariance_mean[j] = [[float(rn * mpmath.mpf(float(x))) for x in row] for row in chain.covariance]
+        covariance_mean[[j for j, n in enumerate(gens) if n == 0]] = chain.covariance
     notes = {
         "w2_sq_mean": "E W2^2(p_n, p_0) (Bures-Wasserstein) has no closed form in general: Monte Carlo only",
         "log_det_mean": "E log det Sigma_n - log det Sigma; log det Sigma_n is a random walk whose drift "
