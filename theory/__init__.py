@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "DiscreteChain": "chain",
     "DiscreteLearner": "chain",
     "GaussianChain": "chain",
+    "MultivariateGaussianChain": "chain",
     "parse_source": "chain",
     "Workflow": "chain",
     "Decomposition": "decomposition",
@@ -39,6 +40,7 @@ _LAZY: dict[str, str] = {
     "exact_state": "numeric",
     "exact_values": "numeric",
     "discrete_exact_values": "numeric",
+    "multivariate_exact_values": "numeric",
     "expansion_error": "numeric",
     "leading_order": "numeric",
     "median_sd_ratio": "numeric",
@@ -81,6 +83,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .chain import DiscreteChain as DiscreteChain
     from .chain import DiscreteLearner as DiscreteLearner
     from .chain import GaussianChain as GaussianChain
+    from .chain import MultivariateGaussianChain as MultivariateGaussianChain
     from .chain import Workflow as Workflow
     from .chain import parse_source as parse_source
     from .decomposition import Decomposition as Decomposition
@@ -100,6 +103,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .numeric import expansion_error as expansion_error
     from .numeric import leading_order as leading_order
     from .numeric import median_sd_ratio as median_sd_ratio
+    from .numeric import multivariate_exact_values as multivariate_exact_values
     from .numeric import published_expansions as published_expansions
     from .numeric import sd_ratio_cdf as sd_ratio_cdf
     from .numeric import step_moments as step_moments

@@ -11,6 +11,10 @@ from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
 from ._model import check_chain as check_chain
 from ._model import check_generations as check_generations
+from ._multivariate import MultivariateGaussianChain as MultivariateGaussianChain
+from ._multivariate import check_covariance as check_covariance
+from ._multivariate import check_multivariate_chain as check_multivariate_chain
+from ._multivariate import parse_covariance as parse_covariance
 from ._workflow import REPLACE as REPLACE
 from ._workflow import WORKFLOWS as WORKFLOWS
 from ._workflow import Workflow as Workflow

@@ -2,7 +2,8 @@
 high precision elsewhere), expansions, schedules (as runs of equal sample sizes) and collapse times; the discrete
 (Wright-Fisher) chain's exact loss, fixation and diversity (``discrete_exact_values``: per category for the MLE and
 add-alpha learners, M up to 1e7 with a proved bracket; ``joint_exact_values``: the chain on compositions for any
-learner, small K and M) and Suresh et al.'s survival bounds beside them (``bound_verdicts``).
+learner, small K and M) and Suresh et al.'s survival bounds beside them (``bound_verdicts``); the multivariate Gaussian chain's exact
+moments (``multivariate_exact_values``: replace workflow, every n).
 
 SciPy is imported only when a collapse time or a median is computed, so the moment path stays light."""
 
@@ -28,6 +29,11 @@ from ._expansions import accuracy_limit as accuracy_limit
 from ._expansions import expansion_error as expansion_error
 from ._expansions import leading_order as leading_order
 from ._expansions import published_expansions as published_expansions
+from ._multivariate_exact import MULTIVARIATE_QUANTITIES as MULTIVARIATE_QUANTITIES
+from ._multivariate_exact import log_det_drift as log_det_drift
+from ._multivariate_exact import marginal_chain as marginal_chain
+from ._multivariate_exact import multivariate_exact_values as multivariate_exact_values
+from ._multivariate_exact import w2_sq_bounds as w2_sq_bounds
 from ._schedules import BoundedDrift as BoundedDrift
 from ._schedules import bounded_drift as bounded_drift
 from ._schedules import drift_partial_sums as drift_partial_sums
