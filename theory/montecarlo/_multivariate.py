@@ -22,8 +22,10 @@ lower triangular with a positive diagonal: it *is* the Cholesky factor of ``Sigm
   (cost ``O(M d**2 + d**3)`` per chain and generation);
 * ``sufficient``: their exact joint law, ``zbar ~ N(0, I/M)`` independent of ``scatter(z) ~ Wishart_d(M - 1, I)``,
   the latter by the Bartlett decomposition ``T = B``: ``B_kk**2 ~ chi2_{M-1-k}`` (``k = 0..d-1``; drawn as
-  ``log B_kk = (log 2 + log Gamma((M-1-k)/2)) / 2`` with :func:`jax.random.loggamma`, which does not underflow at
-  shape 1/2), ``B_kl ~ N(0, 1)`` below the diagonal, zero above (cost ``O(d**3)`` whatever ``M``).
+  ``log B_kk = (log 2 + log Gamma((M-1-k)/2)) / 2`` by Marsaglia-Tsang in log space, with the boost
+  ``Gamma(a) = Gamma(a + 1) U**(1/a)`` at shape 1/2, so that no draw underflows), ``B_kl ~ N(0, 1)`` below the
+  diagonal, zero above (cost ``O(d**3)`` whatever ``M``; :func:`jax.random.loggamma`, a per-element while loop
+  with per-element key splits, made sufficient mode slower than samples mode at ``M = d + 1``).
 
 Reported values, per chain, at every reported generation ``n``:
 
@@ -184,19 +186,52 @@ def _build(mode: str, chains: int, dimension: int, sample_size: int, steps: int,
     """The jitted block run: ``run(block_key, slots_of_step, valid, init, constants) -> (slots, 5 + d, 5)``."""
     d, m = dimension, sample_size
     dt = jnp.dtype(dtype)
-    lower = jnp.tril(jnp.ones((d, d), dtype=bool), k=-1)
+    rows, cols = np.tril_indices(d, k=-1)
+    below = len(rows)
     diag_idx = jnp.arange(d)
+
+    # Marsaglia-Tsang for the shapes a_k = (M - 1 - k)/2 of the Bartlett diagonal, per column (host, float64)
+    shapes = (m - 1 - np.arange(d, dtype=np.float64)) / 2
+    boost = shapes < 1  # only a = 1/2 (k = M - 2, at M = d + 1): Gamma(a) = Gamma(a + 1) U**(1/a)
+    mt_d = np.where(boost, shapes + 1, shapes) - 1 / 3
+    mt_c = jnp.asarray(1 / np.sqrt(9 * mt_d), dt)
+    log_mt_d = jnp.asarray(np.log(mt_d), dt)
+    inv_boosted = jnp.asarray(np.where(boost, 1 / shapes, 0.0), dt)
+    mt_d = jnp.asarray(mt_d, dt)
+    tiny = float(np.finfo(dtype).tiny)
+
+    def log_gamma(key):
+        """``log G``, ``G ~ Gamma(a_k)`` in column ``k``, shape ``(chains, d)``: Marsaglia and Tsang (2000) in log
+        space (``log G = log d + 3 log1p(c x)``, plus ``log U / a`` for the boost, so a draw never underflows).
+        Every element proposes each round (one normal, one uniform); rounds go on while any element is still
+        without a draw (acceptance >= 0.95 per proposal: a handful of rounds)."""
+
+        def propose(round_):
+            k_x, k_u = jax.random.split(jax.random.fold_in(key, round_))
+            x = jax.random.normal(k_x, (chains, d), dt)
+            u = jax.random.uniform(k_u, (chains, d), dt, minval=tiny)
+            t = mt_c * x
+            log_v = 3.0 * jnp.log1p(jnp.maximum(t, -1.0 + 1e-7))
+            accept = (t > -1.0) & (jnp.log(u) < 0.5 * x * x + mt_d - mt_d * jnp.exp(log_v) + mt_d * log_v)
+            return jnp.where(accept, log_v, jnp.nan)
+
+        def more(state):
+            value, round_ = state
+            return jnp.where(jnp.isnan(value), propose(round_), value), round_ + 1
+
+        value, _ = jax.lax.while_loop(lambda st: jnp.any(jnp.isnan(st[0])), more, (propose(1), 2))
+        u = jax.random.uniform(jax.random.fold_in(key, 0), (chains, d), dt, minval=tiny)
+        return log_mt_d + value + jnp.log(u) * inv_boosted  # the boost term is 0 where a >= 1
 
     def triangle(key):
         """``(T, log diag T, zbar)`` for every chain of the block."""
         k_mean, k_tri, k_gamma = jax.random.split(key, 3)
         if mode == "sufficient":
             zbar = jax.random.normal(k_mean, (chains, d), dt) / math.sqrt(m)
-            shapes = (m - 1 - jnp.arange(d, dtype=dt)) / 2  # B_kk**2 ~ chi2_{M-1-k} = 2 Gamma((M-1-k)/2)
-            log_gamma = jax.random.loggamma(k_gamma, shapes, (chains, d), dt)
-            log_t = 0.5 * (math.log(2.0) + log_gamma)
-            normals = jax.random.normal(k_tri, (chains, d, d), dt)
-            t = jnp.where(lower, normals, 0.0)
+            log_t = 0.5 * (math.log(2.0) + log_gamma(k_gamma))  # B_kk**2 ~ chi2_{M-1-k} = 2 Gamma((M-1-k)/2)
+            t = jnp.zeros((chains, d, d), dt)
+            if below:  # only the d (d - 1)/2 normals below the diagonal are drawn
+                t = t.at[:, rows, cols].set(jax.random.normal(k_tri, (chains, below), dt))
             t = t.at[:, diag_idx, diag_idx].set(jnp.exp(log_t))
             return t, log_t, zbar
         z = jax.random.normal(k_mean, (chains, m, d), dt)
