@@ -250,6 +250,7 @@ def test_float32_runs(mode):
         ({"dtype": "int32"}, "dtype"),
         ({"dtype": "float16"}, "dtype"),
         ({"max_block_elements": 0}, "max_block_elements"),
+        ({"mode": "samples", "max_block_elements": 40}, "mode"),  # M * d draws of one chain exceed the budget
     ],
 )
 def test_bad_input(change, parameter):

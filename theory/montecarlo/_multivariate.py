@@ -329,7 +329,8 @@ def simulate_multivariate(
         ``"float64"`` (default; x64 is switched on locally for the run, never globally) or ``"float32"``.
     max_block_elements:
         a bound on the floating-point numbers in flight per block of chains (chains are run in blocks of equal
-        size; the last block's surplus chains are masked out of the moments).
+        size; the last block's surplus chains are masked out of the moments). Samples mode holds a chain's
+        ``M x d`` draws at once, and refuses (``ParameterError`` on ``mode``) a chain that does not fit.
 
     Returns
     -------
@@ -344,10 +345,21 @@ def simulate_multivariate(
         raise ParameterError("mode", " or ".join(repr(m) for m in MODES), mode)
     dtype = _check_dtype(dtype)
     max_block_elements = check_integer("max_block_elements", max_block_elements, minimum=1)
+    if _elements_per_chain(mode, chain.dimension, chain.sample_size) > max_block_elements:
+        raise ParameterError(
+            "mode", f"'sufficient' when one chain's M * d = {chain.sample_size * chain.dimension} draws exceed the "
+            f"block budget (samples mode holds a chain's M points at once; max_block_elements = "
+            f"{max_block_elements})", mode)
     if dtype == "float64" and not jax.config.jax_enable_x64:
         with jax.enable_x64(True):
             return _run(chain, requested, chains, seed, mode, dtype, max_block_elements)
     return _run(chain, requested, chains, seed, mode, dtype, max_block_elements)
+
+
+def _elements_per_chain(mode: str, d: int, m: int) -> int:
+    """Floating-point numbers in flight per chain of a block: the state, the triangle, the products and the
+    reduction's temporaries (``~8 d**2``), plus in samples mode the ``M x d`` draws and their centred copy."""
+    return 8 * d * d + 2 * d + (2 * m * d if mode == "samples" else 0)
 
 
 def _run(chain, requested, chains, seed, mode, dtype, max_block_elements) -> MultivariateSimulation:
@@ -364,7 +376,7 @@ def _run(chain, requested, chains, seed, mode, dtype, max_block_elements) -> Mul
     init = (np.zeros(d), chol / top, math.log(top), log_diag0)
     constants = (0.5 * math.log(factor), 2.0 * float(log_diag0.sum()), float(np.trace(sigma)), root)
 
-    per_chain = 8 * d * d + 2 * d + (m * d * 2 if mode == "samples" else 0)
+    per_chain = _elements_per_chain(mode, d, m)
     block = max(1, min(chains, max_block_elements // per_chain))
     blocks = -(-chains // block)
     steps = max(requested)
