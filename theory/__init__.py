@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "workflow_limits": "numeric",
     "derive": "symbolic",
     "simulate": "montecarlo",
+    "simulate_multivariate": "montecarlo",
     "SimulationResult": "montecarlo",
     "MODES": "montecarlo",
 }
@@ -91,6 +92,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .montecarlo import MODES as MODES
     from .montecarlo import SimulationResult as SimulationResult
     from .montecarlo import simulate as simulate
+    from .montecarlo import simulate_multivariate as simulate_multivariate
     from .numeric import QUANTITIES as QUANTITIES
     from .numeric import BoundedDrift as BoundedDrift
     from .numeric import accuracy_limit as accuracy_limit

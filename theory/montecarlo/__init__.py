@@ -16,6 +16,8 @@ from ._discrete import simulate_discrete as simulate_discrete
 from ._gmm import GMM as GMM
 from ._gmm import fit_em as fit_em
 from ._gmm import l2_distance_squared as l2_distance_squared
+from ._multivariate import MultivariateSimulation as MultivariateSimulation
+from ._multivariate import simulate_multivariate as simulate_multivariate
 from ._sample_means import sample_means as sample_means
 from ._sharding import chain_mesh as chain_mesh
 from ._sharding import select_devices as select_devices
@@ -30,6 +32,7 @@ __all__ = [
     "MODES",
     "QUANTITIES",
     "DiscreteSimulation",
+    "MultivariateSimulation",
     "SimulationResult",
     "chain_mesh",
     "fit_em",
@@ -39,5 +42,6 @@ __all__ = [
     "select_devices",
     "simulate",
     "simulate_discrete",
+    "simulate_multivariate",
     "verify_discrete",
 ]
