@@ -22,10 +22,11 @@ lower triangular with a positive diagonal: it *is* the Cholesky factor of ``Sigm
   (cost ``O(M d**2 + d**3)`` per chain and generation);
 * ``sufficient``: their exact joint law, ``zbar ~ N(0, I/M)`` independent of ``scatter(z) ~ Wishart_d(M - 1, I)``,
   the latter by the Bartlett decomposition ``T = B``: ``B_kk**2 ~ chi2_{M-1-k}`` (``k = 0..d-1``; drawn as
-  ``log B_kk = (log 2 + log Gamma((M-1-k)/2)) / 2`` by Marsaglia-Tsang in log space, with the boost
-  ``Gamma(a) = Gamma(a + 1) U**(1/a)`` at shape 1/2, so that no draw underflows), ``B_kl ~ N(0, 1)`` below the
-  diagonal, zero above (cost ``O(d**3)`` whatever ``M``; :func:`jax.random.loggamma`, a per-element while loop
-  with per-element key splits, made sufficient mode slower than samples mode at ``M = d + 1``).
+  ``log B_kk = (log 2 + log Gamma((M-1-k)/2)) / 2`` by the 1-D engine's sampler, :func:`._gamma.sufficient_draws`:
+  Marsaglia-Tsang in log space, with the boost ``Gamma(a) = Gamma(a + 1) U**(1/a)`` at shape 1/2, so that no draw
+  underflows; one column's shape per ``lax.map`` step), ``B_kl ~ N(0, 1)`` below the diagonal, zero above (cost
+  ``O(d**3)`` whatever ``M``; :func:`jax.random.loggamma`, a per-element while loop with per-element key splits,
+  made sufficient mode slower than samples mode at ``M = d + 1``).
 
 Reported values, per chain, at every reported generation ``n``:
 
@@ -65,6 +66,8 @@ import numpy as np
 
 from .._errors import ParameterError, check_integer
 from ..chain._model import check_generations
+from ._gamma import gamma_parameters, sufficient_draws
+from ._normals import stream_key
 from ._summary import merge_moments
 
 MODES = ("sufficient", "samples")
@@ -190,39 +193,23 @@ def _build(mode: str, chains: int, dimension: int, sample_size: int, steps: int,
     below = len(rows)
     diag_idx = jnp.arange(d)
 
-    # Marsaglia-Tsang for the shapes a_k = (M - 1 - k)/2 of the Bartlett diagonal, per column (host, float64)
+    # log Gamma((M - 1 - k)/2) for the Bartlett diagonal, column k: the engine's sampler (:mod:`._gamma`: Marsaglia
+    # and Tsang in log space, its parameters on the host in float64), one column of shape per lax.map iteration
     shapes = (m - 1 - np.arange(d, dtype=np.float64)) / 2
-    boost = shapes < 1  # only a = 1/2 (k = M - 2, at M = d + 1): Gamma(a) = Gamma(a + 1) U**(1/a)
-    mt_d = np.where(boost, shapes + 1, shapes) - 1 / 3
-    mt_c = jnp.asarray(1 / np.sqrt(9 * mt_d), dt)
-    log_mt_d = jnp.asarray(np.log(mt_d), dt)
-    inv_boosted = jnp.asarray(np.where(boost, 1 / shapes, 0.0), dt)
-    mt_d = jnp.asarray(mt_d, dt)
-    tiny = float(np.finfo(dtype).tiny)
+    *params, log_d = gamma_parameters(shapes, dt)
+    params = tuple(jnp.asarray(q) for q in params)  # (d,) each: scalars inside the map
+    log_d = jnp.asarray(log_d, dt)
+    chain_index = jnp.arange(chains, dtype=jnp.uint32)
 
     def log_gamma(key):
-        """``log G``, ``G ~ Gamma(a_k)`` in column ``k``, shape ``(chains, d)``: Marsaglia and Tsang (2000) in log
-        space (``log G = log d + 3 log1p(c x)``, plus ``log U / a`` for the boost, so a draw never underflows).
-        Every element proposes each round (one normal, one uniform); rounds go on while any element is still
-        without a draw (acceptance >= 0.95 per proposal: a handful of rounds)."""
+        """``log G``, ``G ~ Gamma((M - 1 - k)/2)`` in column ``k``, shape ``(chains, d)``."""
 
-        def propose(round_):
-            k_x, k_u = jax.random.split(jax.random.fold_in(key, round_))
-            x = jax.random.normal(k_x, (chains, d), dt)
-            u = jax.random.uniform(k_u, (chains, d), dt, minval=tiny)
-            t = mt_c * x
-            log_v = 3.0 * jnp.log1p(jnp.maximum(t, -1.0 + 1e-7))
-            # d (1 - v + log v) written as d (log v - expm1(log v)): no cancellation of terms of size d
-            accept = (t > -1.0) & (jnp.log(u) < 0.5 * x * x + mt_d * (log_v - jnp.expm1(log_v)))
-            return jnp.where(accept, log_v, jnp.nan)
+        def column(args):
+            k, column_params = args
+            words = stream_key(jax.random.fold_in(key, k))
+            return sufficient_draws(words, chain_index, column_params, dt)[1]  # log(G/d)
 
-        def more(state):
-            value, round_ = state
-            return jnp.where(jnp.isnan(value), propose(round_), value), round_ + 1
-
-        value, _ = jax.lax.while_loop(lambda st: jnp.any(jnp.isnan(st[0])), more, (propose(1), 2))
-        u = jax.random.uniform(jax.random.fold_in(key, 0), (chains, d), dt, minval=tiny)
-        return log_mt_d + value + jnp.log(u) * inv_boosted  # the boost term is 0 where a >= 1
+        return jax.lax.map(column, (jnp.arange(d), params)).T + log_d
 
     def triangle(key):
         """``(T, log diag T, zbar)`` for every chain of the block."""
