@@ -1,7 +1,8 @@
-"""The multivariate Gaussian recursive-fitting chain (full covariance), replace workflow.
+"""The multivariate Gaussian recursive-fitting chain (full covariance), under any workflow of the chain model.
 
 Generation 0 is ``N(mu, Sigma)`` in ``d`` dimensions, ``Sigma`` any symmetric positive definite ``(d, d)`` matrix.
-Generation ``i + 1`` is the Gaussian fitted to ``M`` i.i.d. points ``x_1 .. x_M`` of generation ``i``:
+Generation ``i + 1`` is the Gaussian fitted to a training set ``T_i`` of points in ``R^d``; under ``replace`` (the
+default) ``T_i`` is ``M`` i.i.d. points ``x_1 .. x_M`` of generation ``i``, and
 
 * mean ``mu_{i+1} = xbar`` (the sample mean);
 * covariance ``Sigma_{i+1} = A * S / divisor`` with the scatter matrix ``S = sum_j (x_j - xbar)(x_j - xbar)^T``,
@@ -9,8 +10,16 @@ Generation ``i + 1`` is the Gaussian fitted to ``M`` i.i.d. points ``x_1 .. x_M`
   ``A = variance_scale > 0``.
 
 Given generation ``i``, ``xbar ~ N(mu_i, Sigma_i / M)`` and ``S ~ Wishart_d(M - 1, Sigma_i)`` independently. The fit
-is nonsingular (almost surely) only when ``M - 1 >= d``, so both learners need ``M >= d + 1``. For ``d = 1`` this is
-:class:`~theory.chain.GaussianChain` with ``sigma**2 = Sigma[0, 0]``.
+is nonsingular (almost surely) only when ``M - 1 >= d``, so both learners need ``M >= d + 1``.
+
+The other workflows (:class:`~theory.chain.Workflow`: ``mix:LAMBDA``, ``mix-fixed:LAMBDA``, ``accumulate``,
+``accumulate-subsample:K``) choose ``T_i`` exactly as for the 1-D chain (:mod:`theory.chain._workflow`), with points
+in ``R^d``; the fit to ``T_i`` is the same (weighted, under ``mix`` with a real weight ``w``: mean
+``sum_j omega_j x_j``, covariance ``A sum_j omega_j (x_j - mean)(x_j - mean)^T``, divided by ``1 - sum_j omega_j^2``
+for ``unbiased``). Every fit must hold at least ``d + 1`` points: ``M >= d + 1``, and ``K >= d + 1`` under
+``accumulate-subsample:K``. Because the fit commutes with projections, the projection ``u^T x`` of the chain on any
+direction ``u`` is exactly the 1-D chain with the same workflow and ``sigma**2 = u^T Sigma u``; for ``d = 1`` the
+chain is :class:`~theory.chain.GaussianChain` with ``sigma**2 = Sigma[0, 0]``.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import numpy as np
 
 from .._errors import ParameterError, check_integer, check_positive
 from ._model import LEARNERS
+from ._workflow import REPLACE, Workflow
 
 #: Relative tolerance of the symmetry check ``|Sigma - Sigma^T| <= tol * max|Sigma|``.
 SYMMETRY_TOLERANCE = 1e-12
@@ -66,7 +76,7 @@ def check_covariance(covariance, name: str = "covariance", dimension: int | None
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class MultivariateGaussianChain:
-    """A ``d``-dimensional Gaussian chain with a full covariance, replace workflow (see the module doc).
+    """A ``d``-dimensional Gaussian chain with a full covariance, under a workflow (see the module doc).
 
     Parameters
     ----------
@@ -81,6 +91,9 @@ class MultivariateGaussianChain:
         ``"unbiased"`` (divisor ``M - 1``) or ``"mle"`` (divisor ``M``).
     variance_scale:
         ``A > 0``, multiplies every fitted covariance.
+    workflow:
+        what each generation is fitted to: a :class:`~theory.chain.Workflow` or its spelling (``"replace"``, the
+        default; ``"mix:0.1"``, ``"mix-fixed:0.1"``, ``"accumulate"``, ``"accumulate-subsample:50"``).
 
     Examples
     --------
@@ -94,6 +107,8 @@ class MultivariateGaussianChain:
     ...
     theory._errors.ParameterError: sample_size: must be an integer >= d + 1 = 3 (a nonsingular fitted covariance
     needs M - 1 >= d), got 2
+    >>> str(MultivariateGaussianChain(10, np.eye(2), workflow="accumulate").workflow)
+    'accumulate'
     """
 
     sample_size: int
@@ -101,6 +116,7 @@ class MultivariateGaussianChain:
     mean: np.ndarray | None = None
     learner: str = "unbiased"
     variance_scale: float = 1.0
+    workflow: Workflow = REPLACE
 
     def __post_init__(self) -> None:
         if self.learner not in LEARNERS:
@@ -131,6 +147,13 @@ class MultivariateGaussianChain:
             )
         object.__setattr__(self, "sample_size", size)
         object.__setattr__(self, "variance_scale", check_positive("variance_scale", self.variance_scale))
+        workflow = self.workflow if isinstance(self.workflow, Workflow) else Workflow.parse(self.workflow)
+        workflow.check_sizes([size])
+        if workflow.kind == "accumulate-subsample" and workflow.subsample < d + 1:
+            raise ParameterError(
+                "workflow", f"accumulate-subsample:K with K >= d + 1 = {d + 1} (each fit needs d + 1 points for a "
+                "nonsingular covariance)", str(workflow))
+        object.__setattr__(self, "workflow", workflow)
 
     @property
     def dimension(self) -> int:
@@ -149,7 +172,7 @@ class MultivariateGaussianChain:
 
     def _key(self):
         return (self.sample_size, self.covariance.tobytes(), self.mean.tobytes(), self.learner, self.variance_scale,
-                self.covariance.shape)
+                self.covariance.shape, self.workflow)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, MultivariateGaussianChain):
@@ -161,7 +184,8 @@ class MultivariateGaussianChain:
 
     def __repr__(self) -> str:
         return (f"MultivariateGaussianChain(sample_size={self.sample_size}, covariance={self.covariance.tolist()}, "
-                f"mean={self.mean.tolist()}, learner={self.learner!r}, variance_scale={self.variance_scale!r})")
+                f"mean={self.mean.tolist()}, learner={self.learner!r}, variance_scale={self.variance_scale!r}, "
+                f"workflow={str(self.workflow)!r})")
 
 
 def check_multivariate_chain(chain, name: str = "chain") -> MultivariateGaussianChain:

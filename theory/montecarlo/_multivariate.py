@@ -328,6 +328,9 @@ def simulate_multivariate(
         ``.mean[key]`` and ``.se[key]`` for ``key`` in :data:`KEYS`, and ``.eigenvalues``.
     """
     chain = _check_chain(chain)
+    if not chain.workflow.is_replace:  # until the workflows' kernels land: never a replace run for another workflow
+        raise ParameterError("workflow", "replace (the other workflows' Monte Carlo is not implemented yet)",
+                             str(chain.workflow))
     requested = sorted(set(check_generations(generations)))
     chains = check_integer("chains", chains, minimum=2)
     seed = check_integer("seed", seed, minimum=0)

@@ -141,6 +141,9 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     0.4
     """
     chain = check_multivariate_chain(chain)
+    if not chain.workflow.is_replace:  # until the workflows' routes land: never a replace answer for another workflow
+        raise ParameterError("workflow", "replace (the other workflows' exact values are not implemented yet)",
+                             str(chain.workflow))
     gens = check_generations(generations)
     d, m, k = chain.dimension, chain.sample_size, chain.degrees_of_freedom
     count = len(gens)
