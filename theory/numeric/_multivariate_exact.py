@@ -1,4 +1,4 @@
-r"""Exact moments of the multivariate Gaussian chain (replace workflow), for every generation ``n``.
+r"""Exact moments of the multivariate Gaussian chain, for every generation ``n``: replace, then the other workflows.
 
 Notation: ``d`` the dimension, ``M`` the sample size, ``k = M - 1``, ``D`` the learner's divisor (``M - 1`` or
 ``M``), ``A`` the multiplier, ``c = A / D``, ``r = c k`` (``A`` for the unbiased learner, ``A (M - 1)/M`` for the
@@ -65,6 +65,61 @@ For ``d = 1`` both are the 1-D chain's exact ``E W2^2``. The paper's lower bound
 ``E ||mu_n - mu||^2 = n tr Sigma / M``); for the MLE with ``A = 1`` it fails for large ``n`` (``E W2^2 <= 2 tr Sigma``
 while ``n tr Sigma / M`` grows; :func:`w2_sq_bounds` says at which ``n`` the exact bounds decide it).
 
+**Workflows** (``mix:LAMBDA``, ``mix-fixed:LAMBDA``, ``accumulate``, ``accumulate-subsample:K``; definitions in
+:mod:`theory.chain._multivariate`).
+
+* *Marginals, every workflow.* The fit (plain or weighted mean and scatter) commutes with projections, so for any
+  ``u`` the projection ``u^T x`` is exactly the 1-D chain with the same workflow and ``sigma^2 = u^T Sigma u``
+  (:func:`marginal_chain`). With ``e_n``, ``v_n`` the 1-D chain's exact ``E (mu_n - mu)^2`` and ``E sigma_n^2`` at
+  ``sigma = 1`` (:func:`theory.numeric.exact_values`): ``E ||mu_n - mu||^2 = sum_j E (e_j^T (mu_n - mu))^2 =
+  e_n tr Sigma``, ``u^T E Sigma_n u = v_n u^T Sigma u`` for every ``u`` so (polarization, both symmetric)
+  ``E Sigma_n = v_n Sigma`` and ``E tr Sigma_n = v_n tr Sigma``.
+* *Generation 1*, under every workflow with the plain fit, is a fit to ``M`` (``accumulate-subsample``: ``K``) points
+  of the source: replace's generation 1; its exact values tighten the bounds below at ``n = 1``.
+* *``mix``/``mix-fixed`` with ``LAMBDA = 0`` or ``1``* are replace chains (``LAMBDA = 1``: every generation ``n >= 1``
+  is a fit to ``M`` real points, replace's generation 1 in law): every value is exact.
+* *``accumulate``* (constant ``M``). The pool after step ``i`` holds ``N_i = (i + 1) M`` points with mean ``m_i``
+  and scatter ``Q_i``; model ``i + 1`` is ``mu_{i+1} = m_i``, ``Sigma_{i+1} = c_i Q_i``, ``c_i = A / D(N_i)``
+  (``D(N) = N - 1`` unbiased, ``N`` mle), and ``Q_0 ~ Wishart_d(k, Sigma)``. Adding ``M`` points of model ``i``
+  (mean ``ybar``, scatter ``S``): ``Q_i = Q_{i-1} + S + (N_{i-1} M / N_i)(ybar - m_{i-1})(ybar - m_{i-1})^T`` with
+  ``S ~ Wishart_d(k, Sigma_i)`` independent of ``ybar - m_{i-1} ~ N(0, Sigma_i / M)``, so
+  ``Q_i = Q^{1/2} G_i Q^{1/2}`` (``Q = Q_{i-1}``), ``G_i = I + c_{i-1} (W + beta_i g g^T)``, ``W ~ Wishart_d(k, I)``,
+  ``g ~ N(0, I)``, ``beta_i = N_{i-1}/N_i = i/(i + 1)``: independent of the past and orthogonally invariant in law.
+
+  - Second moments: ``E G_ab G_cd = g1^2 d_ab d_cd + q (d_ac d_bd + d_ad d_bc)`` with ``g1 = 1 + c (k + beta)``,
+    ``q = c^2 (k + beta^2)`` (Wishart and Isserlis), so for any fixed symmetric ``A`` (``B = Q^{1/2} A Q^{1/2}``):
+    ``E (tr A Q_i)^2 = g1^2 (tr A Q)^2 + 2 q tr (A Q)^2`` and ``E tr (A Q_i)^2 = q (tr A Q)^2 + (g1^2 + q) tr (A Q)^2``,
+    ``E tr A Q_i = g1 tr A Q``. Tracked as (mean, variance, second invariant) every term is positive (the variance
+    obeys ``V_i = g1^2 V_{i-1} + 2 q E tr (A Q_{i-1})^2``, ``V_0 = 2 k tr (A Sigma)^2``): no cancellation. ``A = I``
+    gives ``Var tr Sigma_n = c_{n-1}^2 V_{n-1}``, exact for every ``n``.
+  - Determinant: ``det Q_i = det Q_{i-1} det G_i``; with ``Z`` the ``d x M`` normal matrix of ``W + beta g g^T =
+    Z B Z^T`` (``B = diag(1, .., 1, beta)``), ``det(I + c Z B Z^T) = sum_j c^j e_j(Z B Z^T)`` and, by Cauchy-Binet,
+    each principal ``j``-minor has mean ``j! e_j(B)``: ``E det G = sum_{j=0}^d c^j d!/(d - j)! [C(k, j) + beta
+    C(k, j - 1)]``. With ``E det Q_0 = det Sigma k (k - 1) .. (k - d + 1)``:
+    ``E det Sigma_n = c_{n-1}^d det Sigma prod_{j<d} (k - j) prod_{i=1}^{n-1} E det G_i``.
+  - ``E log det G_i`` has no closed form, so ``log_det_mean`` is ``None`` with exact bounds: upper, Jensen per step
+    (``E log det G_i <= log E det G_i``); lower, ``G_i >= I + c W`` (PSD order) and Minkowski's
+    ``det(I + c W)^{1/d} >= 1 + c det(W)^{1/d}``, then Jensen on the convex ``x -> log(1 + e^x)``:
+    ``E log det G_i >= d log(1 + c exp(ell / d))``, ``ell = E log det W = sum_{j=1}^d (psi((k - j + 1)/2) + log 2)``;
+    both added to the exact ``E log det Sigma_1``-like start ``d log c_{n-1} + ell``.
+  - ``E W2^2`` upper: with ``X = Sigma^{1/2} Sigma_n Sigma^{1/2}`` (eigenvalues ``x_j``), Hoelder gives
+    ``sum x_j^{1/2} >= (sum x_j)^{3/2} / (sum x_j^2)^{1/2}``, and ``(a, b) -> a^{3/2} b^{-1/2}`` is jointly convex
+    (a perspective), so ``E F_n >= (E tr X)^{3/2} / (E tr X^2)^{1/2}``; ``E tr X^2 = E tr (Sigma Sigma_n)^2`` is the
+    recursion above with ``A = Sigma``. For ``d = 1`` this is the 1-D chain's bound.
+* *``mix``, ``mix-fixed``, ``accumulate-subsample``*: only the marginal quantities are exact here;
+  ``trace_var``, ``det_mean``, ``log_det_mean``, ``det_var``, ``log_det_var`` are ``None`` with a note (the fit mixes
+  the model's scatter with other points' and a between-group term: no factorisation into independent steps).
+
+Bounds under every workflow (``"bounds"``, rounded outward): ``E W2^2 >= tr Sigma`` times the 1-D chain's exact
+lower bound at ``sigma = 1`` (the projection argument below, with each projection the 1-D workflow chain);
+``E W2^2 <= E ||mu_n - mu||^2 + E tr Sigma_n + tr Sigma`` (the independent coupling; under ``accumulate`` also the
+Hoelder bound above, whichever is lower); ``E log det Sigma_n - log det Sigma <= d log v_n`` (``log det`` is concave:
+``E log det Sigma_n <= log det E Sigma_n``); under ``mix``/``mix-fixed`` with ``R >= d + 1`` real points,
+``Sigma_{n+1} >= c' S_real`` in the PSD order (the total scatter dominates the real points' own scatter, ``S_real ~
+Wishart_d(R - 1, Sigma)``; ``c' = A / D`` for the plain fit, ``A w / R`` weighted, divided by ``1 - sum omega^2`` for
+``unbiased``), so ``E log det Sigma_n - log det Sigma >= d log c' + sum_{i=1}^d (psi((R - i)/2) + log 2)``. A lower
+end with no bound derived is ``-inf``.
+
 **Evaluation.** Every value is computed in :mod:`mpmath` at ``40 + 2 log10(M) + log10(d)`` digits (the trace
 variance cancels about ``log10(d M/n)`` digits, the log-det drift about ``log10(M log M / d)``) and rounded once to
 float64: correctly rounded when representable, ``inf``/``0`` beyond float64's range (``r^{2n}`` and the determinant
@@ -75,11 +130,14 @@ about ``d`` times the unit roundoff times the condition number). Cost O(d^2 + d)
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import mpmath
 import numpy as np
 
 from .._errors import ParameterError
-from ..chain import GaussianChain, check_generations
+from ..chain import REPLACE, GaussianChain, check_generations
 from ..chain._multivariate import MultivariateGaussianChain, check_multivariate_chain
 
 #: The keys of :func:`multivariate_exact_values` that have a value at each generation (``w2_sq_mean`` is None).
@@ -106,9 +164,9 @@ def _trace_terms(covariance: np.ndarray):
 
 
 def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> dict:
-    """Exact moments of the multivariate chain at each generation (replace workflow), as float64 arrays.
+    """Exact moments of the multivariate chain at each generation, under any workflow, as float64 arrays.
 
-    Returns a dict with ``"generations"`` (the list given) and, aligned with it:
+    Returns a dict with ``"generations"`` (the list given) and, aligned with it (replace workflow):
 
     ======================  ===================================================================================
     ``mean_sq_error``       ``E ||mu_n - mu||^2 = (tr Sigma / M) sum_{i<n} r^i``
@@ -126,6 +184,12 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     with ``k = M - 1``, ``c = A / divisor``, ``r = c k``, and ``"notes"`` (a dict: quantity -> sentence). Values
     beyond float64's range are ``inf`` (or ``0.0``); see the module doc for the precision.
 
+    Under the other workflows (module doc, "Workflows") the same keys: ``mean_sq_error``, ``trace_mean`` and
+    ``covariance_mean`` for every workflow (from the exact 1-D marginals), ``trace_var`` and ``det_mean`` also
+    under ``accumulate``; every other quantity is ``None`` and ``"notes"`` says why. ``"bounds"`` then holds
+    ``w2_sq_mean`` and ``log_det_mean`` as ``(lower, upper)`` (an end with no derived bound is ``None``).
+    ``mix``/``mix-fixed`` with ``LAMBDA = 0`` or ``1`` are replace chains (every value exact).
+
     Examples
     --------
     >>> import numpy as np
@@ -139,12 +203,24 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     0.9
     >>> float(v["trace_var"][1])  # 2 tr Sigma^2 / k
     0.4
+    >>> a = multivariate_exact_values(MultivariateGaussianChain(11, np.eye(2), workflow="accumulate"), [2])
+    >>> float(a["trace_mean"][0])  # (1 + (k + 1/2)/k) k / (2M - 1) tr Sigma
+    1.9523809523809523
+    >>> a["log_det_mean"] is None
+    True
     """
     chain = check_multivariate_chain(chain)
-    if not chain.workflow.is_replace:  # until the workflows' routes land: never a replace answer for another workflow
-        raise ParameterError("workflow", "replace (the other workflows' exact values are not implemented yet)",
-                             str(chain.workflow))
     gens = check_generations(generations)
+    workflow = chain.workflow
+    if workflow.is_replace:
+        return _replace_values(chain, gens)
+    if workflow.kind in ("mix", "mix-fixed") and workflow.real_fraction in (0.0, 1.0):
+        return _no_mixing(chain, gens)
+    return _workflow_values(chain, gens)
+
+
+def _replace_values(chain: MultivariateGaussianChain, gens: list) -> dict:
+    """:func:`multivariate_exact_values` for the replace workflow."""
     d, m, k = chain.dimension, chain.sample_size, chain.degrees_of_freedom
     count = len(gens)
     out = {key: np.empty(count) for key in
@@ -215,6 +291,232 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     }
 
 
+# ------------------------------------------------------------------------------------------------------ workflows
+_U = 2.0**-53
+
+_NONE_NOTES = {
+    "trace_var": "no exact route under {kind}: Sigma_(n+1) is fitted to the model's points together with {other}, "
+                 "so Var tr Sigma_n needs joint second-order invariants of Sigma_n, the other points' scatter and the "
+                 "between-group term, which are not derived here; the Monte Carlo gives it",
+    "det_mean": "no exact route under {kind}: the determinant of a fit to the model's points together with {other} "
+                "does not factor into independent steps (it does under accumulate, det Q_i = det Q_(i-1) det G_i); "
+                "the Monte Carlo gives it",
+    "log_det_mean": "no exact value under {kind}: E log det Sigma_n has no closed form there; exact bounds in "
+                    "'bounds' (upper: log det is concave, E log det Sigma_n <= log det E Sigma_n{lower}); the Monte "
+                    "Carlo gives the value",
+    "det_var": "no exact route under {kind} (needs E det^2 of a step that does not factor); the Monte Carlo only",
+    "log_det_var": "no exact route under {kind} (E log det has none); the Monte Carlo only",
+}
+_OTHER = {"mix": "fresh real points (and the between-group term)",
+          "mix-fixed": "the fixed real points (and the between-group term)",
+          "accumulate": "the pool's earlier points",
+          "accumulate-subsample": "a subsample of the pool (whose composition is random)"}
+_LOWER = {"mix": "; lower, for R >= d + 1 real points: Sigma_(n+1) >= c' S_real in the PSD order, S_real ~ "
+                 "Wishart_d(R - 1, Sigma)",
+          "mix-fixed": "; lower, for R >= d + 1 real points: Sigma_(n+1) >= c' S_real in the PSD order, S_real ~ "
+                       "Wishart_d(R - 1, Sigma)",
+          "accumulate": "; sharper upper: Jensen on each step, E log det G_i <= log E det G_i; lower: "
+                        "G_i >= I + c W and Minkowski's determinant inequality, then Jensen on log(1 + e^x)",
+          "accumulate-subsample": ""}
+
+
+def _no_mixing(chain: MultivariateGaussianChain, gens: list) -> dict:
+    """``mix``/``mix-fixed`` with ``LAMBDA = 0`` (the replace chain itself) or ``LAMBDA = 1`` (generation ``n >= 1``
+    is a fit to ``M`` real points: in law, the replace chain's generation 1): every value is the replace one's."""
+    plain = dataclasses.replace(chain, workflow=REPLACE)
+    if chain.workflow.real_fraction == 0.0:
+        return _replace_values(plain, gens)
+    base = _replace_values(plain, [0, 1])
+    index = [min(g, 1) for g in gens]
+    out = {"generations": gens, "w2_sq_mean": None, "notes": base["notes"]}
+    for key in ("mean_sq_error", "trace_mean", "trace_var", "det_mean", "log_det_mean", "covariance_mean",
+                "det_var", "log_det_var"):
+        out[key] = base[key][index]
+    out["bounds"] = {key: tuple(None if end is None else end[index] for end in pair)
+                     for key, pair in base["bounds"].items()}
+    out["notes"] = {**base["notes"], "workflow": f"{chain.workflow}: every generation n >= 1 is a fit to M real "
+                    "points, so each value is the replace chain's at generation min(n, 1)"}
+    return out
+
+
+def _workflow_values(chain: MultivariateGaussianChain, gens: list) -> dict:
+    """:func:`multivariate_exact_values` for ``mix``, ``mix-fixed``, ``accumulate`` and ``accumulate-subsample``
+    (module doc, "Workflows")."""
+    from ._exact import exact_values
+
+    kind = chain.workflow.kind
+    d = chain.dimension
+    one = exact_values(GaussianChain(chain.sample_size, learner=chain.learner, variance_scale=chain.variance_scale,
+                                     workflow=chain.workflow), gens)  # sigma = 1: E(mu_n-mu)^2 and v_n = E sigma_n^2
+    trace = math.fsum(float(x) for x in np.diag(chain.covariance))
+    unit_msq = np.asarray(one["mean_sq_error"], dtype=np.float64)
+    unit_var = np.asarray(one["variance_mean"], dtype=np.float64)
+    mean_sq_error = trace * unit_msq
+    trace_mean = trace * unit_var
+    covariance_mean = unit_var[:, None, None] * chain.covariance[None, :, :]
+    # E W2^2 lower: tr Sigma times the 1-D lower bound at sigma = 1 (already rounded outward)
+    w2_lower = np.maximum(np.nextafter(trace * np.asarray(one["bounds"]["w2_sq_mean"][0]), -np.inf), 0.0)
+    w2_upper = _round_up((mean_sq_error + trace_mean + trace) * (1 + 8 * _U))  # the independent coupling
+    with np.errstate(divide="ignore"):
+        log_upper = _round_up(d * np.log(unit_var * (1 + 4 * _U)))  # concavity: log det E Sigma_n = d log v_n + ...
+    log_lower = _mix_log_det_lower(chain, gens) if kind in ("mix", "mix-fixed") else None
+    out = {"generations": gens, "mean_sq_error": mean_sq_error, "trace_mean": trace_mean, "trace_var": None,
+           "det_mean": None, "log_det_mean": None, "w2_sq_mean": None, "covariance_mean": covariance_mean,
+           "det_var": None, "log_det_var": None}
+    if kind == "accumulate":
+        acc = _accumulate(chain, gens)
+        out["trace_var"], out["det_mean"] = acc["trace_var"], acc["det_mean"]
+        w2_upper = np.minimum(w2_upper, _round_up(mean_sq_error * (1 + 4 * _U) + trace_mean * (1 + 4 * _U) + trace
+                                                  - 2 * acc["fidelity_lower"] * (1 - 8 * _U)))
+        log_upper = np.minimum(log_upper, acc["log_det_upper"])
+        log_lower = acc["log_det_lower"]
+    zero = np.array([g == 0 for g in gens])
+    if log_lower is None:
+        log_lower = np.full(len(gens), -np.inf)
+    for array in (w2_lower, w2_upper, log_upper, log_lower):
+        array[zero] = 0.0
+    first = np.array([g == 1 for g in gens])
+    if first.any() and chain.workflow.real_weight is None:
+        # generation 1 is a plain fit to M (accumulate-subsample: K) points of the source: replace's generation 1
+        size = chain.workflow.subsample if kind == "accumulate-subsample" else chain.sample_size
+        exact = _replace_values(dataclasses.replace(chain, sample_size=size, workflow=REPLACE), [1])
+        w2_lower[first] = np.maximum(w2_lower[first], exact["bounds"]["w2_sq_mean"][0][0])
+        w2_upper[first] = np.minimum(w2_upper[first], exact["bounds"]["w2_sq_mean"][1][0])
+        log_lower[first] = log_upper[first] = exact["log_det_mean"][0]
+    other = _OTHER[kind]
+    notes = {key: text.format(kind=kind, other=other, lower=_LOWER[kind]) for key, text in _NONE_NOTES.items()
+             if out[key] is None}
+    notes["w2_sq_mean"] = ("E W2^2(p_n, p_0) (Bures-Wasserstein) has no closed form: Monte Carlo only; exact bounds "
+                           "in 'bounds' (lower: tr Sigma times the 1-D chain's lower bound at sigma = 1; upper: the "
+                           "independent coupling" + (", and Hoelder's E tr X^(1/2) >= (E tr X)^(3/2)/(E tr X^2)^(1/2)"
+                           " with the exact accumulate moments" if kind == "accumulate" else "") + ")")
+    notes["covariance_mean"] = ("E Sigma_n = v_n Sigma, v_n = E sigma_n^2 of the 1-D chain with the same workflow at "
+                                "sigma = 1 (every projection u^T x is that 1-D chain; polarization)")
+    notes["precision"] = ("the 1-D chain's exact values (correctly rounded) times tr Sigma: within 2 ulp"
+                          + ("; trace_var in mpmath (a recursion of positive terms), det_mean from a float64 sum of "
+                             f"log growth factors (relative error below {acc['det_error']:.2g})"
+                             if kind == "accumulate" else ""))
+    out["bounds"] = {"w2_sq_mean": (w2_lower, w2_upper), "log_det_mean": (log_lower, log_upper)}
+    out["notes"] = notes
+    return out
+
+
+def _round_up(values) -> np.ndarray:
+    return np.nextafter(np.asarray(values, dtype=np.float64), np.inf)
+
+
+def _mix_log_det_lower(chain: MultivariateGaussianChain, gens: list):
+    """``E log det Sigma_n - log det Sigma >= d log c' + sum_i (psi((R - i)/2) + log 2)`` for ``n >= 1`` (mix and
+    mix-fixed with ``R >= d + 1`` real points; module doc), else ``None``."""
+    workflow, m, d = chain.workflow, chain.sample_size, chain.dimension
+    r = workflow.real_count(m)
+    if r < d + 1:
+        return None
+    with mpmath.workdps(30):
+        a = mpmath.mpf(chain.variance_scale)
+        if workflow.real_weight is None:  # the plain fit: every point weighs 1/M
+            factor = a / chain.divisor
+        else:
+            w = mpmath.mpf(workflow.real_weight)
+            factor = a * w / r
+            if chain.learner == "unbiased":
+                factor /= 1 - (w * w / r + (1 - w) ** 2 / (m - r))
+        value = d * mpmath.log(factor) + mpmath.fsum(mpmath.digamma(mpmath.mpf(r - i) / 2) + mpmath.log(2)
+                                                     for i in range(1, d + 1))
+        low = float(value) - 1e-14 * (1 + abs(float(value)))  # outward by far more than the rounding
+    return np.array([0.0 if g == 0 else low for g in gens])
+
+
+def _accumulate(chain: MultivariateGaussianChain, gens: list) -> dict:
+    """The accumulate route (module doc): ``Var tr Sigma_n``, ``E det Sigma_n``, bounds on ``E log det Sigma_n``
+    and Hoelder's lower bound on ``E tr (Sigma^(1/2) Sigma_n Sigma^(1/2))^(1/2)``, at each generation."""
+    d, m, k = chain.dimension, chain.sample_size, chain.degrees_of_freedom
+    top = max(gens)
+    unbiased = chain.learner == "unbiased"
+    covariance = chain.covariance
+    sign, log_det0 = np.linalg.slogdet(covariance)
+    targets = set(gens)
+    result = {}
+    with mpmath.workdps(30 + 2 * len(str(m * (top + 1))) + len(str(d))):
+        a = mpmath.mpf(chain.variance_scale)
+
+        def coefficient(j):  # c_j = A / D(N_j), N_j = (j + 1) M
+            pool = (j + 1) * m
+            return a / (pool - 1 if unbiased else pool)
+
+        t, s, _ = _trace_terms(covariance)
+        square = covariance @ covariance  # tr Sigma^4 only for the Hoelder bound (widened by 1e-12 below)
+        s4 = mpmath.mpf(float(np.sum(square * square)))
+        # (mean, variance, second invariant) of tr(A Q_i): A = I (trace) and A = Sigma (fidelity bound)
+        states = [[k * t, 2 * k * s, k * t * t + k * (k + 1) * s],
+                  [k * s, 2 * k * s4, k * s * s + k * (k + 1) * s4]]
+        ell = mpmath.fsum(mpmath.digamma(mpmath.mpf(k - j + 1) / 2) + mpmath.log(2) for j in range(1, d + 1))
+        log_q0 = mpmath.fsum(mpmath.log(k - j) for j in range(d))  # log E det Q_0 - log det Sigma
+        growth_sum = mpmath.mpf(0)  # sum_{i<n} log E det G_i
+        lower_sum = mpmath.mpf(0)  # sum_{i<n} d log(1 + c_(i-1) exp(ell/d))
+        log_growth, error = _det_growth(chain, top)
+        for i in range(1, top + 1):  # generation i = c_(i-1) Q_(i-1)
+            if i > 1:  # Q_(i-2) -> Q_(i-1) with G_(i-1): c = c_(i-2), beta = (i-1)/i
+                c, beta = coefficient(i - 2), mpmath.mpf(i - 1) / i
+                g1, q = 1 + c * (k + beta), c * c * (k + beta * beta)
+                g2 = g1 * g1
+                for state in states:
+                    mean, var, second = state
+                    state[:] = [g1 * mean, g2 * var + 2 * q * second, q * (var + mean * mean) + (g2 + q) * second]
+                growth_sum += mpmath.mpf(log_growth[i - 2])
+                lower_sum += d * mpmath.log1p(c * mpmath.exp(ell / d))
+            if i in targets:
+                c = coefficient(i - 1)
+                base = d * mpmath.log(c) + ell
+                fid_mean, fid_second = c * states[1][0], c * c * states[1][2]
+                result[i] = (float(c * c * states[0][1]),
+                             float(mpmath.exp(mpmath.mpf(float(log_det0)) + d * mpmath.log(c) + log_q0 + growth_sum)),
+                             float(base + lower_sum), float(base + growth_sum),
+                             fid_mean ** mpmath.mpf(1.5) / mpmath.sqrt(fid_second), float(growth_sum))
+    rows = [result.get(g, (0.0, float(np.exp(log_det0)) if sign > 0 else 0.0, 0.0, 0.0, 0.0, 0.0)) for g in gens]
+    margin = error * np.array([r[5] for r in rows])  # absolute error bound of the float64 growth sum
+    return {"trace_var": np.array([r[0] for r in rows]), "det_mean": np.array([r[1] for r in rows]),
+            "log_det_lower": np.nextafter(np.array([r[2] for r in rows]) - margin, -np.inf),
+            "log_det_upper": _round_up(np.array([r[3] for r in rows]) + margin),
+            "fidelity_lower": np.nextafter(np.array([float(r[4]) for r in rows]) * (1 - 1e-12), -np.inf),
+            "det_error": float(np.max(margin, initial=0.0) * 1.01)}
+
+
+def _det_growth(chain: MultivariateGaussianChain, top: int):
+    """``log E det G_i`` for ``i = 1 .. top - 1`` (float64) and a relative error bound of their sum.
+
+    ``E det G = 1 + sum_{j=1}^d c^j d!/(d-j)! [C(k, j) + beta C(k, j - 1)]`` (Cauchy-Binet, module doc); the
+    coefficients' logs and ``log c`` come from mpmath rounded to float64, each term is ``exp(log coefficient +
+    j log c + log beta)`` in float64: the exponent is off by at most ``3 P u`` (``P`` the sum of its parts'
+    magnitudes, at most ``worst``), the term by ``(3 worst + 2) u`` relative; the positive sum adds ``(2 d + 2) u``,
+    and ``log1p`` keeps a relative error ``e`` of its argument below ``e`` of the result (``log1p(S) >= S/(1+S)``;
+    the ``S > 1`` branch at most ``e / log 2``). The returned bound, ``2 (3 worst + 2 d + 8) u``, covers it.
+    """
+    d, m, k = chain.dimension, chain.sample_size, chain.degrees_of_freedom
+    steps = max(top - 1, 0)
+    if steps == 0:
+        return np.zeros(0), 0.0
+    with mpmath.workdps(40):
+        falling = [mpmath.mpf(1)]
+        for j in range(1, d + 1):
+            falling.append(falling[-1] * (d - j + 1))
+        log_a = np.array([float(mpmath.log(falling[j] * mpmath.binomial(k, j))) for j in range(1, d + 1)])
+        log_b = np.array([float(mpmath.log(falling[j] * mpmath.binomial(k, j - 1))) for j in range(1, d + 1)])
+        a = mpmath.mpf(chain.variance_scale)
+        unbiased = chain.learner == "unbiased"
+        log_c = np.array([float(mpmath.log(a / ((i * m) - 1 if unbiased else i * m))) for i in range(1, steps + 1)])
+    beta = np.arange(1, steps + 1) / np.arange(2, steps + 2)
+    powers = np.arange(1, d + 1)
+    exponent_a = log_a[None, :] + powers[None, :] * log_c[:, None]
+    exponent_b = log_b[None, :] + powers[None, :] * log_c[:, None] + np.log(beta)[:, None]
+    top_exponent = np.maximum(exponent_a.max(axis=1), exponent_b.max(axis=1))
+    scaled = (np.exp(exponent_a - top_exponent[:, None]) + np.exp(exponent_b - top_exponent[:, None])).sum(axis=1)
+    log_sum = top_exponent + np.log(scaled)  # log of the sum over j >= 1
+    growth = np.where(log_sum > 0, log_sum + np.log1p(np.exp(-np.abs(log_sum))), np.log1p(np.exp(log_sum)))
+    parts = np.abs(log_a).max() + np.abs(log_b).max() + d * np.abs(log_c).max() + np.abs(np.log(beta)).max()
+    return growth, 2 * (3 * float(parts) + 2 * d + 8) * _U
+
+
 def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean):
     """``(lower, upper)`` float64 arrays bounding ``E W2^2(p_n, p_0)`` (module doc)."""
     from ._exact import exact_values
@@ -242,12 +544,14 @@ def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean
 
 
 def w2_sq_bounds(chain: MultivariateGaussianChain, generations) -> dict:
-    """Exact bounds on ``E W2^2(p_n, p_0)`` (Bures-Wasserstein) for every ``n``, and the paper's lower bound
-    ``tr Sigma sum_{i<n} 1/M`` checked against them.
+    """Exact bounds on ``E W2^2(p_n, p_0)`` (Bures-Wasserstein) for every ``n``, under any workflow, and the paper's
+    lower bound ``tr Sigma sum_{i<n} 1/M`` checked against them.
 
     Returns ``{"generations", "lower", "upper", "paper_lower_bound", "paper_bound_holds"}``: ``lower``/``upper``
     float64 arrays (module doc); ``paper_lower_bound = n tr Sigma / M``; ``paper_bound_holds`` a list of ``True``
     (``lower >= paper``: it holds), ``False`` (``upper < paper``: it fails) or ``None`` (the bounds do not decide).
+    The paper states its bound for the replace chain; under another workflow the same comparison is made with that
+    workflow's bounds (module doc, "Workflows").
 
     >>> import numpy as np
     >>> b = w2_sq_bounds(MultivariateGaussianChain(10, np.eye(3), learner="mle"), [1, 10, 30, 100])
@@ -272,8 +576,15 @@ def log_det_drift(chain: MultivariateGaussianChain) -> float:
     >>> import numpy as np
     >>> round(log_det_drift(MultivariateGaussianChain(101, np.eye(10))), 6)  # about -d(d+1)/(2k) = -0.55
     -0.570139
+
+    Replace workflow only (another workflow's ``log det Sigma_n`` is not a random walk with i.i.d. steps):
+    :class:`~theory.ParameterError` naming ``workflow`` otherwise.
     """
     chain = check_multivariate_chain(chain)
+    if not chain.workflow.is_replace:
+        raise ParameterError("workflow", "replace (log det Sigma_n is a random walk with i.i.d. steps only under "
+                             "replace; see multivariate_exact_values' bounds on E log det Sigma_n)",
+                             str(chain.workflow))
     k, d = chain.degrees_of_freedom, chain.dimension
     with mpmath.workdps(working_precision(chain)):
         c = mpmath.mpf(chain.variance_scale) / chain.divisor
@@ -286,7 +597,8 @@ def marginal_chain(chain: MultivariateGaussianChain, direction) -> GaussianChain
     (module doc), with ``sigma^2 = u^T Sigma u``, ``mu = u^T mu``, the same ``M``, learner and ``A``.
 
     ``direction`` is a coordinate index ``j`` (``u = e_j``: the ``j``-th marginal) or a length-``d`` vector ``u``
-    (nonzero). Every :func:`theory.numeric.exact_values` result for it holds for the projection.
+    (nonzero). Every :func:`theory.numeric.exact_values` result for it holds for the projection; the workflow is
+    carried over (the fit commutes with projections under every workflow).
 
     >>> import numpy as np
     >>> marginal_chain(MultivariateGaussianChain(5, [[4.0, 1.0], [1.0, 2.0]]), 0).sigma
@@ -309,4 +621,4 @@ def marginal_chain(chain: MultivariateGaussianChain, direction) -> GaussianChain
             raise ParameterError("direction", f"a nonzero finite vector of length {d}", direction)
     variance = float(u @ chain.covariance @ u)
     return GaussianChain(chain.sample_size, learner=chain.learner, variance_scale=chain.variance_scale,
-                         sigma=float(np.sqrt(variance)), mu=float(u @ chain.mean))
+                         sigma=float(np.sqrt(variance)), mu=float(u @ chain.mean), workflow=chain.workflow)
