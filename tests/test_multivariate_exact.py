@@ -32,6 +32,7 @@ import sympy.stats as ss
 from scipy.stats import norm
 
 from theory import GaussianChain, ParameterError
+from theory.chain import Workflow
 from theory.chain._multivariate import MultivariateGaussianChain, parse_covariance
 from theory.numeric import exact_values
 from theory.numeric._multivariate_exact import (
@@ -202,21 +203,54 @@ def test_trace_recursion_closed_form_by_induction():
 
 # ------------------------------------------------------------------------------ literal Monte Carlo of the process
 def _literal_chain(chain, generations, chains, seed):
-    """Run the process itself: at each step draw M points of N(mu_i, Sigma_i) per chain and fit. Returns
+    """Run the process itself under ``chain.workflow``: at each step draw the training set's points per chain (M of
+    model i; under mix R real and M - R of model i; under accumulate M more of model i into the pool) and fit (plain
+    or weighted mean and scatter; accumulate-subsample: K points of the pool drawn without replacement). Returns
     {generation: (mu, Sigma)} for the requested generations (arrays over chains)."""
     rng = np.random.default_rng(seed)
+    workflow, kind = chain.workflow, chain.workflow.kind
     d, m = chain.dimension, chain.sample_size
-    mu = np.broadcast_to(chain.mean, (chains, d)).copy()
-    sigma = np.broadcast_to(chain.covariance, (chains, d, d)).copy()
+    source_mu = np.broadcast_to(chain.mean, (chains, d))
+    source_lower = np.broadcast_to(np.linalg.cholesky(chain.covariance), (chains, d, d))
+    mu, lower = source_mu.copy(), source_lower.copy()
+
+    def draw(mean, low, count):
+        return mean[:, None, :] + np.einsum("cij,cmj->cmi", low, rng.standard_normal((chains, count, d)))
+
+    def fit(points, weights=None):
+        if weights is None:
+            mean = points.mean(axis=1)
+            centred = points - mean[:, None, :]
+            divisor = points.shape[1] - (1 if chain.learner == "unbiased" else 0)
+            return mean, chain.variance_scale * np.einsum("cmi,cmj->cij", centred, centred) / divisor
+        mean = np.einsum("m,cmi->ci", weights, points)
+        centred = points - mean[:, None, :]
+        cov = chain.variance_scale * np.einsum("m,cmi,cmj->cij", weights, centred, centred)
+        return mean, cov / (1 - np.sum(weights**2)) if chain.learner == "unbiased" else cov
+
+    r = workflow.real_count(m)
+    weights = None
+    if workflow.real_weight is not None:
+        w = workflow.real_weight
+        weights = np.concatenate([np.full(r, w / r), np.full(m - r, (1 - w) / (m - r))])
+    fixed = draw(source_mu, source_lower, r) if kind == "mix-fixed" else None
+    pool = np.zeros((chains, 0, d))
     out = {}
     for step in range(1, max(generations) + 1):
-        lower = np.linalg.cholesky(sigma)
-        points = mu[:, None, :] + np.einsum("cij,cmj->cmi", lower, rng.standard_normal((chains, m, d)))
-        mu = points.mean(axis=1)
-        centred = points - mu[:, None, :]
-        scatter = np.einsum("cmi,cmj->cij", centred, centred)
-        sigma = chain.variance_scale * scatter / chain.divisor
+        if kind == "replace":
+            mu, sigma = fit(draw(mu, lower, m))
+        elif kind in ("mix", "mix-fixed"):
+            real = fixed if kind == "mix-fixed" else draw(source_mu, source_lower, r)
+            mu, sigma = fit(np.concatenate([real, draw(mu, lower, m - r)], axis=1), weights)
+        else:
+            pool = np.concatenate([pool, draw(mu, lower, m)], axis=1)
+            if kind == "accumulate-subsample":
+                keep = np.argsort(rng.random(pool.shape[:2]), axis=1)[:, : workflow.subsample]
+                mu, sigma = fit(np.take_along_axis(pool, keep[:, :, None], axis=1))
+            else:
+                mu, sigma = fit(pool)
         sigma = 0.5 * (sigma + np.swapaxes(sigma, 1, 2))
+        lower = np.linalg.cholesky(sigma)
         if step in generations:
             out[step] = (mu, sigma)
     return out
@@ -380,3 +414,249 @@ def test_marginal_chain_matches_projection():
     assert projected.sigma == pytest.approx(math.sqrt(8.0))
     assert projected.mu == pytest.approx(0.0)
     assert (projected.sample_size, projected.learner, projected.variance_scale) == (7, "mle", 1.1)
+
+
+# ------------------------------------------------------------------------------------------------------ workflows
+def _mix(text, weight=None):
+    return Workflow.parse(text, real_weight=weight)
+
+
+D1_WORKFLOWS = ["mix:0", "mix:1", "mix-fixed:1", "mix:0.3", "mix-fixed:0.3", ("mix:0.4", 0.7), ("mix-fixed:0.5", 0.3),
+                "accumulate", "accumulate-subsample:4"]
+D1_PAIRS = [("mean_sq_error", "mean_sq_error"), ("trace_mean", "variance_mean"), ("trace_var", "variance_var"),
+            ("det_mean", "variance_mean"), ("det_var", "variance_var"), ("log_det_mean", "log_variance_mean")]
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+@pytest.mark.parametrize("workflow", D1_WORKFLOWS, ids=str)
+def test_dimension_one_is_the_1d_chain_every_workflow(workflow, learner):
+    """d = 1: every value that is not None equals the 1-D chain's exact value (same workflow), the W2 lower bound is
+    the 1-D one, and under accumulate the W2 upper bound (Hoelder) is the 1-D one too."""
+    workflow = _mix(*workflow) if isinstance(workflow, tuple) else Workflow.parse(workflow)
+    gens = [0, 1, 2, 5, 30]
+    sigma2 = 1.7
+    multi = multivariate_exact_values(MultivariateGaussianChain(7, [[sigma2]], learner=learner, variance_scale=1.2,
+                                                                workflow=workflow), gens)
+    one = exact_values(GaussianChain(7, learner=learner, variance_scale=1.2, sigma=math.sqrt(sigma2),
+                                     workflow=workflow), gens)
+    compared = 0
+    for ours, theirs in D1_PAIRS:
+        if multi[ours] is None:
+            assert ours in multi["notes"], ours
+            continue
+        np.testing.assert_allclose(multi[ours], one[theirs], rtol=1e-14, atol=0, err_msg=ours)
+        compared += 1
+    np.testing.assert_allclose(multi["covariance_mean"][:, 0, 0], one["variance_mean"], rtol=1e-14)
+    assert compared >= 2
+    if workflow.is_replace or (workflow.kind.startswith("mix") and workflow.real_fraction in (0.0, 1.0)):
+        assert compared == len(D1_PAIRS)  # a replace chain: everything exact
+        return
+    assert multi["trace_mean"] is not None and multi["w2_sq_mean"] is None
+    lower, upper = multi["bounds"]["w2_sq_mean"]
+    np.testing.assert_allclose(lower[2:], one["bounds"]["w2_sq_mean"][0][2:], rtol=1e-14)
+    if workflow.kind == "accumulate":
+        assert multi["trace_var"] is not None and multi["det_mean"] is not None
+        np.testing.assert_allclose(upper[2:], one["bounds"]["w2_sq_mean"][1][2:], rtol=1e-10)
+    else:
+        assert multi["trace_var"] is None and multi["det_mean"] is None
+
+
+def test_workflow_keys_and_notes():
+    """The contract: under each workflow exactly the guaranteed quantities are arrays, the others None with a note;
+    generation 0 is the source, generation 1 (plain fit) is replace's generation 1 inside the bounds."""
+    sigma = _rotated([3.0, 1.0, 0.2], 2)
+    replace = multivariate_exact_values(MultivariateGaussianChain(8, sigma), [1])
+    for workflow, exact in [("accumulate", {"trace_var", "det_mean"}), ("mix:0.5", set()), ("mix-fixed:0.25", set()),
+                            ("accumulate-subsample:5", set())]:
+        v = multivariate_exact_values(MultivariateGaussianChain(8, sigma, workflow=workflow), [0, 1, 3])
+        arrays = {key for key in ("trace_var", "det_mean", "log_det_mean", "det_var", "log_det_var") if
+                  v[key] is not None}
+        assert arrays == exact, workflow
+        for key in ("trace_var", "det_mean", "log_det_mean", "det_var", "log_det_var", "w2_sq_mean"):
+            assert (v[key] is None) == (key in v["notes"] and key not in exact), (workflow, key)
+        assert v["w2_sq_mean"] is None
+        np.testing.assert_array_equal(v["covariance_mean"][0], sigma)
+        assert v["mean_sq_error"][0] == 0.0 and v["trace_mean"][0] == pytest.approx(np.trace(sigma), rel=1e-15)
+        for key in ("w2_sq_mean", "log_det_mean"):
+            lower, upper = v["bounds"][key]
+            assert lower[0] == upper[0] == 0.0 and np.all(lower <= upper)
+        if workflow != "accumulate-subsample:5":
+            log_lower, log_upper = v["bounds"]["log_det_mean"]
+            assert log_lower[1] == log_upper[1] == replace["log_det_mean"][0]
+            np.testing.assert_allclose(v["trace_mean"][1], replace["trace_mean"][0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("top", [1000, pytest.param(10**4, marks=pytest.mark.slow)])
+def test_workflows_large_n_fast_and_finite(top):
+    """accumulate at large n, d = 10: seconds (n = 10^4: about 5 s on this machine, the 1-D walk dominates), finite
+    values, bounds ordered."""
+    import time
+
+    start = time.perf_counter()
+    v = multivariate_exact_values(MultivariateGaussianChain(11, np.eye(10), workflow="accumulate"), [1, 100, top])
+    assert time.perf_counter() - start < 3e-3 * top + 5
+    for key in ("mean_sq_error", "trace_mean", "trace_var", "det_mean"):
+        assert np.all(np.isfinite(v[key])) and np.all(v[key] > 0), key
+    lower, upper = v["bounds"]["log_det_mean"]
+    assert np.all(lower <= upper) and np.all(np.isfinite(lower))
+    # unbiased accumulate keeps E tr Sigma_n bounded and its variance converges (a random limit)
+    assert v["trace_var"][2] == pytest.approx(v["trace_var"][1], rel=0.1)
+
+
+def test_drift_and_marginal_under_workflows():
+    chain = MultivariateGaussianChain(7, [[4.0, 1.0], [1.0, 2.0]], workflow="mix:0.3")
+    with pytest.raises(ParameterError, match="^workflow:"):
+        log_det_drift(chain)
+    assert marginal_chain(chain, 1).workflow == chain.workflow
+    b = w2_sq_bounds(MultivariateGaussianChain(10, np.eye(3), learner="mle", workflow="accumulate"), [1, 100])
+    assert b["paper_bound_holds"] == [True, False]
+
+
+def _accumulate_reference(chain, generations, beta=None, det_beta=True):
+    """An independent evaluation of the accumulate recursion (module doc) in float64: (E tr, Var tr, E det) of
+    Sigma_n. ``beta`` overrides N_(i-1)/N_i and ``det_beta=False`` drops beta from E det G (deliberate errors)."""
+    d, m, k = chain.dimension, chain.sample_size, chain.sample_size - 1
+    t, s = np.trace(chain.covariance), np.trace(chain.covariance @ chain.covariance)
+    mean, var, second = k * t, 2 * k * s, k * t * t + k * (k + 1) * s
+    det = np.linalg.det(chain.covariance) * math.prod(k - j for j in range(d))
+    out = {}
+    for i in range(1, max(generations) + 1):
+        if i > 1:
+            pool = (i - 1) * m
+            c = chain.variance_scale / (pool - 1 if chain.learner == "unbiased" else pool)
+            b = (i - 1) / i if beta is None else beta
+            g1, q = 1 + c * (k + b), c * c * (k + b * b)
+            mean, var, second = g1 * mean, g1 * g1 * var + 2 * q * second, q * (var + mean**2) + (g1 * g1 + q) * second
+            det *= sum(c**j * math.perm(d, j) * (math.comb(k, j) + (b * math.comb(k, j - 1) if j and det_beta else 0))
+                       for j in range(d + 1))
+        pool = i * m
+        c = chain.variance_scale / (pool - 1 if chain.learner == "unbiased" else pool)
+        out[i] = (c * mean, c * c * var, c**d * det)
+    return [out[n] for n in generations]
+
+
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_accumulate_reference_agrees(learner):
+    chain = MultivariateGaussianChain(6, _rotated([2.0, 1.0, 0.3], 4), learner=learner, variance_scale=1.1,
+                                      workflow="accumulate")
+    gens = [1, 2, 3, 8, 40]
+    v = multivariate_exact_values(chain, gens)
+    reference = np.array(_accumulate_reference(chain, gens))
+    np.testing.assert_allclose(v["trace_mean"], reference[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(v["trace_var"], reference[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(v["det_mean"], reference[:, 2], rtol=1e-12)
+
+
+def _check_workflow_against_literal(chain, generations, chains, seed, exact=None):
+    """z-tests of every exact quantity (and one-sided tests of the bounds) against the literal process; returns the
+    z-scores. Variances (trace, a marginal's) at n <= 2 only (module doc)."""
+    exact = multivariate_exact_values(chain, generations) if exact is None else exact
+    simulated = _literal_chain(chain, generations, chains, seed)
+    _sign0, logdet0 = np.linalg.slogdet(chain.covariance)
+    marginal = exact_values(marginal_chain(chain, 0), generations)
+    values, vectors = np.linalg.eigh(chain.covariance)
+    root = (vectors * np.sqrt(values)) @ vectors.T
+    zs, one_sided = {}, {}
+    for j, n in enumerate(generations):
+        mu, sigma = simulated[n]
+        err = np.sum((mu - chain.mean) ** 2, axis=1)
+        trace = np.trace(sigma, axis1=1, axis2=2)
+        sign, logdet = np.linalg.slogdet(sigma)
+        zs[n, "mean_sq_error"] = _mean_z(err, exact["mean_sq_error"][j])
+        zs[n, "trace_mean"] = _mean_z(trace, exact["trace_mean"][j])
+        if n <= VARIANCE_GENERATIONS:
+            zs[n, "marginal variance_var"] = _var_z(sigma[:, 0, 0], marginal["variance_var"][j])
+            if exact["trace_var"] is not None:
+                zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
+        if exact["det_mean"] is not None:
+            zs[n, "det_mean"] = _mean_z(sign * np.exp(logdet), exact["det_mean"][j])
+        d = chain.dimension
+        for a in range(d):
+            for b in range(a, d):
+                if d <= 5 or a == b or b == a + 1:
+                    zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
+        w2 = err + trace + np.trace(chain.covariance) - 2 * _fidelity(root, sigma)
+        for key, sample in (("w2_sq_mean", w2), ("log_det_mean", logdet - logdet0)):
+            lower, upper = exact["bounds"].get(key, (None, None))
+            se = sample.std(ddof=1) / math.sqrt(chains)
+            if lower is not None and np.isfinite(lower[j]) and (upper is None or lower[j] < upper[j]):  # n = 1: exact
+                one_sided[n, f"{key} >= lower"] = (sample.mean() - lower[j]) / se
+            if upper is not None:
+                one_sided[n, f"{key} <= upper"] = (upper[j] - sample.mean()) / se
+    bound = norm.isf(BUDGET / (2 * (len(zs) + len(one_sided))))
+    worst = max(zs, key=lambda key: abs(zs[key]))
+    assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
+                                    f"({len(zs)} assertions)")
+    lowest = min(one_sided, key=one_sided.get)
+    assert one_sided[lowest] > -bound, f"{chain}: z = {one_sided[lowest]:.2f} at {lowest} (bound -{bound:.2f})"
+    return zs
+
+
+ACCUMULATE_CASES = [(2, 6, "unbiased", 1.0), (2, 6, "mle", 1.15), (5, 9, "unbiased", 1.0), (5, 9, "mle", 0.9)]
+
+
+@pytest.mark.parametrize(("d", "sample_size", "learner", "scale"), ACCUMULATE_CASES)
+def test_accumulate_against_literal_monte_carlo(d, sample_size, learner, scale):
+    """Accumulate (the pool of every point so far, refitted): E||mu_n - mu||^2, E tr, Var tr (n <= 2), E det with
+    its sample standard error (calibrated over 30 seeds: sd of z 0.70-0.99), E Sigma_n's entries; the W2 and log det
+    bounds one-sided. Trace-variance z-scores have sd up to 1.29 at d = 2, M = 6 (30 seeds; heavy tails), so their
+    realised false-failure probability is about 1.5e-4 each, not the nominal share."""
+    covariance = [[2.0, 0.9], [0.9, 0.6]] if d == 2 else _rotated([4.0, 2.0, 1.0, 0.5, 0.1], 5)
+    chain = MultivariateGaussianChain(sample_size, covariance, mean=np.arange(d) * 0.5, learner=learner,
+                                      variance_scale=scale, workflow="accumulate")
+    _check_workflow_against_literal(chain, [1, 2, 4], chains=20000, seed=31 + d)
+
+
+WORKFLOW_CASES = [(2, "mix:0.5", None, "unbiased"), (2, "mix-fixed:0.5", None, "mle"), (2, "mix:0.5", 0.7, "mle"),
+                  (2, "mix-fixed:0.5", 0.3, "unbiased"), (2, "accumulate-subsample:4", None, "unbiased"),
+                  (5, "mix-fixed:0.75", None, "unbiased")]
+
+
+@pytest.mark.parametrize(("d", "workflow", "weight", "learner"), WORKFLOW_CASES)
+def test_workflow_marginals_against_literal_monte_carlo(d, workflow, weight, learner):
+    """mix, mix-fixed (plain and weighted) and accumulate-subsample: the exact marginal quantities (E||mu_n - mu||^2,
+    E tr, E Sigma_n, a marginal's Var sigma_n^2 at n <= 2) and the bounds (W2 both ends, log det both ends where
+    derived) against the literal process."""
+    covariance = [[2.0, 0.9], [0.9, 0.6]] if d == 2 else _rotated([4.0, 2.0, 1.0, 0.5, 0.1], 5)
+    sample_size = 8 if d == 2 else 12
+    chain = MultivariateGaussianChain(sample_size, covariance, mean=np.arange(d) * 0.5, learner=learner,
+                                      variance_scale=1.05, workflow=_mix(workflow, weight))
+    _check_workflow_against_literal(chain, [1, 2, 4], chains=20000, seed=41 + d)
+
+
+def test_accumulate_monte_carlo_can_fail():
+    """Power: two plausible slips in the accumulate derivation give large |z| against the same literal runs, at
+    d = 2 (M = 6, unbiased): the pool's between-mean term with weight 1 instead of N_(i-1)/N_i (beta = 1), and
+    E det G without the beta term."""
+    chain = MultivariateGaussianChain(6, [[2.0, 0.9], [0.9, 0.6]], workflow="accumulate")
+    gens = [1, 2, 4]
+    right = multivariate_exact_values(chain, gens)
+    wrong_beta = np.array(_accumulate_reference(chain, gens, beta=1.0))
+    wrong_det = np.array(_accumulate_reference(chain, gens, det_beta=False))
+    simulated = _literal_chain(chain, gens, 20000, 37)
+    trace = np.trace(simulated[4][1], axis1=1, axis2=2)
+    det = np.linalg.det(simulated[4][1])
+    assert abs(_mean_z(trace, right["trace_mean"][2])) < 4
+    assert abs(_mean_z(det, right["det_mean"][2])) < 4
+    assert abs(_mean_z(trace, wrong_beta[2, 0])) > 8
+    assert abs(_mean_z(det, wrong_det[2, 2])) > 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", ["unbiased", "mle"])
+def test_accumulate_against_literal_monte_carlo_d20(learner):
+    chain = MultivariateGaussianChain(25, _rotated(np.geomspace(5.0, 0.05, 20), 20), learner=learner,
+                                      workflow="accumulate")
+    _check_workflow_against_literal(chain, [1, 3], chains=20000, seed=21)
+
+
+def test_workflow_monte_carlo_can_fail():
+    """Power of the marginal checks: the replace chain's exact values offered for a mix-fixed chain (or the mix
+    chain's for mix-fixed: the real points drawn once instead of every step) fail the same z-tests."""
+    covariance = [[2.0, 0.9], [0.9, 0.6]]
+    chain = MultivariateGaussianChain(8, covariance, workflow="mix-fixed:0.5")
+    for other in ("replace", "mix:0.5"):
+        wrong = multivariate_exact_values(MultivariateGaussianChain(8, covariance, workflow=other), [1, 2, 4])
+        wrong = {**wrong, "trace_var": None, "det_mean": None}  # compare the marginal quantities only
+        with pytest.raises(AssertionError, match=r"\|z\| = "):
+            _check_workflow_against_literal(chain, [1, 2, 4], chains=20000, seed=43, exact=wrong)
