@@ -170,8 +170,11 @@ def test_bures_wasserstein_and_spectrum_of_one_state():
                                       jnp.asarray([math.log(top)]), jnp.asarray(np.log(np.diag(chol_n))[None]),
                                       float(np.linalg.slogdet(sigma)[1]), float(np.trace(sigma)), jnp.asarray(root)))[0]
     w2 = error @ error + np.trace(sigma_n) + np.trace(sigma) - 2 * np.trace(np.real(sqrtm(root @ sigma_n @ root)))
+    eig = np.linalg.eigvalsh(sigma_n)
+    share = eig / eig.sum()
+    effective_rank = np.exp(-np.sum(share * np.log(share)))
     expected = [error @ error, np.trace(sigma_n), np.linalg.det(sigma_n),
-                np.linalg.slogdet(sigma_n)[1] - np.linalg.slogdet(sigma)[1], w2, *np.linalg.eigvalsh(sigma_n)]
+                np.linalg.slogdet(sigma_n)[1] - np.linalg.slogdet(sigma)[1], w2, effective_rank, *eig]
     np.testing.assert_allclose(values, expected, rtol=1e-9)
 
 
