@@ -579,7 +579,10 @@ def _check_workflow_against_literal(chain, generations, chains, seed, exact=None
         for key, sample in (("w2_sq_mean", w2), ("log_det_mean", logdet - logdet0)):
             lower, upper = exact["bounds"].get(key, (None, None))
             se = sample.std(ddof=1) / math.sqrt(chains)
-            if lower is not None and np.isfinite(lower[j]) and (upper is None or lower[j] < upper[j]):  # n = 1: exact
+            if lower is not None and upper is not None and lower[j] == upper[j]:  # n = 1, plain fit: replace's value
+                zs[n, f"{key} (exact at n = 1)"] = (sample.mean() - lower[j]) / se
+                continue
+            if lower is not None and np.isfinite(lower[j]):
                 one_sided[n, f"{key} >= lower"] = (sample.mean() - lower[j]) / se
             if upper is not None:
                 one_sided[n, f"{key} <= upper"] = (upper[j] - sample.mean()) / se

@@ -101,7 +101,8 @@ while ``n tr Sigma / M`` grows; :func:`w2_sq_bounds` says at which ``n`` the exa
     (``E log det G_i <= log E det G_i``); lower, ``G_i >= I + c W`` (PSD order) and Minkowski's
     ``det(I + c W)^{1/d} >= 1 + c det(W)^{1/d}``, then Jensen on the convex ``x -> log(1 + e^x)``:
     ``E log det G_i >= d log(1 + c exp(ell / d))``, ``ell = E log det W = sum_{j=1}^d (psi((k - j + 1)/2) + log 2)``;
-    both added to the exact ``E log det Sigma_1``-like start ``d log c_{n-1} + ell``.
+    each summed over ``i = 1 .. n - 1`` and added to the exact ``E log det (c_{n-1} Q_0) - log det Sigma =
+    d log c_{n-1} + ell``.
   - ``E W2^2`` upper: with ``X = Sigma^{1/2} Sigma_n Sigma^{1/2}`` (eigenvalues ``x_j``), Hoelder gives
     ``sum x_j^{1/2} >= (sum x_j)^{3/2} / (sum x_j^2)^{1/2}``, and ``(a, b) -> a^{3/2} b^{-1/2}`` is jointly convex
     (a perspective), so ``E F_n >= (E tr X)^{3/2} / (E tr X^2)^{1/2}``; ``E tr X^2 = E tr (Sigma Sigma_n)^2`` is the
@@ -120,7 +121,14 @@ Wishart_d(R - 1, Sigma)``; ``c' = A / D`` for the plain fit, ``A w / R`` weighte
 ``unbiased``), so ``E log det Sigma_n - log det Sigma >= d log c' + sum_{i=1}^d (psi((R - i)/2) + log 2)``. A lower
 end with no bound derived is ``-inf``.
 
-**Evaluation.** Every value is computed in :mod:`mpmath` at ``40 + 2 log10(M) + log10(d)`` digits (the trace
+**Evaluation (workflows).** The marginal quantities are the 1-D chain's exact values (correctly rounded float64,
+:mod:`theory.numeric._workflow_exact`) times ``tr Sigma`` or ``Sigma``: within 2 ulp. The accumulate recursion is
+walked in :mod:`mpmath` (one step per generation, every term positive: no cancellation); ``log E det G_i`` is summed
+from float64 terms with a proved relative error bound (:func:`_det_growth`: 1e-11 at ``d = 10``, ``n = 10^4``), which
+the note on ``det_mean`` states and the log-det bounds are widened by. Cost: the 1-D walk dominates (``accumulate``
+``n = 10^4`` in about 5 s, ``accumulate-subsample`` about 10 times more).
+
+**Evaluation (replace).** Every value is computed in :mod:`mpmath` at ``40 + 2 log10(M) + log10(d)`` digits (the trace
 variance cancels about ``log10(d M/n)`` digits, the log-det drift about ``log10(M log M / d)``) and rounded once to
 float64: correctly rounded when representable, ``inf``/``0`` beyond float64's range (``r^{2n}`` and the determinant
 powers overflow for large ``n``). The inputs ``t``, ``s``, ``t^2 - s`` are formed exactly from the float64 entries of
