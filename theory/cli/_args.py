@@ -159,3 +159,80 @@ def workflow_of(args, wf=None):
         raise ParameterError("real_weight", f"given only with --workflow mix:LAMBDA or mix-fixed:LAMBDA (the "
                              f"workflow is {wf})", weight)
     return Workflow.parse(wf, real_weight=weight)
+
+
+# ----------------------------------------------------------------------------------------------- multivariate
+#: ``--dimension``: an integer >= 1.
+dimension = integer("dimension", 1)
+
+#: What ``--help`` says about ``--covariance`` (the same text in every command).
+COVARIANCE_HELP = (
+    "covariance Sigma of generation 0 of the multivariate chain: iso (the identity; needs --dimension), iso:S2 "
+    "(S2 times the identity), diag:a,b,... (a diagonal matrix; gives d), file:PATH (a text file, one row per line, "
+    "entries separated by spaces or commas; gives d); must be symmetric positive definite"
+)
+#: The quantities of the multivariate chain and their column labels.
+MULTIVARIATE_LABELS = {
+    "mean_sq_error": "E||mu_n-mu||^2",
+    "trace_mean": "E tr Sigma_n",
+    "trace_var": "Var tr Sigma_n",
+    "det_mean": "E det Sigma_n",
+    "log_det_mean": "E log det ratio",
+    "w2_sq_mean": "E W2^2",
+}
+
+
+def covariance_spec(text: str) -> str:
+    """Type of every ``--covariance``: the spelling, checked for its form only (``iso`` needs ``--dimension``,
+    so the matrix is built by :func:`multivariate_covariance`, which names the flag on any error)."""
+    text = text.strip()
+    if text.partition(":")[0] not in ("iso", "diag", "file"):
+        raise argparse.ArgumentTypeError(f"covariance: must be 'iso', 'iso:S2', 'diag:a,b,...' or 'file:PATH', "
+                                         f"got {text!r}")
+    return text
+
+
+def add_multivariate_arguments(parser) -> None:
+    """``--dimension`` and ``--covariance``, the same in every command; either selects the multivariate chain."""
+    parser.add_argument("--dimension", "-d", type=dimension, default=None, metavar="D",
+                        help="dimension d >= 1 of the multivariate chain (selects it; alone: the identity "
+                        "covariance; M must be >= d + 1)")
+    parser.add_argument("--covariance", type=covariance_spec, default=None, metavar="SPEC", help=COVARIANCE_HELP
+                        + " (selects the multivariate chain)")
+
+
+def is_multivariate(args) -> bool:
+    """Whether ``--dimension`` or ``--covariance`` was given."""
+    return getattr(args, "dimension", None) is not None or getattr(args, "covariance", None) is not None
+
+
+def refuse_one_dimensional(args, options) -> None:
+    """With the multivariate flags, each of ``options`` (``(attribute, flag, why)``) given is a
+    :class:`theory.ParameterError` naming it."""
+    from .._errors import ParameterError
+
+    for attribute, flag, why in options:
+        value = getattr(args, attribute, None)
+        if value is not None:
+            raise ParameterError(attribute, f"left out with --dimension/--covariance ({flag} is the 1-D chain's; "
+                                 f"{why})", value)
+
+
+def multivariate_covariance(args, d: int | None = None):
+    """The covariance matrix of ``--covariance`` (default ``iso``) in ``--dimension`` (or ``d``) dimensions, as
+    :func:`theory.chain.parse_covariance`; a spelling whose size disagrees with ``--dimension`` is a
+    :class:`theory.ParameterError` naming ``covariance`` and both sizes."""
+    from .._errors import ParameterError
+    from ..chain import parse_covariance
+
+    d = getattr(args, "dimension", None) if d is None else d
+    spec = getattr(args, "covariance", None) or "iso"
+    if spec.partition(":")[0] == "iso":
+        if d is None:
+            raise ParameterError("dimension", "given with --covariance iso (the identity needs its size d)", None)
+        return parse_covariance(spec, d)
+    matrix = parse_covariance(spec)
+    if d is not None and matrix.shape[0] != d:
+        raise ParameterError("covariance", f"a {d} x {d} matrix to agree with --dimension {d}",
+                             f"a {matrix.shape[0]} x {matrix.shape[0]} matrix ({spec})")
+    return matrix

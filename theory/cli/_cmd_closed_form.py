@@ -6,12 +6,19 @@ import json
 import math
 import sys
 
+import numpy as np
+
 from .._errors import ParameterError
 from ..quantities import REGISTRY
 from ._args import (
+    MULTIVARIATE_LABELS,
+    add_multivariate_arguments,
     add_workflow_arguments,
     generation,
+    is_multivariate,
+    multivariate_covariance,
     positive,
+    refuse_one_dimensional,
     sample_size,
     workflow_of,
 )
@@ -30,7 +37,12 @@ DESCRIPTION = (
     "replace a quantity with no exact value (no closed recursion: E sigma_n, hence E W2^2, under mixing or "
     "accumulation) is shown as '-' (null in --json) with a note saying why, and exact bounds where they are "
     "known (from the exact second and fourth moments); the published expansions are for replace only. "
-    "--limits adds the limits n -> infinity (constant M) with their rate of approach."
+    "--limits adds the limits n -> infinity (constant M) with their rate of approach. "
+    "--dimension d and/or --covariance SPEC select the multivariate chain instead: generation 0 is N(mu, Sigma) in "
+    "d dimensions, each generation fits the sample mean and the covariance (scatter matrix / (M-1) or / M, times "
+    "A) to M >= d + 1 points, under the same --workflow; the table is E||mu_n - mu||^2, E tr Sigma_n, "
+    "Var tr Sigma_n, E det Sigma_n, E log det Sigma_n - log det Sigma (the volume's collapse) and E W2^2, which has "
+    "no closed form (null, with exact bounds; theory.multivariate_exact_values). d = 1 gives the 1-D chain's numbers."
 )
 
 _LABELS = {q.name: q.text for q in REGISTRY.values()}
@@ -46,9 +58,10 @@ def add_arguments(parser) -> None:
                         "(the authors' notebook)")
     parser.add_argument("--variance-scale", "-A", type=positive("variance_scale"), default=1.0, metavar="A",
                         help="multiplier A > 0 of every fitted variance (default 1: no approximation bias)")
-    parser.add_argument("--sigma", type=positive("sigma"), default=1.0, metavar="S",
-                        help="standard deviation of generation 0 (default 1; mu does not enter)")
+    parser.add_argument("--sigma", type=positive("sigma"), default=None, metavar="S",
+                        help="standard deviation of generation 0 of the 1-D chain (default 1; mu does not enter)")
     add_workflow_arguments(parser)
+    add_multivariate_arguments(parser)
     parser.add_argument("--limits", action="store_true",
                         help="also the limits n -> infinity for constant M and a workflow other than replace "
                         "(fixed points of mix, the limits of accumulate) and their rate of approach ('limits' in "
@@ -122,10 +135,12 @@ def run(args) -> int:
     from ..chain import GaussianChain
     from ..numeric import QUANTITIES, exact_values, leading_order, published_expansions
 
+    if is_multivariate(args):
+        return _run_multivariate(args)
     m, gens = args.sample_size, list(args.generations)
     wf = workflow_of(args)
-    chain = GaussianChain(m, learner=args.learner, variance_scale=args.variance_scale, sigma=args.sigma,
-                          workflow=wf)
+    chain = GaussianChain(m, learner=args.learner, variance_scale=args.variance_scale,
+                          sigma=1.0 if args.sigma is None else args.sigma, workflow=wf)
 
     if args.latex:
         if not wf.is_replace:
@@ -202,6 +217,87 @@ def run(args) -> int:
         print("# S1 = sum_{i<n} 1/M_i. Nature SI: (3/2) sigma^2 S1 (correct to leading order). arXiv v2: "
               "sigma^2 (S1 + 3/(2 M_n)) and its Var formula (both wrong: see README).")
     return 0
+
+
+def _run_multivariate(args) -> int:
+    """``closed-form --dimension/--covariance``: :func:`theory.numeric.multivariate_exact_values` as a table or
+    JSON (the 1-D layout: ``generations``, a list per quantity, ``notes``, ``bounds``)."""
+    from ..chain import MultivariateGaussianChain
+    from ..numeric import MULTIVARIATE_QUANTITIES, multivariate_exact_values
+
+    refuse_one_dimensional(args, [("sigma", "--sigma", "the scale is the covariance: e.g. --covariance iso:S2")])
+    for option, flag in (("latex", "--latex"), ("limits", "--limits")):
+        if getattr(args, option):
+            raise ParameterError(option, f"left out with --dimension/--covariance ({flag} is for the 1-D chain; the "
+                                 "multivariate closed forms are in the module doc of "
+                                 "theory.numeric._multivariate_exact)", True)
+    m, gens = args.sample_size, list(args.generations)
+    wf = workflow_of(args)
+    covariance = multivariate_covariance(args)
+    chain = MultivariateGaussianChain(m, covariance, learner=args.learner, variance_scale=args.variance_scale,
+                                      workflow=wf)
+    with np.errstate(all="ignore"):
+        values = multivariate_exact_values(chain, gens)
+    quantities = list(MULTIVARIATE_QUANTITIES)
+    notes = {str(k): str(v) for k, v in (values.get("notes") or {}).items()}
+    columns = {q: _column(values, q, len(gens)) for q in quantities}
+    extras = {q: _column(values, q, len(gens)) for q in ("det_var", "log_det_var") if q in values}
+    bounds = {}
+    for q, pair in (values.get("bounds") or {}).items():
+        if pair is None:
+            continue
+        lo, hi = pair
+        bounds[q] = ([None] * len(gens) if lo is None else [float(x) for x in lo],
+                     [None] * len(gens) if hi is None else [float(x) for x in hi])
+    overflow = {q: [g for g, x in zip(gens, columns[q]) if x is not None and not math.isfinite(x)]
+                for q in quantities}
+    overflow = {q: v for q, v in overflow.items() if v}
+    if args.json:
+        out = {"dimension": chain.dimension, "sample_size": m, "learner": args.learner,
+               "variance_scale": chain.variance_scale, "covariance": chain.covariance.tolist(), "workflow": str(wf),
+               "generations": gens}
+        out.update({q: [None if x is None else _finite_or_none(x) for x in columns[q]] for q in quantities})
+        out.update({q: [None if x is None else _finite_or_none(x) for x in col] for q, col in extras.items()})
+        if values.get("covariance_mean") is not None:
+            out["covariance_mean"] = [[[_finite_or_none(float(x)) for x in row] for row in matrix]
+                                      for matrix in np.asarray(values["covariance_mean"])]
+        if overflow:
+            out["overflow"] = overflow
+            out["overflow_note"] = _OVERFLOW_NOTE_MULTIVARIATE
+        out["notes"] = notes
+        out["bounds"] = {q: {"lower": [None if x is None else _finite_or_none(x) for x in lo],
+                             "upper": [None if x is None else _finite_or_none(x) for x in hi]}
+                         for q, (lo, hi) in bounds.items()}
+        json.dump(out, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+
+    print(f"# exact moments of the multivariate chain: d={chain.dimension} M={m} learner={args.learner} "
+          f"A={chain.variance_scale:g} workflow={wf} tr Sigma={float(np.trace(chain.covariance)):.10g} "
+          f"det Sigma={float(np.linalg.det(chain.covariance)):.10g}")
+    print(f"{'n':>8s} " + " ".join(f"{MULTIVARIATE_LABELS[q]:>17s}" for q in quantities))
+    for i, g in enumerate(gens):
+        print(f"{g:8d} " + " ".join(_cell(columns[q][i], 17, 10) for q in quantities))
+    if overflow:
+        print("# overflow: the true value exceeds the float64 range (about 1.8e308)")
+    for q in quantities:
+        if columns[q][0] is None and q in notes:
+            print(f"# {MULTIVARIATE_LABELS[q]} ({q}) '-': {notes[q]}")
+    for q, (lo, hi) in bounds.items():
+        print(f"# exact bounds on {MULTIVARIATE_LABELS.get(q, q)} ({q}): "
+              + "; ".join(f"n={g}: [{_bound_text(a)}, {_bound_text(b)}]" for g, a, b in zip(gens, lo, hi)))
+    for q, note in notes.items():
+        if not (q in columns and columns[q][0] is None):
+            print(f"# {q}: {note}")
+    return 0
+
+
+_OVERFLOW_NOTE_MULTIVARIATE = ("null: the true value is beyond the float64 range (about 1.8e308); it is finite, not "
+                               "computed wrongly (E det Sigma_n and Var tr Sigma_n grow geometrically in n)")
+
+
+def _bound_text(x) -> str:
+    return "-" if x is None else f"{x:.10g}"
 
 
 def _print_latex(chain) -> int:

@@ -7,8 +7,12 @@ import sys
 
 from .._errors import ParameterError
 from ._args import (
+    MULTIVARIATE_LABELS,
+    add_multivariate_arguments,
     add_workflow_arguments,
     integer,
+    is_multivariate,
+    multivariate_covariance,
     positive,
     probability,
     sample_size,
@@ -43,17 +47,27 @@ DESCRIPTION = (
     "and category_exact against Monte Carlo of literal multinomial resampling, for zipf:1:50 at M = 20 and the "
     "real vocabulary words:en:200 at M = 50, under replace, mix:0.2, mix-fixed:0.2 and accumulate; every whole-distribution "
     "quantity and, per group of equal source probabilities, E p_n, E p_n(1 - p_n), P(lost), P(fixed)), with the "
-    "same Bonferroni rule over its rows."
+    "same Bonferroni rule over its rows. "
+    "--chain multivariate, --dimension d or --covariance SPEC check the multivariate chain instead "
+    "(theory.numeric.multivariate_exact_values against theory.simulate_multivariate: E||mu_n - mu||^2, E tr Sigma_n, "
+    "Var tr Sigma_n, E det Sigma_n, E log det Sigma_n - log det Sigma, and E W2^2 against its exact bounds) on a "
+    "grid of d (2, 5, 20; --quick: 2, 5; or the given d), M (d + 1, 2d + 2, 50; --quick: d + 1, 6), n (1, 5, 20), "
+    "both learners, A (1, 1.2; --quick: 1) and the workflows (every kind; --quick: replace, accumulate), in "
+    "sufficient mode and samples mode where affordable, with an anisotropic correlated covariance unless "
+    "--covariance is given; rows whose standard error is unreliable (a proved kurtosis bound above chains/100) are "
+    "shown but not z-tested; the same Bonferroni rule over the tested rows."
 )
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--chains", "-K", type=integer("chains", MIN_CHAINS), default=None,
-                        help=f"chains per grid cell (>= {MIN_CHAINS}; default 200000 with --quick, 1000000 otherwise)")
+                        help=f"chains per grid cell (>= {MIN_CHAINS}; default 200000 with --quick, 1000000 otherwise; the "
+                        "multivariate chain: 20000 with --quick, 200000 otherwise)")
     parser.add_argument("--quick", action="store_true", help="a smaller grid (under two minutes on 2 CPU cores)")
-    parser.add_argument("--chain", choices=("gaussian", "discrete"), default="gaussian",
-                        help="which chain to verify: the Gaussian chain's grid (default) or the discrete chain's "
-                        "setups (-M, -n, --learner, -A and --workflow then do not apply)")
+    parser.add_argument("--chain", choices=("gaussian", "discrete", "multivariate"), default=None,
+                        help="which chain to verify: the Gaussian chain's grid (default), the discrete chain's "
+                        "setups (-M, -n, --learner, -A and --workflow then do not apply) or the multivariate "
+                        "chain's grid (also chosen by --dimension or --covariance)")
     parser.add_argument("--sample-size", "-M", type=sample_size, nargs="+", default=None,
                         help="sample sizes M to test instead of the grid's")
     parser.add_argument("--generations", "-n", type=integer("generations", 1), nargs="+", default=None,
@@ -67,6 +81,7 @@ def add_arguments(parser) -> None:
                         help=f"family-wise false-failure budget alpha in (0, 1) (default {DEFAULT_BUDGET:g})")
     parser.add_argument("--device", default=None, help="cpu or gpu (default: JAX's default backend)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="PRNG seed")
+    add_multivariate_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -116,6 +131,10 @@ def _run_discrete(args) -> int:
 def run(args) -> int:
     import jax
 
+    if is_multivariate(args) and args.chain not in (None, "multivariate"):
+        raise ParameterError("chain", "multivariate (or left out) with --dimension/--covariance", args.chain)
+    if args.chain == "multivariate" or is_multivariate(args):
+        return _run_multivariate(args)
     if args.chain == "discrete":
         return _run_discrete(args)
 
@@ -152,3 +171,92 @@ def run(args) -> int:
         sys.stderr.write("collapse-theory verify: nothing was z-tested (every cell's standard error is unreliable "
                          "at these settings): not a pass\n")
     return 0 if report.passed else 1
+
+
+def _run_multivariate(args) -> int:
+    """``verify --chain multivariate`` (or ``--dimension``/``--covariance``): theory.montecarlo.verify_multivariate
+    rows, one line per setup, exit 1 unless every tested row passes and one was tested."""
+    import math
+
+    import jax
+
+    from ..montecarlo._sharding import select_devices
+    from ..montecarlo._verify_multivariate import verify_multivariate
+
+    devices = select_devices(args.device)
+    covariance = None
+    if args.covariance is not None:
+        covariance = args.covariance if args.covariance.partition(":")[0] == "iso" else multivariate_covariance(args)
+    dimensions = None if args.dimension is None else [args.dimension]
+    if args.dimension is not None and covariance is not None and args.covariance.partition(":")[0] == "iso":
+        covariance = multivariate_covariance(args)  # checked now: a bad iso:S2 fails before anything runs
+    if args.real_weight is not None and args.workflow is None:
+        raise ParameterError("real_weight", "given only with --workflow mix:LAMBDA or mix-fixed:LAMBDA",
+                             args.real_weight)
+    workflows = None if args.workflow is None else [workflow_of(args, wf) for wf in dict.fromkeys(args.workflow)]
+    with jax.default_device(devices[0]):
+        rows = verify_multivariate(
+            quick=args.quick, chains=args.chains, seed=args.seed, budget=args.budget, dimensions=dimensions,
+            covariance=covariance, sample_sizes=args.sample_size, generations=args.generations,
+            learners=args.learner, variance_scales=args.variance_scale, workflows=workflows)
+    tested = sum(r["tested"] for r in rows)
+    passed = tested > 0 and all(r["passed"] for r in rows)
+    threshold = rows[0]["threshold"] if rows else None
+    if args.json:
+        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                 for r in rows]
+        json.dump({"chain": "multivariate", "passed": passed, "budget": args.budget, "seed": args.seed,
+                   "threshold": threshold, "tested": tested, "cells": len(rows), "rows": clean}, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(_multivariate_table(rows, tested, passed, threshold, args.budget))
+    if tested == 0:
+        sys.stderr.write("collapse-theory verify: nothing was z-tested (every row's standard error is unreliable at "
+                         "these settings, or nothing ran): not a pass\n")
+    return 0 if passed else 1
+
+
+def _multivariate_table(rows, tested, passed, threshold, budget) -> str:
+    """One line per setup: for each quantity the largest tested |z| and tested/all rows; then failures and
+    skipped setups."""
+    from ..numeric import MULTIVARIATE_QUANTITIES
+
+    quantities = list(MULTIVARIATE_QUANTITIES)
+    setups: dict = {}
+    skipped = []
+    for r in rows:
+        if r["quantity"] == "-":
+            skipped.append(r)
+            continue
+        key = (r["dimension"], r["sample_size"], r["learner"], r["variance_scale"], r["workflow"], r["mode"],
+               r["chains"])
+        setups.setdefault(key, []).append(r)
+    bound = threshold if threshold is not None else float("nan")
+    lines = [(f"# multivariate chain: {tested} of {len(rows)} rows z-tested, |z| <= {bound:.2f} each (Bonferroni, "
+              f"family-wise false-failure budget {budget:g}); each cell: largest tested |z| (rows tested/rows)")]
+    head = (f"{'d':>3s} {'M':>4s} {'learner':8s} {'A':>4s} {'workflow':24s} {'mode':10s} {'chains':>7s} "
+            + " ".join(f"{MULTIVARIATE_LABELS[q]:>15s}" for q in quantities) + "  verdict")
+    lines += [head, "-" * len(head)]
+    for (d, m, learner, scale, workflow, mode, chains), group in setups.items():
+        cells = []
+        for q in quantities:
+            mine = [r for r in group if r["quantity"] == q]
+            zs = [abs(r["z"]) for r in mine if r["tested"]]
+            text = f"{max(zs):.2f} ({len(zs)}/{len(mine)})" if zs else f"- (0/{len(mine)})"
+            cells.append(f"{text:>15s}")
+        verdict = "pass" if all(r["passed"] for r in group) else "FAIL"
+        lines.append(f"{d:3d} {m:4d} {learner:8s} {scale:4.2g} {workflow:24s} {mode:10s} {chains:7d} "
+                     + " ".join(cells) + f"  {verdict}")
+    for r in rows:
+        if not r["passed"]:
+            lines.append(f"FAIL d = {r['dimension']}, M = {r['sample_size']}, {r['learner']}, A = "
+                         f"{r['variance_scale']:g}, {r['workflow']}, {r['mode']}: {r['quantity']} n = "
+                         f"{r['generation']}: exact {r['exact']}, bounds [{r['lower']}, {r['upper']}], Monte Carlo "
+                         f"{r['mc_mean']:.6g} ± {r['se']:.2g}, z = {r['z']:+.2f}")
+    for r in skipped:
+        lines.append(f"# skipped d = {r['dimension']}, M = {r['sample_size']}, {r['learner']}, {r['workflow']}: "
+                     f"{r['note']}")
+    lines.append("# not z-tested: rows whose kurtosis bound exceeds chains/100 (heavy tails; more chains test more), "
+                 "and quantities with neither an exact value nor exact bounds under the workflow")
+    lines.append("all tested rows pass" if passed else ("nothing was z-tested" if tested == 0 else "some rows FAIL"))
+    return "\n".join(lines)

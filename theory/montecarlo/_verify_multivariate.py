@@ -141,15 +141,15 @@ def multivariate_log_kurtosis(quantity: str, dimension: int, sample_size: int, l
         return _log_r(q, m, learner, variance_scale)
 
     if quantity == "trace_mean":
-        return n * (log_r(8) - 4 * log_r(2))
+        return float(n * (log_r(8) - 4 * log_r(2)))
     if quantity == "trace_var":
-        return n * (log_r(16) - 8 * log_r(2))
+        return float(n * (log_r(16) - 8 * log_r(2)))
     if quantity == "det_mean":
-        return n * sum(_log_chi2_moment(m - i, 4) - 2 * _log_chi2_moment(m - i, 2) for i in range(1, d + 1))
+        return float(n * sum(_log_chi2_moment(m - i, 4) - 2 * _log_chi2_moment(m - i, 2) for i in range(1, d + 1)))
     steps = np.arange(n)
     log_norm8 = logsumexp(steps * log_r(8) / 4)  # log sum_{i<n} R_8(i)^{1/4}
     if quantity == "mean_sq_error":
-        return _LOG_105 + 4 * log_norm8 - 4 * logsumexp(steps * log_r(2))
+        return float(_LOG_105 + 4 * log_norm8 - 4 * logsumexp(steps * log_r(2)))
     if quantity == "w2_sq_mean":  # the heuristic of the module doc: the larger of its two terms' bounds
         return max(multivariate_log_kurtosis(q, d, m, learner, variance_scale, n) for q in ("mean_sq_error",
                                                                                             "trace_mean"))
