@@ -663,3 +663,22 @@ def test_workflow_monte_carlo_can_fail():
         wrong = {**wrong, "trace_var": None, "det_mean": None}  # compare the marginal quantities only
         with pytest.raises(AssertionError, match=r"\|z\| = "):
             _check_workflow_against_literal(chain, [1, 2, 4], chains=20000, seed=43, exact=wrong)
+
+
+@pytest.mark.parametrize("workflow", ["accumulate", "mix:0.5", "accumulate-subsample:3"])
+def test_workflows_scale_with_sigma(workflow):
+    """Sigma -> a Sigma scales every value by a (a^2 for the trace variance, a^d for the determinant) and the log-det
+    bounds not at all, far into float64's range (no overflow in the intermediate tr Sigma^4 or det Sigma)."""
+    sigma = np.array([[2.0, 0.9], [0.9, 0.6]])
+    gens = [0, 1, 3]
+    base = multivariate_exact_values(MultivariateGaussianChain(6, sigma, workflow=workflow), gens)
+    for a in (1e-150, 1e150):
+        scaled = multivariate_exact_values(MultivariateGaussianChain(6, sigma * a, workflow=workflow), gens)
+        for key, power in (("mean_sq_error", 1), ("trace_mean", 1), ("trace_var", 2), ("det_mean", 2)):
+            if base[key] is not None:
+                np.testing.assert_allclose(scaled[key], base[key] * a**power, rtol=1e-13, err_msg=key)
+        for end in range(2):
+            np.testing.assert_allclose(scaled["bounds"]["w2_sq_mean"][end], base["bounds"]["w2_sq_mean"][end] * a,
+                                       rtol=1e-12)
+            np.testing.assert_allclose(scaled["bounds"]["log_det_mean"][end], base["bounds"]["log_det_mean"][end],
+                                       rtol=1e-12, atol=1e-13)

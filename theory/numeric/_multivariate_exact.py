@@ -453,8 +453,10 @@ def _accumulate(chain: MultivariateGaussianChain, gens: list) -> dict:
             return a / (pool - 1 if unbiased else pool)
 
         t, s, _ = _trace_terms(covariance)
-        square = covariance @ covariance  # tr Sigma^4 only for the Hoelder bound (widened by 1e-12 below)
-        s4 = mpmath.mpf(float(np.sum(square * square)))
+        # tr Sigma^4, only for the Hoelder bound (widened by 1e-12 below); scaled to stay within float64's range
+        scale = float(np.max(np.abs(covariance)))
+        square = (covariance / scale) @ (covariance / scale)
+        s4 = mpmath.mpf(scale) ** 4 * mpmath.mpf(float(np.sum(square * square)))
         # (mean, variance, second invariant) of tr(A Q_i): A = I (trace) and A = Sigma (fidelity bound)
         states = [[k * t, 2 * k * s, k * t * t + k * (k + 1) * s],
                   [k * s, 2 * k * s4, k * s * s + k * (k + 1) * s4]]
@@ -481,7 +483,9 @@ def _accumulate(chain: MultivariateGaussianChain, gens: list) -> dict:
                              float(mpmath.exp(mpmath.mpf(float(log_det0)) + d * mpmath.log(c) + log_q0 + growth_sum)),
                              float(base + lower_sum), float(base + growth_sum),
                              fid_mean ** mpmath.mpf(1.5) / mpmath.sqrt(fid_second), float(growth_sum))
-    rows = [result.get(g, (0.0, float(np.exp(log_det0)) if sign > 0 else 0.0, 0.0, 0.0, 0.0, 0.0)) for g in gens]
+    with mpmath.workdps(30):
+        det0 = float(mpmath.exp(mpmath.mpf(float(log_det0))))  # inf or 0 beyond float64's range, no warning
+    rows = [result.get(g, (0.0, det0, 0.0, 0.0, 0.0, 0.0)) for g in gens]
     margin = error * np.array([r[5] for r in rows])  # absolute error bound of the float64 growth sum
     return {"trace_var": np.array([r[0] for r in rows]), "det_mean": np.array([r[1] for r in rows]),
             "log_det_lower": np.nextafter(np.array([r[2] for r in rows]) - margin, -np.inf),
