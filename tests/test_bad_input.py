@@ -56,6 +56,13 @@ def files(tmp_path_factory):
     for name in ("complex.npy", "strings.npy", "object.npy", "cube.npy", "empty.npy", "inf.npy", "junk.npy",
                  "binary.csv"):
         paths[name] = d / name
+    # covariance matrices (the multivariate chain's --covariance file:PATH)
+    text("nonsymmetric.txt", "1 0.5\n0 1\n")
+    text("not_pd.txt", "1 2\n2 1\n")
+    text("not_square.txt", "1 0 0\n0 1 0\n")
+    text("ragged_matrix.txt", "1 0\n0\n")
+    text("nan_matrix.txt", "1 nan\nnan 1\n")
+    text("cov3.txt", "2 0.5 0\n0.5 1 0.2\n0 0.2 0.5\n")
     paths["missing"] = d / "no_such_file.csv"
     paths["under_a_file"] = d / "a_file" / "figures"
     return paths
@@ -310,6 +317,58 @@ CLI_CASES = [
     (["discrete", "--source", "uniform:5", "-M", "10", "-n", "1", "--bounds", "-T", "2"], "bounds"),
 ]
 
+# the multivariate chain (issue 11): --dimension/--covariance in closed-form, simulate and verify; the same cases for
+# each command (a covariance that is not symmetric positive definite, d < 1, M <= d, a dimension mismatch, a
+# missing or non-square file, a malformed spelling, 1-D options beside the multivariate ones)
+_MULTIVARIATE_COMMON = [
+    (["--covariance", "diag:1,-1"], "covariance"),
+    (["--covariance", "diag:1,0"], "covariance"),
+    (["--covariance", "diag:"], "covariance"),
+    (["--covariance", "diag:1,x"], "covariance"),
+    (["--covariance", "iso:-1", "--dimension", "2"], "covariance"),
+    (["--covariance", "iso:nan", "--dimension", "2"], "covariance"),
+    (["--covariance", "file:{nonsymmetric.txt}"], "covariance"),
+    (["--covariance", "file:{not_pd.txt}"], "covariance"),
+    (["--covariance", "file:{not_square.txt}"], "covariance"),
+    (["--covariance", "file:{ragged_matrix.txt}"], "covariance"),
+    (["--covariance", "file:{nan_matrix.txt}"], "covariance"),
+    (["--covariance", "file:{binary.csv}"], "covariance"),
+    (["--covariance", "file:{missing}"], "covariance"),
+    (["--covariance", "file:"], "covariance"),
+    (["--covariance", "gauss"], "covariance"),
+    (["--dimension", "0"], "dimension"),
+    (["--dimension", "-1"], "dimension"),
+    (["--dimension", "2.5"], "dimension"),
+    (["--dimension", "x"], "dimension"),
+    (["--dimension", "3", "--covariance", "diag:1,2"], "covariance"),  # mismatch
+    (["--dimension", "2", "--covariance", "file:{cov3.txt}"], "covariance"),
+    (["--dimension", "6"], "sample_size"),  # M = 6 <= d
+    (["--covariance", "diag:1,1,1,1,1,1,1"], "sample_size"),
+    (["--dimension", "2", "--workflow", "accumulate-subsample:2"], "workflow"),  # K <= d
+]
+for _command in ("closed-form", "simulate", "verify"):
+    _base = [_command, "-M", "6", "-n", "1"] + (["--no-exact"] if _command == "simulate" else [])
+    CLI_CASES += [(_base + extra, word) for extra, word in _MULTIVARIATE_COMMON]
+CLI_CASES += [
+    (["closed-form", "-M", "6", "-n", "1", "--covariance", "iso"], "dimension"),  # the identity needs its size
+    (["simulate", "-M", "6", "-n", "1", "--covariance", "iso:2"], "dimension"),  # (verify: the grid's d)
+    (["closed-form", "-M", "6", "-n", "1", "--dimension", "2", "--sigma", "2"], "sigma"),
+    (["closed-form", "-M", "6", "-n", "1", "--covariance", "diag:1,2", "--latex"], "latex"),
+    (["closed-form", "-M", "6", "-n", "1", "--dimension", "2", "--workflow", "accumulate", "--limits"], "limits"),
+    (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--sigma", "2"], "sigma"),
+    (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--mu", "1"], "mu"),
+    (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--chains", "1e15", "--no-exact"], "chains"),
+    (["simulate", "-M", "6", "-n", "1e9", "--dimension", "2", "--no-exact"], "generations"),
+    (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--mode", "sufficient", "--workflow",
+      "accumulate-subsample:4"], "mode"),
+    (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--device", "tpu"], "device"),
+    (["verify", "--chain", "discrete", "--dimension", "2"], "chain"),
+    (["verify", "--chain", "gaussian", "--covariance", "diag:1,2"], "chain"),
+    (["verify", "--chain", "multivariate", "-M", "2"], "sample_size"),  # the grid's d = 2 needs M >= 3
+    (["verify", "--dimension", "2", "--chains", "99"], "chains"),
+    (["verify", "--dimension", "2", "--real-weight", "0.5"], "real_weight"),
+]
+
 
 def _argv(argv, files):
     out = []
@@ -508,6 +567,59 @@ API_CASES = [
     ("DiscreteChain(workflow=accumulate-subsample)",
      lambda: theory.DiscreteChain("uniform:3", 10, workflow="accumulate-subsample:4"), "workflow"),
     ("DiscreteChain(learner='mle')", lambda: theory.DiscreteChain("uniform:3", 10, learner="mle"), "learner"),
+    # the multivariate chain (issue 11)
+    ("MultivariateGaussianChain(M = d)", lambda: theory.MultivariateGaussianChain(3, np.eye(3)), "sample_size"),
+    ("MultivariateGaussianChain(M=1.5)", lambda: theory.MultivariateGaussianChain(1.5, np.eye(1)), "sample_size"),
+    ("MultivariateGaussianChain(nonsymmetric)",
+     lambda: theory.MultivariateGaussianChain(5, [[1.0, 0.5], [0.0, 1.0]]), "covariance"),
+    ("MultivariateGaussianChain(not PD)", lambda: theory.MultivariateGaussianChain(5, [[1.0, 2.0], [2.0, 1.0]]),
+     "covariance"),
+    ("MultivariateGaussianChain(not square)", lambda: theory.MultivariateGaussianChain(5, np.ones((2, 3))),
+     "covariance"),
+    ("MultivariateGaussianChain(nan)", lambda: theory.MultivariateGaussianChain(5, [[1.0, math.nan], [math.nan, 1]]),
+     "covariance"),
+    ("MultivariateGaussianChain(strings)", lambda: theory.MultivariateGaussianChain(5, [["a"]]), "covariance"),
+    ("MultivariateGaussianChain(empty)", lambda: theory.MultivariateGaussianChain(5, np.zeros((0, 0))), "covariance"),
+    ("MultivariateGaussianChain(mean length)", lambda: theory.MultivariateGaussianChain(5, np.eye(2), mean=[0, 0, 0]),
+     "mean"),
+    ("MultivariateGaussianChain(mean inf)", lambda: theory.MultivariateGaussianChain(5, np.eye(2), mean=[0, math.inf]),
+     "mean"),
+    ("MultivariateGaussianChain(learner)", lambda: theory.MultivariateGaussianChain(5, np.eye(2), learner="ols"),
+     "learner"),
+    ("MultivariateGaussianChain(A=0)", lambda: theory.MultivariateGaussianChain(5, np.eye(2), variance_scale=0),
+     "variance_scale"),
+    ("MultivariateGaussianChain(K <= d)",
+     lambda: theory.MultivariateGaussianChain(5, np.eye(2), workflow="accumulate-subsample:2"), "workflow"),
+    ("parse_covariance('iso')", lambda: theory.chain.parse_covariance("iso"), "dimension"),
+    ("parse_covariance(d=0)", lambda: theory.chain.parse_covariance("iso", 0), "dimension"),
+    ("parse_covariance(mismatch)", lambda: theory.chain.parse_covariance("diag:1,2", 3), "covariance"),
+    ("parse_covariance(missing file)", lambda: theory.chain.parse_covariance("file:/no/such/file.txt"),
+     "covariance"),
+    ("parse_covariance('diag:')", lambda: theory.chain.parse_covariance("diag:"), "covariance"),
+    ("parse_covariance('diag:1,-1')", lambda: theory.chain.parse_covariance("diag:1,-1"), "covariance"),
+    ("parse_covariance(3)", lambda: theory.chain.parse_covariance(3), "covariance"),
+    ("parse_covariance('gauss')", lambda: theory.chain.parse_covariance("gauss"), "covariance"),
+    ("multivariate_exact_values(n=-1)",
+     lambda: theory.multivariate_exact_values(theory.MultivariateGaussianChain(5, np.eye(2)), [-1]), "generations"),
+    ("multivariate_exact_values(chain=1-D)", lambda: theory.multivariate_exact_values(_chain(10), [1]), "chain"),
+    ("simulate_multivariate(chains=1)",
+     lambda: theory.simulate_multivariate(theory.MultivariateGaussianChain(5, np.eye(2)), [1], chains=1), "chains"),
+    ("simulate_multivariate(mode)",
+     lambda: theory.simulate_multivariate(theory.MultivariateGaussianChain(5, np.eye(2)), [1], chains=10,
+                                          mode="exact"), "mode"),
+    ("simulate_multivariate(accumulate-subsample, sufficient)",
+     lambda: theory.simulate_multivariate(theory.MultivariateGaussianChain(5, np.eye(2),
+                                                                           workflow="accumulate-subsample:4"),
+                                          [1], chains=10, mode="sufficient"), ("mode", "workflow")),
+    ("verify_multivariate(chains=50)",
+     lambda: __import__("theory.montecarlo._verify_multivariate", fromlist=["x"]).verify_multivariate(chains=50),
+     "chains"),
+    ("verify_multivariate(M <= d)",
+     lambda: __import__("theory.montecarlo._verify_multivariate", fromlist=["x"]).verify_multivariate(
+         dimensions=[3], sample_sizes=[3]), "sample_size"),
+    ("verify_multivariate(budget=0)",
+     lambda: __import__("theory.montecarlo._verify_multivariate", fromlist=["x"]).verify_multivariate(budget=0),
+     "budget"),
 ]
 
 

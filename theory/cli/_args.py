@@ -231,7 +231,11 @@ def multivariate_covariance(args, d: int | None = None):
         if d is None:
             raise ParameterError("dimension", "given with --covariance iso (the identity needs its size d)", None)
         return parse_covariance(spec, d)
-    matrix = parse_covariance(spec)
+    try:
+        matrix = parse_covariance(spec)
+    except (UnicodeDecodeError, OSError) as err:  # a binary or unreadable file: one line, naming the flag
+        raise ParameterError("covariance", "file:PATH naming a readable text file of numbers",
+                             f"{spec} ({type(err).__name__})") from None
     if d is not None and matrix.shape[0] != d:
         raise ParameterError("covariance", f"a {d} x {d} matrix to agree with --dimension {d}",
                              f"a {matrix.shape[0]} x {matrix.shape[0]} matrix ({spec})")
