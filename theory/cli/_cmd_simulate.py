@@ -91,8 +91,9 @@ def _exact(chain, generations, quantities) -> tuple[dict, dict]:
 
 
 def _z(mc, se, exact):
-    if mc is None or se is None or exact is None or not (math.isfinite(mc) and math.isfinite(se)):
-        return None
+    if mc is None or se is None or exact is None or not (math.isfinite(mc) and math.isfinite(se)
+                                                          and math.isfinite(exact)):
+        return None  # an overflowed exact value has no z (and JSON has no infinity)
     if se > 0:
         return (mc - exact) / se
     return 0.0 if mc == exact else None
