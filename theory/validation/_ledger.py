@@ -1,0 +1,158 @@
+"""The claims ledger: one :class:`Claim` per published statement, each with a check that computes its verdict.
+
+A claim's text (source, statement, setting, method) is fixed; its verdict and the numbers that decide it are
+computed by the check when it runs (:func:`check_claim`), never stored. Verdict words (:data:`VERDICTS`):
+
+* ``holds``: true exactly (to the precision of the exact evaluation, stated in the numbers);
+* ``holds_to_leading_order``: a leading-order statement whose coefficient is the derived one; ``numbers`` give the
+  region (in ``n/M``, or in ``M``) where it is within 1% of the exact value;
+* ``holds_for_learner``: true for one learner only; ``numbers["learner"]`` names it;
+* ``bound_holds``: an inequality that holds; ``numbers`` give its tightness (bound against the exact value);
+* ``wrong``: false; ``numbers["correct_statement"]`` gives what is true, with the exact value beside the claimed
+  one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .._errors import ParameterError
+
+#: The verdict words, in the order of the module doc.
+VERDICTS: tuple[str, ...] = ("holds", "holds_to_leading_order", "holds_for_learner", "bound_holds", "wrong")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim is published: ``authors``, ``title``, ``year``, ``reference`` (arXiv id or DOI) and ``where``
+    (the equation, theorem or section; or how the claim reached the ledger when the text could not be read)."""
+
+    authors: str
+    title: str
+    year: int
+    reference: str
+    where: str
+
+    def short(self) -> str:
+        """``"Authors year, reference, where"`` in one line."""
+        return f"{self.authors} {self.year}, {self.reference}, {self.where}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check computed: the verdict ``word`` (one of :data:`VERDICTS`), the deciding ``numbers`` (a JSON-ready
+    dict) and ``summary``, one line with the key numbers for the table."""
+
+    word: str
+    numbers: dict
+    summary: str
+
+    def __post_init__(self):
+        if self.word not in VERDICTS:
+            raise ValueError(f"verdict {self.word!r} is not one of {VERDICTS}")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One published claim: ``id`` (short slug), ``source`` (:class:`Source`), ``statement`` (as published, or as
+    attributed when the text could not be read: ``source.where`` says which), ``setting`` (chain, learner,
+    workflow, parameters), ``method`` (exact evaluation, symbolic proof, exact bound comparison, Monte Carlo
+    z-test) and ``check``, a function of no arguments returning a :class:`Verdict`."""
+
+    id: str
+    source: Source
+    statement: str
+    setting: str
+    method: str
+    check: Callable[[], Verdict] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim with the verdict its check computed just now, and the seconds the check took."""
+
+    claim: Claim
+    verdict: Verdict
+    seconds: float
+
+    def to_json(self) -> dict:
+        """The object printed by ``collapse-theory claims --json``: exactly ``id``, ``source``, ``statement``,
+        ``verdict``, ``numbers``."""
+        return {"id": self.claim.id, "source": self.claim.source.short(), "statement": self.claim.statement,
+                "verdict": self.verdict.word, "numbers": jsonable(self.verdict.numbers)}
+
+
+def jsonable(value):
+    """``value`` with NumPy scalars and arrays, tuples and SymPy/mpmath numbers turned into JSON types (non-finite
+    floats become the strings ``"inf"``, ``"-inf"``, ``"nan"``)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy array or scalar
+        return jsonable(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def _registry() -> dict:
+    from ._claims_gaussian import GAUSSIAN_CLAIMS
+    from ._claims_other import OTHER_CLAIMS
+
+    claims = {}
+    for c in GAUSSIAN_CLAIMS + OTHER_CLAIMS:
+        if c.id in claims:
+            raise AssertionError(f"duplicate claim id {c.id}")
+        claims[c.id] = c
+    return claims
+
+
+def claims() -> tuple[Claim, ...]:
+    """Every claim of the ledger, in ledger order."""
+    return tuple(_registry().values())
+
+
+def claim_ids() -> tuple[str, ...]:
+    """The ids of every claim, in ledger order.
+
+    >>> claim_ids()[:2]
+    ('nature-si-w2-mean', 'arxiv-v2-w2-mean')
+    """
+    return tuple(_registry())
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The claim with this id (:class:`~theory.ParameterError` naming ``claim_id`` otherwise)."""
+    registry = _registry()
+    if claim_id not in registry:
+        raise ParameterError("claim_id", f"one of {', '.join(registry)}", claim_id)
+    return registry[claim_id]
+
+
+def check_claim(claim_id: str) -> ClaimResult:
+    """Run one claim's check now and return its :class:`ClaimResult` (verdict, numbers, seconds)."""
+    claim = get_claim(claim_id)
+    start = time.perf_counter()
+    verdict = claim.check()
+    return ClaimResult(claim, verdict, time.perf_counter() - start)
+
+
+def check_claims(ids=None) -> list[ClaimResult]:
+    """Run the checks of ``ids`` (default: every claim, in ledger order); an unknown id raises
+    :class:`~theory.ParameterError` naming ``claim_id`` before anything runs."""
+    wanted = claim_ids() if ids is None else tuple(ids)
+    for claim_id in wanted:
+        get_claim(claim_id)
+    return [check_claim(claim_id) for claim_id in wanted]
