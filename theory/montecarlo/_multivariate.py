@@ -1,8 +1,11 @@
-"""Monte Carlo of the multivariate Gaussian chain (full covariance, ``replace`` workflow).
+"""Monte Carlo of the multivariate Gaussian chain (full covariance), under every workflow of the chain model.
 
-Generation ``i + 1`` fits ``M`` points of ``N(mu_i, Sigma_i)`` in ``d`` dimensions: ``mu_{i+1}`` is their sample
-mean and ``Sigma_{i+1} = A * scatter / divisor`` (``divisor`` ``M - 1`` or ``M``; see
-:class:`theory.chain.MultivariateGaussianChain`).
+Generation ``i + 1`` is fitted (mean; ``A * scatter / divisor``, or the weighted fit of ``mix`` with a real weight)
+to the training set of the chain's workflow, points in ``R^d`` (:class:`theory.chain.MultivariateGaussianChain`):
+``replace`` (``M`` points of model ``i``), ``mix:LAMBDA`` (``R = round(LAMBDA M)`` fresh points of ``p_0`` and
+``M - R`` of model ``i``), ``mix-fixed:LAMBDA`` (the ``R`` real points drawn once per chain), ``accumulate`` (model
+``i + 1`` fits the pool of all ``N_i = (i + 1) M`` points so far), ``accumulate-subsample:K`` (``K`` points of the
+pool drawn without replacement).
 
 State of a chain (as in :mod:`._engine`, in a form that survives collapse):
 
@@ -10,23 +13,61 @@ State of a chain (as in :mod:`._engine`, in a form that survives collapse):
 * the Cholesky factor ``L_n`` of ``Sigma_n``, stored as ``exp(log_scale) * Lt`` with ``max |Lt| = 1`` (renormalised
   every step, so that ``Sigma_n -> 0`` does not underflow ``L_n``);
 * ``log_diag = log diag L_n``, kept exactly, so that ``log det Sigma_n = 2 sum log_diag`` is never the log of an
-  underflowed determinant (``E log det Sigma_n`` falls linearly in ``n``: the volume collapses almost surely).
+  underflowed determinant (``E log det Sigma_n`` falls linearly in ``n`` under replace: the volume collapses
+  almost surely);
+* the workflow's own part: ``mix-fixed`` the fixed real set (its mean minus ``mu`` and its centred points, or their
+  Bartlett factor, times ``Sigma``'s Cholesky factor) and ``(mu_n - rbar)/exp(log_scale)`` (with ``R <= d`` real
+  points the model collapses onto their affine hull, and with ``R = 1`` onto the point: this keeps the difference
+  exact, as the 1-D kernel does); ``accumulate-subsample`` the pool's points minus ``mu``, ``(chains, n M, d)``.
 
-Both learners are affine-equivariant, so a step is computed on standardised draws: with ``x_j = mu_i + L_i z_j``
-(``z_j ~ N(0, I_d)``), ``mu_{i+1} = mu_i + L_i zbar`` and ``scatter(x) = L_i scatter(z) L_i^T``. Writing
-``scatter(z) = T T^T`` with ``T`` lower triangular with a positive diagonal, ``L_{i+1} = sqrt(A / divisor) L_i T`` is
-lower triangular with a positive diagonal: it *is* the Cholesky factor of ``Sigma_{i+1}``, with
-``log diag L_{i+1} = log diag L_i + log diag T + log(A / divisor) / 2``. Only ``T`` and ``zbar`` differ by mode:
+Both learners are affine-equivariant, so a group of points of model ``i`` is drawn standardised: ``x_j = mu_i +
+L_i z_j`` (``z_j ~ N(0, I_d)``), its mean ``mu_i + L_i zbar`` and its scatter ``L_i scatter(z) L_i^T``; a group of
+real points is ``mu + C z_j`` with ``C`` the Cholesky factor of ``Sigma``. In each ``mode`` a group of ``k`` points
+is summarised by ``zbar`` and a factor ``F`` of ``scatter(z) = F^T F``:
 
-* ``samples``: draw the ``M x d`` standard normals, ``zbar`` their mean, ``T = cholesky(scatter(z))``
-  (cost ``O(M d**2 + d**3)`` per chain and generation);
-* ``sufficient``: their exact joint law, ``zbar ~ N(0, I/M)`` independent of ``scatter(z) ~ Wishart_d(M - 1, I)``,
-  the latter by the Bartlett decomposition ``T = B``: ``B_kk**2 ~ chi2_{M-1-k}`` (``k = 0..d-1``; drawn as
-  ``log B_kk = (log 2 + log Gamma((M-1-k)/2)) / 2`` by the 1-D engine's sampler, :func:`._gamma.sufficient_draws`:
-  Marsaglia-Tsang in log space, with the boost ``Gamma(a) = Gamma(a + 1) U**(1/a)`` at shape 1/2, so that no draw
-  underflows; one column's shape per ``lax.map`` step), ``B_kl ~ N(0, 1)`` below the diagonal, zero above (cost
-  ``O(d**3)`` whatever ``M``; :func:`jax.random.loggamma`, a per-element while loop with per-element key splits,
-  made sufficient mode slower than samples mode at ``M = d + 1``).
+* ``samples``: the literal points: ``k x d`` standard normals, ``zbar`` their mean, ``F`` the centred points
+  (cost ``O(k d**2)``);
+* ``sufficient``: their exact joint law, ``zbar ~ N(0, I/k)`` independent of ``scatter(z) ~ Wishart_d(k - 1, I)``,
+  the latter by the Bartlett decomposition ``F = T^T``: ``T`` lower triangular, ``T_jj**2 ~ chi2_{k-1-j}``
+  (drawn as ``log T_jj = (log 2 + log Gamma((k-1-j)/2)) / 2`` by the 1-D engine's sampler,
+  :func:`._gamma.sufficient_draws`: Marsaglia-Tsang in log space, with the boost ``Gamma(a) = Gamma(a + 1)
+  U**(1/a)`` at shape 1/2, so that no draw underflows; the columns of all of a step's groups in one ``lax.map``),
+  ``T_jl ~ N(0, 1)`` below the diagonal, zero above; for ``k - 1 < d`` only the first ``k - 1`` columns (cost
+  ``O(d**3)`` whatever ``k``; :func:`jax.random.loggamma`, a per-element while loop with per-element key
+  splits, made sufficient mode slower than samples mode at ``M = d + 1``).
+
+A step, by workflow (``c = A / divisor``):
+
+* ``replace``: ``T`` the Bartlett factor (sufficient) or ``cholesky(scatter(z))`` (samples);
+  ``L_{i+1} = sqrt(c) L_i T`` is lower triangular with a positive diagonal: it *is* the Cholesky factor of
+  ``Sigma_{i+1}``, with ``log diag L_{i+1} = log diag L_i + log diag T + log(c) / 2``; no factorisation, and
+  ``mu_{i+1} = mu_i + L_i zbar``.
+* ``accumulate``: the pool's scatter ``Q_i = Q_{i-1} + S + (N_{i-1} M / N_i)(xbar - m)(xbar - m)^T`` (Chan, Golub and
+  LeVeque's exact pooled update; ``m = mu_i``, the pool's mean, ``S`` and ``xbar`` the new points' scatter and
+  mean) and ``Sigma_i = c_i Q_{i-1}`` with ``c_i = A / div(N_{i-1})`` (``div(N) = N - 1`` or ``N``) give
+  ``Sigma_{i+1} = (A / div(N_i)) / c_i  L_i G L_i^T``, ``G = gamma I + c_i (scatter(z) + beta zbar zbar^T)``,
+  ``beta = N_{i-1} M / N_i`` (``gamma = 0``, ``c_0 = 1``, ``beta = 0`` at step 0, which is replace's step). So
+  ``L_{i+1} = sqrt((A / div(N_i)) / c_i) L_i chol(G)``: lower triangular, ``log diag`` adds; ``G >= I`` is well
+  conditioned. ``mu_{i+1} = mu_i + (M / N_i) L_i zbar``. ``O(d**3)`` per chain and step whatever ``M``.
+* ``mix`` and ``mix-fixed``: the weighted fit, with weight ``w`` on the real group (``R`` points; ``w = R/M`` for
+  the plain fit) and ``1 - w`` on the synthetic group (``M - R`` points): mean ``w rbar + (1 - w) sbar``, scatter
+  ``w S_r / R + (1 - w) S_s / (M - R) + w (1 - w)(rbar - sbar)(rbar - sbar)^T``, times ``A`` and divided by
+  ``1 - w**2/R - (1 - w)**2/(M - R)`` for the unbiased learner (the 1-D definition, :mod:`theory.chain._workflow`).
+  That is ``F^T F`` for the rows ``F`` stacked from ``sqrt(c w/R)`` times the real group's factor times ``C^T``,
+  ``sqrt(c (1 - w)/(M - R))`` times the synthetic group's factor times ``L_i^T``, and ``sqrt(c w (1 - w))
+  (rbar - sbar)^T``, all divided by ``exp(log_scale)``; the new Cholesky factor is ``R^T`` (signs made positive)
+  from the QR decomposition ``F = Q R``: no matrix is squared, so small directions keep their relative accuracy
+  (``O((M + 1) d**2)`` in samples mode, ``O(d**3)`` in sufficient mode). ``mix-fixed``'s real group is drawn
+  once per chain (stream ``fold_in(fold_in(block_key, 0), 4)``); ``mix``'s afresh every step.
+* ``accumulate-subsample`` (samples mode only: which points of the pool a subsample takes is not a function of the
+  pool's sufficient statistics): step ``i`` writes ``M`` points of model ``i`` into the pool at ``i M``, draws
+  ``K`` distinct indices of ``[0, (i + 1) M)`` uniformly by Robert Floyd's algorithm (for ``j = N - K .. N - 1``
+  draw ``t`` uniform on ``[0, j]``, take ``t``, or ``j`` if ``t`` is taken; Bentley and Floyd, *CACM* 30, 1987)
+  and fits the ``K`` points (``cholesky`` of their scatter). Memory ``n M d`` numbers per chain: refused when one
+  chain does not fit ``max_block_elements``.
+
+Streams: step ``i`` uses the key ``fold_in(block_key, i)``; ``mix``'s real group ``fold_in(., 1)``, the synthetic
+group ``fold_in(., 2)``; the subsample's new points ``fold_in(., 2)``, its indices ``fold_in(., 3)``.
 
 Reported values, per chain, at every reported generation ``n``:
 
@@ -37,6 +78,9 @@ Reported values, per chain, at every reported generation ``n``:
 ``log_det``         ``log det Sigma_n - log det Sigma``
 ``w2_sq``           Bures-Wasserstein ``W2**2(p_n, p_0) = ||mu_n - mu||**2 + tr Sigma_n + tr Sigma
                     - 2 tr (Sigma^{1/2} Sigma_n Sigma^{1/2})^{1/2}``
+``effective_rank``  ``exp(H)``, ``H = -sum_k p_k log p_k`` the entropy of ``p = lambda / sum lambda`` (``lambda``
+                    the eigenvalues of ``Sigma_n``; Roy and Vetterli 2007): ``d`` for an isotropic ``Sigma_n``,
+                    ``1`` when one direction carries everything (its mean is ``effective_rank_mean``)
 ``eigenvalues``     the ``d`` eigenvalues of ``Sigma_n``, ascending
 ==================  ======================================================================================
 
@@ -104,7 +148,8 @@ class MultivariateSimulation:
         ``{key: float64 array}`` for each key of :data:`KEYS`: ``mean_sq_error`` ``E||mu_n - mu||**2``,
         ``trace_mean`` ``E tr Sigma_n``, ``trace_var`` ``Var tr Sigma_n`` (the across-chain sample variance; its
         ``se`` from the fourth central moment), ``det_mean`` ``E det Sigma_n``, ``log_det_mean``
-        ``E log det Sigma_n - log det Sigma``, ``w2_sq_mean`` ``E W2**2(p_n, p_0)`` (Bures-Wasserstein).
+        ``E log det Sigma_n - log det Sigma``, ``w2_sq_mean`` ``E W2**2(p_n, p_0)`` (Bures-Wasserstein),
+        ``effective_rank_mean`` ``E exp(H)`` with ``H`` the entropy of ``Sigma_n``'s normalised eigenvalues.
     eigenvalues, eigenvalues_se:
         ``(len(generations), d)``: the mean over chains of the ascending eigenvalues of ``Sigma_n``, and its
         standard error.
@@ -191,48 +236,55 @@ def _moments(values, valid):
                      axis=-1)
 
 
-def _bartlett(dof: int, d: int, chains: int, dt, chain_index):
-    """``key -> (T, log diag T)``: ``T`` lower triangular ``(chains, d, d)`` with ``T T^T ~ Wishart_d(dof, I)``.
+def _bartlett(dofs: tuple, d: int, chains: int, dt, chain_index):
+    """``[(k_tri, k_gamma), ...] -> [(T, log diag T), ...]``, one pair per degrees of freedom in ``dofs``: ``T``
+    lower triangular ``(chains, d, d)`` with ``T T^T ~ Wishart_d(dof, I)``.
 
     The Bartlett decomposition: ``T_kk**2 ~ chi2_{dof-k}`` (``log T_kk = (log 2 + log Gamma((dof-k)/2))/2``, the
-    engine's log-space sampler, one column's shape per ``lax.map`` step), ``T_kl ~ N(0, 1)`` below the diagonal.
-    For ``dof < d`` (a singular Wishart: the scatter of ``dof + 1 <= d`` points) only the first ``dof`` columns are
-    nonzero (``Z = QR`` of the ``dof x d`` normal matrix ``Z`` gives ``R``'s first ``dof`` rows the same law);
-    the other columns and their log diagonal are ``0`` and ``-inf``.
+    engine's log-space sampler with the key ``fold_in(k_gamma, k)``; the columns of every group in one
+    ``lax.map``, one column's shape per step, so the sampler is compiled once), ``T_kl ~ N(0, 1)`` below the
+    diagonal. For ``dof < d`` (a singular Wishart: the scatter of ``dof + 1 <= d`` points) only the first ``dof``
+    columns are nonzero (``Z = QR`` of the ``dof x d`` normal matrix ``Z`` gives ``R``'s first ``dof`` rows that
+    law); the other columns and their log diagonal are ``0`` and ``-inf``.
     """
-    active = min(dof, d)
-    rows, cols = np.tril_indices(d, k=-1)
-    keep = cols < active
-    rows, cols = rows[keep], cols[keep]
-    below = len(rows)
-    if active == 0:
-        def zero(k_tri, k_gamma):
-            return jnp.zeros((chains, d, d), dt), jnp.full((chains, d), -jnp.inf, dt)
+    actives = [min(dof, d) for dof in dofs]
+    shapes = np.concatenate([(dof - np.arange(a, dtype=np.float64)) / 2 for dof, a in zip(dofs, actives)])
+    if len(shapes):
+        *params, log_d = gamma_parameters(shapes, dt)
+        params = tuple(jnp.asarray(q) for q in params)  # (columns,) each: scalars inside the map
+        log_d = jnp.asarray(log_d, dt)
 
-        return zero
-    shapes = (dof - np.arange(active, dtype=np.float64)) / 2
-    *params, log_d = gamma_parameters(shapes, dt)
-    params = tuple(jnp.asarray(q) for q in params)  # (active,) each: scalars inside the map
-    log_d = jnp.asarray(log_d, dt)
-    diag_idx = jnp.arange(active)
+    def log_gammas(gamma_keys):
+        keys = [jax.random.fold_in(key, k) for key, a in zip(gamma_keys, actives) for k in range(a)]
 
-    def log_gamma(key):
         def column(args):
-            k, column_params = args
-            words = stream_key(jax.random.fold_in(key, k))
-            return sufficient_draws(words, chain_index, column_params, dt)[1]  # log(G/d)
+            key, column_params = args
+            return sufficient_draws(stream_key(key), chain_index, column_params, dt)[1]  # log(G/d)
 
-        return jax.lax.map(column, (jnp.arange(active), params)).T + log_d
+        return jax.lax.map(column, (jnp.stack(keys), params)).T + log_d  # (chains, columns)
 
-    def draw(k_tri, k_gamma):
-        log_t = 0.5 * (math.log(2.0) + log_gamma(k_gamma))  # T_kk**2 ~ chi2_{dof-k} = 2 Gamma((dof-k)/2)
-        t = jnp.zeros((chains, d, d), dt)
-        if below:  # only the normals below the diagonal are drawn
-            t = t.at[:, rows, cols].set(jax.random.normal(k_tri, (chains, below), dt))
-        t = t.at[:, diag_idx, diag_idx].set(jnp.exp(log_t))
-        if active < d:
-            log_t = jnp.concatenate([log_t, jnp.full((chains, d - active), -jnp.inf, dt)], axis=1)
-        return t, log_t
+    def draw(pairs):
+        logs = log_gammas([k_gamma for _, k_gamma in pairs]) if len(shapes) else None
+        out, start = [], 0
+        for (k_tri, _), active in zip(pairs, actives):
+            if active == 0:
+                out.append((jnp.zeros((chains, d, d), dt), jnp.full((chains, d), -jnp.inf, dt)))
+                continue
+            # T_kk**2 ~ chi2_{dof-k} = 2 Gamma((dof-k)/2)
+            log_t = 0.5 * (math.log(2.0) + logs[:, start:start + active])
+            start += active
+            rows, cols = np.tril_indices(d, k=-1)
+            keep = cols < active
+            rows, cols = rows[keep], cols[keep]
+            t = jnp.zeros((chains, d, d), dt)
+            if len(rows):  # only the normals below the diagonal are drawn
+                t = t.at[:, rows, cols].set(jax.random.normal(k_tri, (chains, len(rows)), dt))
+            diag = jnp.arange(active)
+            t = t.at[:, diag, diag].set(jnp.exp(log_t))
+            if active < d:
+                log_t = jnp.concatenate([log_t, jnp.full((chains, d - active), -jnp.inf, dt)], axis=1)
+            out.append((t, log_t))
+        return out
 
     return draw
 
@@ -252,26 +304,38 @@ def _build(kind: str, mode: str, chains: int, dimension: int, sample_size: int, 
     d, m = dimension, sample_size
     dt = jnp.dtype(dtype)
     chain_index = jnp.arange(chains, dtype=jnp.uint32)
-    bartletts = {}
+
+    def groups(keys_counts):
+        """``[(zbar, rows, log diag T), ...]`` of groups of ``count`` standard normal points in ``R^d`` per chain,
+        one per ``(key, count)``: their mean and a ``(chains, k, d)`` factor of their scatter, ``rows^T rows =
+        sum_j (z_j - zbar)(z_j - zbar)^T``. Samples mode: the centred points themselves (``k = count``; ``log diag
+        T`` is ``None``); sufficient mode: ``zbar ~ N(0, I/count)`` and ``rows = T^T`` with ``T`` the Bartlett
+        factor of ``Wishart_d(count - 1, I)`` (``k = d``), all groups' diagonals in one ``lax.map``."""
+        splits = [jax.random.split(key, 3) for key, _ in keys_counts]
+        out = []
+        if mode == "samples":
+            for (k_mean, _, _), (_, count) in zip(splits, keys_counts):
+                if count == 0:
+                    out.append((jnp.zeros((chains, d), dt), jnp.zeros((chains, 0, d), dt), None))
+                    continue
+                z = jax.random.normal(k_mean, (chains, count, d), dt)
+                zbar = jnp.mean(z, axis=1)
+                out.append((zbar, z - zbar[:, None, :], None))
+            return out
+        present = [(split, count) for split, (_, count) in zip(splits, keys_counts) if count > 0]
+        draw = _bartlett(tuple(count - 1 for _, count in present), d, chains, dt, chain_index)
+        triangles = iter(draw([(k_tri, k_gamma) for (_, k_tri, k_gamma), _ in present]))
+        for (k_mean, _, _), (_, count) in zip(splits, keys_counts):
+            if count == 0:
+                out.append((jnp.zeros((chains, d), dt), jnp.zeros((chains, 0, d), dt), None))
+                continue
+            zbar = jax.random.normal(k_mean, (chains, d), dt) / math.sqrt(count)
+            t, log_t = next(triangles)
+            out.append((zbar, jnp.swapaxes(t, -1, -2), log_t))
+        return out
 
     def group(key, count):
-        """``(zbar, rows)`` of ``count`` standard normal points in ``R^d`` per chain: their mean and a
-        ``(chains, k, d)`` factor of their scatter, ``rows^T rows = sum_j (z_j - zbar)(z_j - zbar)^T``. Samples
-        mode: the centred points themselves (``k = count``); sufficient mode: ``zbar ~ N(0, I/count)`` and
-        ``rows = T^T`` with ``T`` the Bartlett factor of ``Wishart_d(count - 1, I)`` (``k = d``), and ``log diag
-        T`` (``None`` in samples mode)."""
-        k_mean, k_tri, k_gamma = jax.random.split(key, 3)
-        if count == 0:
-            return jnp.zeros((chains, d), dt), jnp.zeros((chains, 0, d), dt), None
-        if mode == "samples":
-            z = jax.random.normal(k_mean, (chains, count, d), dt)
-            zbar = jnp.mean(z, axis=1)
-            return zbar, z - zbar[:, None, :], None
-        if count not in bartletts:
-            bartletts[count] = _bartlett(count - 1, d, chains, dt, chain_index)
-        zbar = jax.random.normal(k_mean, (chains, d), dt) / math.sqrt(count)
-        t, log_t = bartletts[count](k_tri, k_gamma)
-        return zbar, jnp.swapaxes(t, -1, -2), log_t
+        return groups([(key, count)])[0]
 
     def scatter(rows):
         return jnp.einsum("cki,ckj->cij", rows, rows)
@@ -312,11 +376,14 @@ def _build(kind: str, mode: str, chains: int, dimension: int, sample_size: int, 
         chol = constants["chol"]
         scale = jnp.exp(log_scale)
         inv_scale = jnp.exp(-log_scale)
-        zs, rows_s, _ = group(jax.random.fold_in(key, 2), s_count)
+        if kind == "mix":  # both groups' Bartlett diagonals in one lax.map
+            (zs, rows_s, _), (zr, rows_r, _) = groups([(jax.random.fold_in(key, 2), s_count),
+                                                       (jax.random.fold_in(key, 1), r_count)])
+        else:
+            zs, rows_s, _ = group(jax.random.fold_in(key, 2), s_count)
         sbar_rel = jnp.einsum("cij,cj->ci", lt, zs)  # (sbar - m_i)/scale
         blocks = []
         if kind == "mix":
-            zr, rows_r, _ = group(jax.random.fold_in(key, 1), r_count)
             rbar_off = jnp.einsum("ij,cj->ci", chol, zr) - error  # rbar - m_i
             if r_count >= 2:
                 blocks.append(root_real * inv_scale[:, None, None] * jnp.einsum("cki,ji->ckj", rows_r, chol))
@@ -490,14 +557,7 @@ def simulate_multivariate(
     requested = sorted(set(check_generations(generations)))
     chains = check_integer("chains", chains, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
-    if mode is None:
-        mode = "samples" if kind == "accumulate-subsample" else "sufficient"
-    if mode not in MODES:
-        raise ParameterError("mode", " or ".join(repr(m) for m in MODES) + " (or None: the workflow's default)",
-                             mode)
-    if mode == "sufficient" and kind == "accumulate-subsample":
-        raise ParameterError("mode", "'samples' for accumulate-subsample (which points of the pool a subsample "
-                             "takes is not a function of the pool's sufficient statistics)", mode)
+    mode = resolve_mode(chain.workflow, mode)
     dtype = _check_dtype(dtype)
     max_block_elements = check_integer("max_block_elements", max_block_elements, minimum=1)
     d, m = chain.dimension, chain.sample_size
@@ -516,6 +576,27 @@ def simulate_multivariate(
         with jax.enable_x64(True):
             return _run(chain, requested, chains, seed, mode, dtype, max_block_elements)
     return _run(chain, requested, chains, seed, mode, dtype, max_block_elements)
+
+
+def resolve_mode(workflow, mode: str | None) -> str:
+    """The mode :func:`simulate_multivariate` runs for ``mode`` under ``workflow`` (a
+    :class:`~theory.chain.Workflow`): ``None`` is ``"sufficient"``, or ``"samples"`` for ``accumulate-subsample``
+    (its only mode); raises :class:`~theory.ParameterError` on ``mode`` for anything else that does not exist.
+
+    >>> from theory.chain import Workflow
+    >>> resolve_mode(Workflow.parse("accumulate-subsample:5"), None), resolve_mode(Workflow(), None)
+    ('samples', 'sufficient')
+    """
+    kind = workflow.kind
+    if mode is None:
+        return "samples" if kind == "accumulate-subsample" else "sufficient"
+    if mode not in MODES:
+        raise ParameterError("mode", " or ".join(repr(m) for m in MODES) + " (or None: the workflow's default)",
+                             mode)
+    if mode == "sufficient" and kind == "accumulate-subsample":
+        raise ParameterError("mode", "'samples' for accumulate-subsample (which points of the pool a subsample "
+                             "takes is not a function of the pool's sufficient statistics)", mode)
+    return mode
 
 
 def _elements_per_chain(kind: str, mode: str, d: int, m: int, real_count: int, subsample: int, steps: int) -> int:
