@@ -74,7 +74,7 @@ def test_ledger_entries_are_complete():
     for claim in claims():
         assert claim.id == claim.id.lower() and " " not in claim.id
         s = claim.source
-        assert s.authors and s.title and s.year >= 2000 and s.reference and s.where
+        assert s.authors and s.title and s.year >= 1900 and s.reference and s.where
         assert any(tag in s.reference for tag in ("arXiv:", "doi:", "github")), s.reference
         assert claim.statement and claim.setting and claim.method
 
