@@ -19,6 +19,7 @@ import sys
 
 import mpmath
 import pytest
+from scipy import stats
 
 from theory.validation import (
     VERDICTS,
@@ -163,6 +164,9 @@ def test_suresh_gaussian_tightness():
         assert step["E sigma_1/sigma"] < step["exp(-1/(4M-1))"], key
     for r in n["rows"]:
         assert r["exact"] <= r["markov"] * (1 + 1e-9) + r["quadrature_error"]
+        if r["k"] == 1:  # one step: sigma_1^2 = sigma_0^2 chi^2_{M-1}/d, d = M - 1 (unbiased) or M (mle)
+            d = r["M"] - 1 if r["learner"] == "unbiased" else r["M"]
+            assert r["exact"] == pytest.approx(stats.chi2.sf(d * r["epsilon"] ** 2, r["M"] - 1), abs=1e-12)
         assert r["markov"] <= r["bound"] * (1 + 1e-12)
 
 
