@@ -457,8 +457,8 @@ def test_dimension_one_is_the_1d_chain_every_workflow(workflow, learner):
     if workflow.kind == "accumulate":
         assert multi["trace_var"] is not None and multi["det_mean"] is not None
         np.testing.assert_allclose(upper[2:], one["bounds"]["w2_sq_mean"][1][2:], rtol=1e-10)
-    else:
-        assert multi["trace_var"] is None and multi["det_mean"] is None
+    else:  # mix (fresh real points) has its trace variance too (a derived second-order system)
+        assert (multi["trace_var"] is not None) == (workflow.kind == "mix") and multi["det_mean"] is None
 
 
 def test_workflow_keys_and_notes():
@@ -466,7 +466,8 @@ def test_workflow_keys_and_notes():
     generation 0 is the source, generation 1 (plain fit) is replace's generation 1 inside the bounds."""
     sigma = _rotated([3.0, 1.0, 0.2], 2)
     replace = multivariate_exact_values(MultivariateGaussianChain(8, sigma), [1])
-    for workflow, exact in [("accumulate", {"trace_var", "det_mean"}), ("mix:0.5", set()), ("mix-fixed:0.25", set()),
+    for workflow, exact in [("accumulate", {"trace_var", "det_mean"}), ("mix:0.5", {"trace_var"}),
+                            ("mix-fixed:0.25", set()),
                             ("accumulate-subsample:5", set())]:
         v = multivariate_exact_values(MultivariateGaussianChain(8, sigma, workflow=workflow), [0, 1, 3])
         arrays = {key for key in ("trace_var", "det_mean", "log_det_mean", "det_var", "log_det_var") if
@@ -612,7 +613,7 @@ def test_accumulate_against_literal_monte_carlo(d, sample_size, learner, scale):
 
 WORKFLOW_CASES = [(2, "mix:0.5", None, "unbiased"), (2, "mix-fixed:0.5", None, "mle"), (2, "mix:0.5", 0.7, "mle"),
                   (2, "mix-fixed:0.5", 0.3, "unbiased"), (2, "accumulate-subsample:4", None, "unbiased"),
-                  (5, "mix-fixed:0.75", None, "unbiased")]
+                  (5, "mix-fixed:0.75", None, "unbiased"), (5, "mix:0.5", None, "mle")]
 
 
 @pytest.mark.parametrize(("d", "workflow", "weight", "learner"), WORKFLOW_CASES)
@@ -682,3 +683,31 @@ def test_workflows_scale_with_sigma(workflow):
                                        rtol=1e-12)
             np.testing.assert_allclose(scaled["bounds"]["log_det_mean"][end], base["bounds"]["log_det_mean"][end],
                                        rtol=1e-12, atol=1e-13)
+
+
+def test_mix_trace_variance_monte_carlo_can_fail(monkeypatch):
+    """Power of the mix trace-variance check: dropping the between-group term g (xbar - ybar)(xbar - ybar)^T from
+    the fit (a plausible slip) moves Var tr Sigma_n by 14-47 % and the literal Monte Carlo's z to 11-18
+    (d = 2, M = 8)."""
+    import theory.numeric._multivariate_exact as module
+
+    chain = MultivariateGaussianChain(8, [[2.0, 0.9], [0.9, 0.6]], workflow="mix:0.5")
+    gens = [1, 2, 4]
+    right = multivariate_exact_values(chain, gens)["trace_var"]
+    original = module._mix_parameters
+    monkeypatch.setattr(module, "_mix_parameters", lambda c: (*original(c)[:4], 0, original(c)[5]))
+    wrong = multivariate_exact_values(chain, gens)["trace_var"]
+    simulated = _literal_chain(chain, gens, 20000, 43)
+    for j, n in enumerate(gens):
+        trace = np.trace(simulated[n][1], axis1=1, axis2=2)
+        assert abs(_var_z(trace, right[j])) < 4
+        assert abs(_var_z(trace, wrong[j])) > 8
+
+
+@pytest.mark.slow
+def test_mix_system_is_the_same_in_three_dimensions():
+    """The mix step's coefficients on the invariants do not depend on the dimension used to identify them."""
+    from theory.numeric._multivariate_exact import derive_mix_system
+
+    two, three = derive_mix_system(2), derive_mix_system(3)
+    assert all(sp.simplify(a - b) == 0 for row2, row3 in zip(two, three) for a, b in zip(row2, row3))

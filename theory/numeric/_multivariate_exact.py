@@ -107,9 +107,19 @@ while ``n tr Sigma / M`` grows; :func:`w2_sq_bounds` says at which ``n`` the exa
     ``sum x_j^{1/2} >= (sum x_j)^{3/2} / (sum x_j^2)^{1/2}``, and ``(a, b) -> a^{3/2} b^{-1/2}`` is jointly convex
     (a perspective), so ``E F_n >= (E tr X)^{3/2} / (E tr X^2)^{1/2}``; ``E tr X^2 = E tr (Sigma Sigma_n)^2`` is the
     recursion above with ``A = Sigma``. For ``d = 1`` this is the 1-D chain's bound.
-* *``mix``, ``mix-fixed``, ``accumulate-subsample``*: only the marginal quantities are exact here;
-  ``trace_var``, ``det_mean``, ``log_det_mean``, ``det_var``, ``log_det_var`` are ``None`` with a note (the fit mixes
-  the model's scatter with other points' and a between-group term: no factorisation into independent steps).
+* *``mix``* (fresh real points; plain or weighted fit): ``Var tr Sigma_n``. The fit is ``Sigma' = a_x S_x + a_y S_y
+  + g w w^T``, ``delta' = p (xbar - mu) + (1 - p)(ybar - mu)`` (``w = xbar - ybar``, ``delta = mu_n - mu``; plain:
+  ``a_x = a_y = A/D``, ``g = A R (M - R)/(M D)``, ``p = R/M``; weighted: ``a_x = A w/(R D')``, ``a_y = A (1 - w)/
+  ((M - R) D')``, ``g = A w (1 - w)/D'``, ``p = w``, ``D' = 1 - sum omega^2`` unbiased, 1 mle). The invariants
+  ``(tr Sigma_n)^2, tr Sigma_n^2, |delta|^2 tr Sigma_n, delta^T Sigma_n delta, |delta|^4`` and ``tr Sigma_n,
+  tr(Sigma Sigma_n), |delta|^2, delta^T Sigma delta`` close an affine system (:func:`derive_mix_system`: derived
+  symbolically from the normal and Wishart moments with generic ``d = 2`` matrices, checked unique and without
+  remainder, the same at ``d = 3`` in a slow test), walked with binary powers in mpmath. For ``d = 1`` it reproduces
+  the 1-D chain's ``Var sigma_n^2`` (an independent derivation) to 2e-16.
+* *``mix``, ``mix-fixed``, ``accumulate-subsample``*: otherwise only the marginal quantities are exact here;
+  ``trace_var`` (but under ``mix``), ``det_mean``, ``log_det_mean``, ``det_var``, ``log_det_var`` are ``None`` with a
+  note (the fit mixes the model's scatter with other points' and a between-group term: no factorisation into
+  independent steps; under ``mix-fixed`` the shared real points add invariants not derived here).
 
 Bounds under every workflow (``"bounds"``, rounded outward): ``E W2^2 >= tr Sigma`` times the 1-D chain's exact
 lower bound at ``sigma = 1`` (the projection argument below, with each projection the 1-D workflow chain);
@@ -139,6 +149,7 @@ about ``d`` times the unit roundoff times the condition number). Cost O(d^2 + d)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import mpmath
@@ -147,6 +158,7 @@ import numpy as np
 from .._errors import ParameterError
 from ..chain import REPLACE, GaussianChain, check_generations
 from ..chain._multivariate import MultivariateGaussianChain, check_multivariate_chain
+from ._walk import walk
 
 #: The keys of :func:`multivariate_exact_values` that have a value at each generation (``w2_sq_mean`` is None).
 MULTIVARIATE_QUANTITIES: tuple[str, ...] = (
@@ -194,9 +206,10 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
 
     Under the other workflows (module doc, "Workflows") the same keys: ``mean_sq_error``, ``trace_mean`` and
     ``covariance_mean`` for every workflow (from the exact 1-D marginals), ``trace_var`` and ``det_mean`` also
-    under ``accumulate``; every other quantity is ``None`` and ``"notes"`` says why. ``"bounds"`` then holds
-    ``w2_sq_mean`` and ``log_det_mean`` as ``(lower, upper)`` (an end with no derived bound is ``None``).
-    ``mix``/``mix-fixed`` with ``LAMBDA = 0`` or ``1`` are replace chains (every value exact).
+    under ``accumulate``, ``trace_var`` under ``mix``; every other quantity is ``None`` and ``"notes"`` says why.
+    ``"bounds"`` then holds ``w2_sq_mean`` and ``log_det_mean`` as ``(lower, upper)`` float64 arrays (a lower end
+    with no bound derived at some generation is ``-inf`` there). ``mix``/``mix-fixed`` with no real or no
+    synthetic point are replace chains (every value exact).
 
     Examples
     --------
@@ -222,7 +235,7 @@ def multivariate_exact_values(chain: MultivariateGaussianChain, generations) -> 
     workflow = chain.workflow
     if workflow.is_replace:
         return _replace_values(chain, gens)
-    if workflow.kind in ("mix", "mix-fixed") and workflow.real_fraction in (0.0, 1.0):
+    if workflow.kind in ("mix", "mix-fixed") and workflow.real_count(chain.sample_size) in (0, chain.sample_size):
         return _no_mixing(chain, gens)
     return _workflow_values(chain, gens)
 
@@ -305,7 +318,7 @@ _U = 2.0**-53
 _NONE_NOTES = {
     "trace_var": "no exact route under {kind}: Sigma_(n+1) is fitted to the model's points together with {other}, "
                  "so Var tr Sigma_n needs joint second-order invariants of Sigma_n, the other points' scatter and the "
-                 "between-group term, which are not derived here; the Monte Carlo gives it",
+                 "between-group term, derived here for mix (fresh real points) only; the Monte Carlo gives it",
     "det_mean": "no exact route under {kind}: the determinant of a fit to the model's points together with {other} "
                 "does not factor into independent steps (it does under accumulate, det Q_i = det Q_(i-1) det G_i); "
                 "the Monte Carlo gives it",
@@ -329,10 +342,11 @@ _LOWER = {"mix": "; lower, for R >= d + 1 real points: Sigma_(n+1) >= c' S_real 
 
 
 def _no_mixing(chain: MultivariateGaussianChain, gens: list) -> dict:
-    """``mix``/``mix-fixed`` with ``LAMBDA = 0`` (the replace chain itself) or ``LAMBDA = 1`` (generation ``n >= 1``
-    is a fit to ``M`` real points: in law, the replace chain's generation 1): every value is the replace one's."""
+    """``mix``/``mix-fixed`` with no real point (``LAMBDA = 0``: the replace chain itself) or no synthetic one
+    (``round(LAMBDA M) = M``: generation ``n >= 1`` is a fit to ``M`` real points, in law the replace chain's
+    generation 1): every value is the replace one's."""
     plain = dataclasses.replace(chain, workflow=REPLACE)
-    if chain.workflow.real_fraction == 0.0:
+    if chain.workflow.real_count(chain.sample_size) == 0:
         return _replace_values(plain, gens)
     base = _replace_values(plain, [0, 1])
     index = [min(g, 1) for g in gens]
@@ -371,6 +385,8 @@ def _workflow_values(chain: MultivariateGaussianChain, gens: list) -> dict:
     out = {"generations": gens, "mean_sq_error": mean_sq_error, "trace_mean": trace_mean, "trace_var": None,
            "det_mean": None, "log_det_mean": None, "w2_sq_mean": None, "covariance_mean": covariance_mean,
            "det_var": None, "log_det_var": None}
+    if kind == "mix":
+        out["trace_var"] = _mix_trace_var(chain, gens)
     if kind == "accumulate":
         acc = _accumulate(chain, gens)
         out["trace_var"], out["det_mean"] = acc["trace_var"], acc["det_mean"]
@@ -403,7 +419,9 @@ def _workflow_values(chain: MultivariateGaussianChain, gens: list) -> dict:
     notes["precision"] = ("the 1-D chain's exact values (correctly rounded) times tr Sigma: within 2 ulp"
                           + ("; trace_var in mpmath (a recursion of positive terms), det_mean from a float64 sum of "
                              f"log growth factors (relative error below {acc['det_error']:.2g})"
-                             if kind == "accumulate" else ""))
+                             if kind == "accumulate" else "")
+                          + ("; trace_var from the derived invariant system in mpmath, the precision raised until two "
+                             "precisions agree in float64" if kind == "mix" else ""))
     out["bounds"] = {"w2_sq_mean": (w2_lower, w2_upper), "log_det_mean": (log_lower, log_upper)}
     out["notes"] = notes
     return out
@@ -442,7 +460,7 @@ def _accumulate(chain: MultivariateGaussianChain, gens: list) -> dict:
     top = max(gens)
     unbiased = chain.learner == "unbiased"
     covariance = chain.covariance
-    sign, log_det0 = np.linalg.slogdet(covariance)
+    _sign, log_det0 = np.linalg.slogdet(covariance)
     targets = set(gens)
     result = {}
     with mpmath.workdps(30 + 2 * len(str(m * (top + 1))) + len(str(d))):
@@ -527,6 +545,193 @@ def _det_growth(chain: MultivariateGaussianChain, top: int):
     growth = np.where(log_sum > 0, log_sum + np.log1p(np.exp(-np.abs(log_sum))), np.log1p(np.exp(log_sum)))
     parts = np.abs(log_a).max() + np.abs(log_b).max() + d * np.abs(log_c).max() + np.abs(np.log(beta)).max()
     return growth, 2 * (3 * float(parts) + 2 * d + 8) * _U
+
+
+# ---------------------------------------------------------------------------------- mix: the trace variance
+#: The state of the mix trace-variance system: second-order invariants of ``(Sigma_n, delta = mu_n - mu)``, then
+#: first-order ones, then the constant 1 (``t = tr Sigma``, ``s = tr Sigma^2`` enter the transition's entries).
+MIX_STATE = ("(tr S)^2", "tr S^2", "|d|^2 tr S", "d'Sd", "|d|^4", "tr S", "tr(Sigma S)", "|d|^2", "d'Sigma d")
+
+
+def _mix_symbols():
+    import sympy as sp
+
+    return sp.symbols("R Mp a_x a_y g p t s", positive=True)
+
+
+def derive_mix_system(dimension: int = 2):
+    """The affine one-step map of :data:`MIX_STATE` under ``mix`` (fresh real points), derived symbolically.
+
+    Given ``(Sigma_n, delta)`` the training set is ``R`` real points (mean ``xbar``, scatter ``S_x``) and ``Mp``
+    synthetic ones (``ybar``, ``S_y``): ``xbar - mu = L_x e_x``, ``e_x ~ N(0, I/R)``, ``S_x = L_x W_x L_x^T``,
+    ``W_x ~ Wishart(R - 1, I)`` (``Sigma = L_x L_x^T``), and ``ybar - mu = delta + L_y e_y``, ``e_y ~ N(0, I/Mp)``,
+    ``S_y = L_y W_y L_y^T``, ``W_y ~ Wishart(Mp - 1, I)`` (``Sigma_n = L_y L_y^T``), all independent. The fit is
+    ``Sigma' = a_x S_x + a_y S_y + g w w^T`` with ``w = xbar - ybar`` and ``delta' = p (xbar - mu) +
+    (1 - p)(ybar - mu)``. Each target (the next state's invariants) is expanded block by block, its expectation
+    taken monomial by monomial (normal moments; Wishart first and second moments ``E W = k I``, ``E W_ab W_cd = k^2
+    d_ab d_cd + k (d_ac d_bd + d_ad d_bc)``), and the result is matched against the invariants (times ``t``, ``s``)
+    with generic lower-triangular ``L_x``, ``L_y`` and ``delta`` in ``dimension`` dimensions: the linear system for
+    the coefficients must have exactly one solution and leave no remainder (``ArithmeticError`` otherwise).
+    Returns the ``10 x 10`` matrix (rows: next state, columns: :data:`MIX_STATE` and 1) as nested lists.
+    """
+    import sympy as sp
+
+    r_, mp_, a_x, a_y, g_, p_, t_, s_ = _mix_symbols()
+    d = dimension
+
+    def lower(name):
+        return sp.Matrix(d, d, lambda i, j: sp.Symbol(f"{name}{i}{j}") if i >= j else 0)
+
+    l_x, l_y = lower("lx"), lower("ly")
+    dl = sp.Matrix(sp.symbols(f"dl0:{d}"))
+    e_x, e_y = sp.Matrix(sp.symbols(f"ex0:{d}")), sp.Matrix(sp.symbols(f"ey0:{d}"))
+    w_x = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"wx{min(i, j)}{max(i, j)}"))
+    w_y = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"wy{min(i, j)}{max(i, j)}"))
+    normals = {**{z: 1 / r_ for z in e_x}, **{z: 1 / mp_ for z in e_y}}
+    wishart = {}
+    for matrix, dof in ((w_x, r_ - 1), (w_y, mp_ - 1)):
+        for i in range(d):
+            for j in range(i, d):
+                wishart[matrix[i, j]] = (id(matrix), i, j, dof)
+
+    def delta(a, b):
+        return 1 if a == b else 0
+
+    def expect(expression):
+        gens = list(normals) + list(wishart)
+        terms = []
+        for powers, coefficient in sp.Poly(sp.expand(expression), *gens).terms():
+            power = dict(zip(gens, powers))
+            if any(power[z] % 2 for z in normals):
+                continue
+            factor = coefficient
+            for z, variance in normals.items():
+                if power[z]:
+                    factor *= sp.factorial2(power[z] - 1) * variance ** (power[z] // 2)
+            for group in (id(w_x), id(w_y)):
+                index = [(i, j, dof) for sym, (gid, i, j, dof) in wishart.items() if gid == group
+                         for _ in range(power[sym])]
+                if len(index) == 1:
+                    a, b, dof = index[0]
+                    factor *= dof * delta(a, b)
+                elif len(index) == 2:
+                    (a, b, dof), (c, e, _) = index
+                    factor *= dof**2 * delta(a, b) * delta(c, e) + dof * (delta(a, c) * delta(b, e)
+                                                                           + delta(a, e) * delta(b, c))
+                elif index:
+                    raise ArithmeticError("a Wishart entry of degree > 2")
+            terms.append(factor)
+        return sp.expand(sp.Add(*terms))
+
+    sigma, current = l_x * l_x.T, l_y * l_y.T
+    xbar, ybar = l_x * e_x, dl + l_y * e_y
+    w = xbar - ybar
+    blocks = [(a_x, l_x * w_x * l_x.T), (a_y, l_y * w_y * l_y.T), (g_, w * w.T)]
+    means = [(p_, xbar), (1 - p_, ybar)]
+
+    def tr(m):
+        return m.trace()
+
+    def dot(u, v):
+        return (u.T * v)[0]
+
+    targets = [
+        sum(a * b * expect(tr(x) * tr(y)) for a, x in blocks for b, y in blocks),
+        sum(a * b * expect(tr(x * y)) for a, x in blocks for b, y in blocks),
+        sum(a * u * v * expect(dot(x, y) * tr(z)) for a, z in blocks for u, x in means for v, y in means),
+        sum(a * u * v * expect((x.T * z * y)[0]) for a, z in blocks for u, x in means for v, y in means),
+        sum(u1 * v1 * u2 * v2 * expect(dot(x1, y1) * dot(x2, y2)) for u1, x1 in means for v1, y1 in means
+            for u2, x2 in means for v2, y2 in means),
+        sum(a * expect(tr(x)) for a, x in blocks),
+        sum(a * expect(tr(sigma * x)) for a, x in blocks),
+        sum(u * v * expect(dot(x, y)) for u, x in means for v, y in means),
+        sum(u * v * expect((x.T * sigma * y)[0]) for u, x in means for v, y in means),
+    ]
+    t, s = tr(sigma), tr(sigma * sigma)
+    invariants = [tr(current) ** 2, tr(current * current), dot(dl, dl) * tr(current), (dl.T * current * dl)[0],
+                  dot(dl, dl) ** 2, tr(current), tr(sigma * current), dot(dl, dl), (dl.T * sigma * dl)[0]]
+    # the candidate terms: each invariant, the first-order ones times t, and the constants t, s, t^2
+    candidates = ([(i, sp.S.One, inv) for i, inv in enumerate(invariants)]
+                  + [(i, t_, t * invariants[i]) for i in (5, 7)] + [(9, t_, t), (9, s_, s), (9, t_**2, t * t)])
+    coordinates = sorted(l_x.free_symbols | l_y.free_symbols | set(dl), key=str)
+    rows = []
+    for target in targets:
+        unknowns = sp.symbols(f"u0:{len(candidates)}")
+        residual = sp.expand(target - sum(u * term for u, (_, _, term) in zip(unknowns, candidates)))
+        equations = sp.Poly(residual, *coordinates).coeffs()
+        solution = sp.solve(equations, unknowns, dict=True)
+        if len(solution) != 1 or set(solution[0]) != set(unknowns):
+            raise ArithmeticError("the invariants do not determine the mix step uniquely")
+        row = [sp.S.Zero] * (len(invariants) + 1)
+        for u, (column, factor, _) in zip(unknowns, candidates):
+            row[column] += sp.factor(solution[0][u] * factor)
+        back = {t_: t, s_: s}
+        if sp.expand(target - sum(row[i].subs(back) * invariants[i] for i in range(len(invariants)))
+                     - row[9].subs(back)) != 0:
+            raise ArithmeticError("the mix step leaves a remainder outside the invariants")
+        rows.append(row)
+    rows.append([sp.S.Zero] * len(invariants) + [sp.S.One])
+    return rows
+
+
+@functools.cache
+def _mix_transition():
+    """:func:`derive_mix_system`, cached across processes (keyed by this file's text) and lambdified to mpmath."""
+    import hashlib
+    import pathlib
+
+    import sympy as sp
+
+    from ..symbolic._cache import cached
+
+    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()[:16]
+    symbols = set(_mix_symbols())
+
+    def check(value) -> bool:
+        return (isinstance(value, list) and len(value) == 10 and all(len(row) == 10 for row in value)
+                and all(sp.sympify(x).free_symbols <= symbols for row in value for x in row))
+
+    rows = cached(f"multivariate_mix_{digest}", derive_mix_system, check)
+    return sp.lambdify(_mix_symbols(), rows, modules="mpmath")
+
+
+def _mix_parameters(chain: MultivariateGaussianChain):
+    """``(R, Mp, a_x, a_y, g, p)`` of :func:`derive_mix_system` for a mix chain (plain or weighted fit)."""
+    workflow, m = chain.workflow, chain.sample_size
+    r = workflow.real_count(m)
+    a = mpmath.mpf(chain.variance_scale)
+    if workflow.real_weight is None:  # the plain fit: divisor D, between-group weight R (M - R)/M
+        c = a / chain.divisor
+        return r, m - r, c, c, c * r * (m - r) / m, mpmath.mpf(r) / m
+    w = mpmath.mpf(workflow.real_weight)
+    scale = 1 - (w * w / r + (1 - w) ** 2 / (m - r)) if chain.learner == "unbiased" else mpmath.mpf(1)
+    return r, m - r, a * w / r / scale, a * (1 - w) / (m - r) / scale, a * w * (1 - w) / scale, w
+
+
+def _mix_trace_var(chain: MultivariateGaussianChain, gens: list) -> np.ndarray:
+    """``Var tr Sigma_n`` under ``mix`` (fresh real points): the derived affine system walked with binary powers
+    in mpmath, the precision raised until two precisions give the same float64 values."""
+    transition = _mix_transition()
+    digits = 30 + 2 * len(str(chain.sample_size)) + len(str(max(gens)))
+
+    def evaluate(dps):
+        with mpmath.workdps(dps):
+            t, s, _ = _trace_terms(chain.covariance)
+            step = mpmath.matrix(transition(*[mpmath.mpf(x) for x in _mix_parameters(chain)], t, s))
+            start = mpmath.matrix([t * t, s, 0, 0, 0, t, s, 0, 0, 1])
+            states = walk([(chain.sample_size, max(gens))], gens, lambda _m: step, lambda a, b: a * b,
+                          lambda a, b: a * b, start)
+            return np.array([float(states[g][0] - states[g][5] ** 2) for g in gens])
+
+    values = evaluate(digits)
+    while True:
+        digits += 20
+        again = evaluate(digits)
+        if np.array_equal(values, again):
+            return values
+        if digits > 1000:
+            raise ArithmeticError("the mix trace variance did not settle to float64 below 1000 digits")
+        values = again
 
 
 def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean):
