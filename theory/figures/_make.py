@@ -26,6 +26,7 @@ from . import (
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
+    _multivariate,
     _tail_loss,
     _workflows,
 )
@@ -38,6 +39,7 @@ FIGURE_MODULES = (
     _f2_mean_error,
     _f3_pooling,
     _workflows,
+    _multivariate,
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _f6_discrete,
