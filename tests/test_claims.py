@@ -301,3 +301,45 @@ def test_page_is_current():
     ``collapse-theory claims --markdown > docs/claims.md``)."""
     results = [_result(claim_id) for claim_id in claim_ids()]
     assert PAGE.read_text() == render_markdown(results)
+
+
+# ----------------------------------------------------------------------------- the checks can fail
+def test_bertrand_flips_on_a_perturbed_value(monkeypatch):
+    """Power: an exact E sigma_k off by 1e-9 (relative) is judged wrong."""
+    from theory import numeric
+
+    real = numeric.exact_values
+
+    def perturbed(chain, gens, **kw):
+        out = dict(real(chain, gens, **kw))
+        out["sd_mean"] = out["sd_mean"] * (1 + 1e-9)
+        return out
+
+    monkeypatch.setattr(numeric, "exact_values", perturbed)
+    v = get_claim("bertrand-sigma").check()
+    assert v.word == "wrong" and v.numbers["max_rel_diff"] == pytest.approx(1e-9, rel=1e-3)
+
+
+def test_arxiv_mean_flips_on_the_right_expansion(monkeypatch):
+    """Power: were the arXiv v2 formula the supplementary one, it would hold to leading order."""
+    from theory import numeric
+
+    real = numeric.expansion_error
+
+    def swapped(chain, gens):
+        out = dict(real(chain, gens))
+        out["w2_sq_mean_arxiv_v2"] = out["w2_sq_mean_supplementary"]
+        return out
+
+    monkeypatch.setattr(numeric, "expansion_error", swapped)
+    assert get_claim("arxiv-v2-w2-mean").check().word == "holds_to_leading_order"
+
+
+def test_suresh_gaussian_flips_when_sigma_never_shrinks(monkeypatch):
+    """Power: a chain whose sigma_k stayed above eps for sure would violate the bound wherever it is below 1."""
+    from theory import numeric
+
+    monkeypatch.setattr(numeric, "sd_ratio_cdf", lambda chain, k, eps, return_error=False:
+                        (0.0, 0.0) if return_error else 0.0)
+    v = get_claim("suresh-gaussian").check()
+    assert v.word == "wrong" and v.numbers["largest_exact_over_bound"] > 1 and v.numbers["correct_statement"]
