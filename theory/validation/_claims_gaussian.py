@@ -209,8 +209,8 @@ def _check_notebook_mle() -> Verdict:
     summary = (f"E W2^2 at M = {THEOREM_M}, n = 1e4 / 1e6: unbiased {_g(rates['unbiased']['w2_sq_mean'][10**4], 5)}"
                f" / {_g(rates['unbiased']['w2_sq_mean'][top], 7)} (-> inf); MLE {_g(mle['w2_sq_mean'][10**4], 5)} / "
                f"{_g(mle['w2_sq_mean'][top], 5)} (-> 2 sigma^2: E(mu_n-mu)^2 + E sigma_n^2 = sigma^2, so "
-               f"E(mu_n-mu)^2 -> sigma^2 instead of sigma^2 n/M); sigma_n collapses {_g(drift['mle'] / drift['unbiased'], 3)} times as "
-               f"fast: E log sigma_n^2 drifts {_g(drift['mle'], 5)} per generation against {_g(drift['unbiased'], 5)}")
+               f"E(mu_n-mu)^2 -> sigma^2 instead of sigma^2 n/M); sigma_n collapses "
+               f"{_g(drift['mle'] / drift['unbiased'], 3)} times as fast: E log sigma_n^2 drifts {_g(drift['mle'], 5)} per generation against {_g(drift['unbiased'], 5)}")
     return Verdict(word, numbers, summary)
 
 
@@ -420,7 +420,8 @@ GAUSSIAN_CLAIMS: tuple[Claim, ...] = (
     Claim(
         "bertrand-sigma", Source("Bertrand, Bose, Duplessis, Jiralerspong, Gidel",
                                  "On the Stability of Iterative Retraining of Generative Models on their own Data",
-                                 2024, "arXiv:2310.00429 (ICLR 2024)", "fully synthetic Gaussian example"),
+                                 2024, "arXiv:2310.00429 (ICLR 2024)", "fully synthetic Gaussian example, as "
+                                 "quoted in REFERENCES.md section 2 (the text was not read on this machine)"),
         "E sigma_k = (E sqrt(chi^2_{n-1}) / sqrt(n - 1))^k sigma_0",
         f"1-D Gaussian chain, replace (fully synthetic), unbiased learner, M = n in {BERTRAND_SIZES}, "
         f"k in {BERTRAND_GENERATIONS}",

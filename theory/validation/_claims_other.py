@@ -195,7 +195,9 @@ OTHER_CLAIMS: tuple[Claim, ...] = (
         "gerstgrasser-pi2-6", Source("Gerstgrasser, Schaeffer, Dey, Rafailov, Pai, et al.",
                                      "Is Model Collapse Inevitable? Breaking the Curse of Recursion by Accumulating "
                                      "Real and Synthetic Data", 2024, "arXiv:2404.01413",
-                                     "linear-regression theorem for accumulated data"),
+                                     "linear-regression theorem for accumulated data; the abstract was read on "
+                                     "this machine (a finite bound independent of the iterations), the pi^2/6 "
+                                     "form as quoted in REFERENCES.md section 2 and in Dey-Donoho's abstract"),
         "with accumulated data the test error stays below (pi^2/6) sigma^2 d/(T - d - 1): at most pi^2/6 times one "
         "generation's, for every number of iterations",
         f"Gaussian-mean analogue: 1-D Gaussian chain, accumulate, both learners, A = 1, M in {ACCUMULATE_SIZES}; "
@@ -207,7 +209,9 @@ OTHER_CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "dey-donoho-6-pi2", Source("Dey, Donoho", "Universality of the pi^2/6 Pathway in Avoiding Model Collapse",
-                                   2024, "arXiv:2410.22812", "asymptotic relative efficiency under augmentation"),
+                                   2024, "arXiv:2410.22812", "abstract (read on this machine): under the "
+                                   "augment workflow the asymptotic relative efficiency is bounded below by 6/pi^2 "
+                                   "(exponential families, asymptotically linear estimators)"),
         "under augmentation (accumulate) the relative efficiency of the estimate stays >= 6/pi^2",
         f"1-D Gaussian chain, accumulate, both learners, A = 1, M in {ACCUMULATE_SIZES}: efficiency "
         "(sigma^2/M) / E(mu_inf - mu)^2",
@@ -218,7 +222,8 @@ OTHER_CLAIMS: tuple[Claim, ...] = (
         "fresh-data-fixed-point", Source("Bhavya-Dhoot (repository Model_collapse); Bertrand et al.",
                                          "Model_collapse README; On the Stability of Iterative Retraining", 2024,
                                          "github Bhavya-Dhoot/Model_collapse; arXiv:2310.00429",
-                                         "fixed point stated in the repository's README"),
+                                         "fixed point stated in the repository's README, as quoted in REFERENCES.md "
+                                         "section 3 (not read on this machine)"),
         "with fresh real data mixed in each generation the fitted variance converges to (1 - 1/D) sigma^2 for "
         "some D > 1",
         "1-D Gaussian chain, mix:lambda (fresh real data, plain fit), both learners, A = 1, M in 10, 100, 1000, "
