@@ -210,7 +210,8 @@ def _check_notebook_mle() -> Verdict:
                f" / {_g(rates['unbiased']['w2_sq_mean'][top], 7)} (-> inf); MLE {_g(mle['w2_sq_mean'][10**4], 5)} / "
                f"{_g(mle['w2_sq_mean'][top], 5)} (-> 2 sigma^2: E(mu_n-mu)^2 + E sigma_n^2 = sigma^2, so "
                f"E(mu_n-mu)^2 -> sigma^2 instead of sigma^2 n/M); sigma_n collapses "
-               f"{_g(drift['mle'] / drift['unbiased'], 3)} times as fast: E log sigma_n^2 drifts {_g(drift['mle'], 5)} per generation against {_g(drift['unbiased'], 5)}")
+               f"{_g(drift['mle'] / drift['unbiased'], 3)} times as fast: E log sigma_n^2 drifts "
+               f"{_g(drift['mle'], 5)} per generation against {_g(drift['unbiased'], 5)}")
     return Verdict(word, numbers, summary)
 
 
