@@ -118,7 +118,9 @@ def _check_kazdan() -> Verdict:
                   "variance_growth_exponent": float(sub["exponent"]),
                   "accumulate E||mu_inf-mu||^2": d * float(acc["mean_sq_error"]),
                   "accumulate E tr Sigma_inf": d * float(acc["variance_mean"])}
-        plateau[lr] = all(math.isfinite(v) and v > 0 for v in (limits["E||mu_inf-mu||^2"], limits["E tr Sigma_inf"]))
+        # a plateau: finite, positive limits, with the error of the mean above accumulate's
+        plateau[lr] = (all(math.isfinite(v) and v > 0 for v in (limits["E||mu_inf-mu||^2"], limits["E tr Sigma_inf"]))
+                       and limits["E||mu_inf-mu||^2"] > limits["accumulate E||mu_inf-mu||^2"])
         numbers[lr] = limits
     # the approach to the plateau at finite n, for their learner (exact, through the 1-D marginals)
     chain = MultivariateGaussianChain(m, np.eye(d), learner="mle", workflow=f"accumulate-subsample:{m}")
