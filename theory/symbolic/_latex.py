@@ -71,6 +71,33 @@ class _Printer(LatexPrinter):
     """SymPy's LaTeX printer with ``\\psi`` for the digamma, ``\\psi'`` for the trigamma, and a constant's power
     ``c^{n}`` never written as ``\\left(c\\right)^{n}``."""
 
+    def _print_Mul(self, expr):
+        """Products with a bracketed factor print it first: ``\\left(M - 2\\right) M``, not ``M \\left(M - 2\\right)``,
+        which a reader (and SymPy's LaTeX parser) could take for a function ``M`` applied to ``M - 2``."""
+        coeff, rest = expr.as_coeff_Mul()
+        top, bottom = [], []
+        for f in sp.Mul.make_args(rest):
+            if f.is_Pow and f.exp.is_Rational and f.exp.is_negative:
+                bottom.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
+            else:
+                top.append(f)
+        if not any(_bracketed(f) for f in top + bottom):
+            return super()._print_Mul(expr)
+        coeff = sp.Rational(coeff)
+        sign = "- " if coeff < 0 else ""
+        numer = self._product(abs(coeff.p), top)
+        if coeff.q == 1 and not bottom:
+            return sign + numer
+        return rf"{sign}\frac{{{numer}}}{{{self._product(coeff.q, bottom)}}}"
+
+    def _product(self, coeff, factors) -> str:
+        ordered = [f for f in factors if _bracketed(f)] + [f for f in factors if not _bracketed(f)]
+        alone = len(ordered) == 1 and coeff == 1
+        pieces = [self._print(f) if (alone or not f.is_Add) else self.parenthesize(f, 50) for f in ordered]
+        if coeff != 1 or not pieces:
+            pieces.insert(0, self._print(sp.Integer(coeff)))
+        return " ".join(pieces)
+
     def _print_polygamma(self, expr, exp=None):
         order, arg = expr.args
         name = {0: r"\psi", 1: r"\psi'"}.get(int(order)) if order.is_Integer else None
@@ -78,6 +105,10 @@ class _Printer(LatexPrinter):
             return super()._print_polygamma(expr, exp)
         tex = rf"{name}\left({self._print(arg)}\right)"
         return rf"{tex}^{{{exp}}}" if exp is not None else tex
+
+
+def _bracketed(factor) -> bool:
+    return factor.is_Add or (factor.is_Pow and factor.base.is_Add and factor.exp != -1)
 
 
 def latex(expr, **settings) -> str:
@@ -351,7 +382,8 @@ def _short(quantity: str, expr: sp.Expr, constants: list, power: int):
         half = sp.Mul(sp.Rational(1, 2), M - 1, evaluate=False)
         digamma = digamma.replace(lambda e: isinstance(e, sp.polygamma), lambda e: sp.polygamma(0, half))
         short = n * (digamma + sp.log(logs))
-        return short, rf"n \left({latex(digamma)} + {latex(sp.log(logs))}\right)"
+        # n after the bracket: "n \left(" would read as a function n applied to it (SymPy's parser reads it so)
+        return short, rf"\left({latex(digamma)} + {latex(sp.log(logs))}\right) n"
     inner = sp.expand(expr / sigma**power)
     terms = _in_constants(inner, constants)
     short = sp.Add(*[coeff * rate for coeff, rate in terms])
