@@ -248,6 +248,11 @@ def test_cli_table(run_cli):
     assert lines[-1].startswith("# 1 claims checked in")
 
 
+def test_cli_help(run_cli):
+    status, out, _ = run_cli(["claims", "--help"])
+    assert status == 0 and "--only" in out and "--json" in out and "--markdown" in out
+
+
 def test_cli_list(run_cli):
     status, out, _ = run_cli(["claims", "--list"])
     assert status == 0 and out.split() == list(claim_ids())
