@@ -53,13 +53,21 @@ _LAZY: dict[str, str] = {
     "simulate_multivariate": "montecarlo",
     "SimulationResult": "montecarlo",
     "MODES": "montecarlo",
+    "Claim": "validation",
+    "ClaimResult": "validation",
+    "Verdict": "validation",
+    "check_claim": "validation",
+    "check_claims": "validation",
+    "claim_ids": "validation",
+    "get_claim": "validation",
 }
 
 __all__ = ["ParameterError", "__version__", *_LAZY]
 
 
 #: subpackages, importable as attributes too (``theory.montecarlo`` after ``import theory``)
-_SUBPACKAGES = ("chain", "cli", "decomposition", "figures", "montecarlo", "numeric", "quantities", "symbolic")
+_SUBPACKAGES = ("chain", "cli", "decomposition", "figures", "montecarlo", "numeric", "quantities", "symbolic",
+                "validation")
 
 
 def __getattr__(name: str):
@@ -111,3 +119,10 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .numeric import step_moments as step_moments
     from .numeric import workflow_limits as workflow_limits
     from .symbolic import derive as derive
+    from .validation import Claim as Claim
+    from .validation import ClaimResult as ClaimResult
+    from .validation import Verdict as Verdict
+    from .validation import check_claim as check_claim
+    from .validation import check_claims as check_claims
+    from .validation import claim_ids as claim_ids
+    from .validation import get_claim as get_claim
