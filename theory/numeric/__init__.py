@@ -3,7 +3,8 @@ high precision elsewhere), expansions, schedules (as runs of equal sample sizes)
 (Wright-Fisher) chain's exact loss, fixation and diversity (``discrete_exact_values``: per category for the MLE and
 add-alpha learners, M up to 1e7 with a proved bracket; ``joint_exact_values``: the chain on compositions for any
 learner, small K and M) and Suresh et al.'s survival bounds beside them (``bound_verdicts``); the multivariate Gaussian chain's exact
-moments (``multivariate_exact_values``: replace workflow, every n).
+moments (``multivariate_exact_values``: every workflow, every n; what has no exact route under a workflow is None
+with a note and exact bounds).
 
 SciPy is imported only when a collapse time or a median is computed, so the moment path stays light."""
 
