@@ -421,6 +421,15 @@ def test_cli_bad_input_in_a_process(argv):
 # ----------------------------------------------------------------------------------------------- Python API
 
 
+def _binary_file() -> str:
+    """A file that is not UTF-8 text (parse_covariance must refuse it by name, not raise UnicodeDecodeError)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as handle:
+        handle.write(bytes([0x80, 0x81, 0xFF, 0x00]))
+    return handle.name
+
+
 def _chain(*args, **kwargs):
     return theory.GaussianChain(*args, **kwargs)
 
@@ -596,6 +605,7 @@ API_CASES = [
     ("parse_covariance(missing file)", lambda: theory.chain.parse_covariance("file:/no/such/file.txt"),
      "covariance"),
     ("parse_covariance('diag:')", lambda: theory.chain.parse_covariance("diag:"), "covariance"),
+    ("parse_covariance(binary file)", lambda: theory.chain.parse_covariance(f"file:{_binary_file()}"), "covariance"),
     ("parse_covariance('diag:1,-1')", lambda: theory.chain.parse_covariance("diag:1,-1"), "covariance"),
     ("parse_covariance(3)", lambda: theory.chain.parse_covariance(3), "covariance"),
     ("parse_covariance('gauss')", lambda: theory.chain.parse_covariance("gauss"), "covariance"),

@@ -247,15 +247,20 @@ def parse_covariance(spec: str, d: int | None = None) -> np.ndarray:
         if not argument or not os.path.isfile(argument):
             raise ParameterError("covariance", "file:PATH naming a readable file", spec)
         rows = []
-        with open(argument, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
-                try:
-                    rows.append([float(x) for x in re.split(r"[,\s]+", line) if x])
-                except ValueError:
-                    raise ParameterError("covariance", f"a file of numbers ({argument})", line) from None
+        try:
+            with open(argument, encoding="utf-8") as handle:
+                lines = handle.readlines()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ParameterError("covariance", f"file:PATH naming a readable text file ({argument}: "
+                                 f"{getattr(err, 'strerror', None) or type(err).__name__})", spec) from None
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                rows.append([float(x) for x in re.split(r"[,\s]+", line) if x])
+            except ValueError:
+                raise ParameterError("covariance", f"a file of numbers ({argument})", line) from None
         if not rows or len({len(r) for r in rows}) != 1:
             raise ParameterError("covariance", f"a file holding a square matrix ({argument})",
                                  f"rows of lengths {[len(r) for r in rows]}")

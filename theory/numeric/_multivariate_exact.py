@@ -394,6 +394,13 @@ def _workflow_values(chain: MultivariateGaussianChain, gens: list) -> dict:
                                                   - 2 * acc["fidelity_lower"] * (1 - 8 * _U)))
         log_upper = np.minimum(log_upper, acc["log_det_upper"])
         log_lower = acc["log_det_lower"]
+    if d == 1:  # Sigma_n = sigma_n^2: det, trace and their moments are the 1-D chain's (same workflow)
+        if out["trace_var"] is None and one.get("variance_var") is not None:
+            out["trace_var"] = trace * trace * np.asarray(one["variance_var"], dtype=np.float64)
+        out["det_mean"] = trace_mean.copy()
+        out["det_var"] = None if out["trace_var"] is None else np.array(out["trace_var"], dtype=np.float64)
+        if one.get("log_variance_mean") is not None:
+            out["log_det_mean"] = np.asarray(one["log_variance_mean"], dtype=np.float64)
     zero = np.array([g == 0 for g in gens])
     if log_lower is None:
         log_lower = np.full(len(gens), -np.inf)
