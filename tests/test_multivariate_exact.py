@@ -455,11 +455,11 @@ def test_dimension_one_is_the_1d_chain_every_workflow(workflow, learner):
     assert multi["trace_mean"] is not None and multi["w2_sq_mean"] is None
     lower, upper = multi["bounds"]["w2_sq_mean"]
     np.testing.assert_allclose(lower[2:], one["bounds"]["w2_sq_mean"][0][2:], rtol=1e-14)
+    # d = 1: Sigma_n = sigma_n^2, so the trace and determinant moments are the 1-D chain's under every workflow
+    assert multi["trace_var"] is not None and multi["det_mean"] is not None and multi["det_var"] is not None
+    np.testing.assert_allclose(multi["det_var"], one["variance_var"], rtol=1e-14)
     if workflow.kind == "accumulate":
-        assert multi["trace_var"] is not None and multi["det_mean"] is not None
         np.testing.assert_allclose(upper[2:], one["bounds"]["w2_sq_mean"][1][2:], rtol=1e-10)
-    else:  # mix (fresh real points) has its trace variance too (a derived second-order system)
-        assert (multi["trace_var"] is not None) == (workflow.kind == "mix") and multi["det_mean"] is None
 
 
 def test_workflow_keys_and_notes():
