@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "derive": "symbolic",
     "simulate": "montecarlo",
     "simulate_multivariate": "montecarlo",
+    "verify_multivariate": "montecarlo",
     "SimulationResult": "montecarlo",
     "MODES": "montecarlo",
     "Claim": "validation",
@@ -101,6 +102,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .montecarlo import SimulationResult as SimulationResult
     from .montecarlo import simulate as simulate
     from .montecarlo import simulate_multivariate as simulate_multivariate
+    from .montecarlo import verify_multivariate as verify_multivariate
     from .numeric import QUANTITIES as QUANTITIES
     from .numeric import BoundedDrift as BoundedDrift
     from .numeric import accuracy_limit as accuracy_limit

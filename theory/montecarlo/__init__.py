@@ -18,6 +18,7 @@ from ._gmm import fit_em as fit_em
 from ._gmm import l2_distance_squared as l2_distance_squared
 from ._multivariate import MultivariateSimulation as MultivariateSimulation
 from ._multivariate import simulate_multivariate as simulate_multivariate
+from ._verify_multivariate import verify_multivariate as verify_multivariate
 from ._sample_means import sample_means as sample_means
 from ._sharding import chain_mesh as chain_mesh
 from ._sharding import select_devices as select_devices
@@ -43,5 +44,6 @@ __all__ = [
     "simulate",
     "simulate_discrete",
     "simulate_multivariate",
+    "verify_multivariate",
     "verify_discrete",
 ]
