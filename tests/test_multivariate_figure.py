@@ -129,6 +129,18 @@ def test_spectrum(data):
         assert (start[0] - mean[-1, 0]) / se[-1, 0] > bound
 
 
+def test_effective_rank_is_monte_carlo_only_and_starts_at_sigma(data):
+    # panel (c) has no exact line: no z is stored for it; at n = 0 every chain has Sigma_0 = Sigma, so the mean is
+    # exp(H) of Sigma's normalised eigenvalues (d for Sigma = I) with zero spread, and it never exceeds d
+    for run in data["runs"]:
+        mc = run["monte_carlo"]["effective_rank_mean"]
+        assert "effective_rank_mean" not in run["z"]
+        p = np.linalg.eigvalsh(figure.covariance_of(run["covariance"], run["dimension"]))
+        p = p / p.sum()
+        assert mc["mean"][0] == pytest.approx(float(np.exp(-np.sum(p * np.log(p)))), rel=1e-9)
+        assert np.all(mc["mean"] <= run["dimension"] * (1 + 1e-12)) and np.all(mc["mean"] >= 1)
+
+
 def test_anisotropic_covariance():
     for d in (1, 2, 10, 100):
         sigma = figure.anisotropic_covariance(d)
@@ -153,7 +165,7 @@ def test_plot_makes_a_figure_from_the_saved_data(data, tmp_path):
         fig = figure.plot(loaded)
     try:
         assert isinstance(fig, matplotlib.figure.Figure)
-        assert len(fig.axes) == 4
+        assert len(fig.axes) == 5
         assert all(ax.has_data() for ax in fig.axes)
     finally:
         plt.close(fig)

@@ -11,7 +11,10 @@ orthogonal matrix drawn from ``numpy.random.default_rng(ROTATION_SEED)``: :func:
 (b) ``(E log det Sigma_n - log det Sigma) / d`` against ``n``: exact lines, linear in ``n`` (``log det Sigma_n`` is a
     random walk; its drift, :func:`theory.numeric.log_det_drift`, is its almost-sure rate), over Monte Carlo bands:
     the volume collapses while the trace is kept;
-(c), (d) the spectrum of one setting (``d = 10``, unbiased learner; isotropic, anisotropic): the Monte Carlo mean of
+(c) the mean effective rank ``E exp(H(Sigma_n)) / d`` (``H`` the entropy of the normalised eigenvalues; Roy and
+    Vetterli 2007), unbiased learner, Monte Carlo only: there is no exact value (the MLE's ``Sigma_n`` is the
+    unbiased one times ``((M - 1)/M)^n`` in law, so its effective rank has the same law);
+(d), (e) the spectrum of one setting (``d = 10``, unbiased learner; isotropic, anisotropic): the Monte Carlo mean of
     each ascending eigenvalue of ``Sigma_n`` (``MultivariateSimulation.eigenvalues``) +- 2 SE against ``n``, log
     scale, with the eigenvalues of the exact ``E Sigma_n = Sigma`` (the ``covariance_mean`` of
     ``multivariate_exact_values``) as dotted lines: the mean stays, the spectrum spreads, the smallest directions
@@ -56,7 +59,7 @@ GENERATIONS, QUICK_GENERATIONS = 100, 20
 #: run costs two SVDs of Sigma_n's factor per chain (eigenvalues, W2): cheap for d <= 30, the bulk of a d = 100
 #: run (about 45 ms per chain and report on one loaded core), so d = 100 reports every 25th generation from 16
 #: chains: its bands are still narrow, since tr Sigma_n / d and log det Sigma_n / d concentrate as d grows.
-RUNS = {2: (4000, 1), 10: (1000, 1), 100: (16, 25)}
+RUNS = {2: (4000, 1), 10: (500, 1), 100: (16, 25)}
 QUICK_RUNS = {2: (1000, 1), 10: (400, 1)}
 #: The setting of the spectrum panels (c), (d): dimension and learner.
 SPECTRUM_DIMENSION, SPECTRUM_LEARNER = 10, "unbiased"
@@ -110,11 +113,12 @@ def _run(chain, gens_exact, gens_mc, *, chains, seed, keep_spectrum) -> dict:
         raise AssertionError("simulate_multivariate returned other generations than asked")
     at_mc = [gens_exact.index(n) for n in gens_mc]
     mc, z = {}, {}
-    for q in ("trace_mean", "log_det_mean"):
+    for q in ("trace_mean", "log_det_mean", "effective_rank_mean"):
         mean, se = np.asarray(sim.mean[q], dtype=np.float64), np.asarray(sim.se[q], dtype=np.float64)
         mc[q] = {"mean": mean, "se": se}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z[q] = np.where(se > 0, (mean - np.asarray(ex[q])[at_mc]) / se, np.nan)
+        if q in ex:  # no exact value of the effective rank: Monte Carlo only
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z[q] = np.where(se > 0, (mean - np.asarray(ex[q])[at_mc]) / se, np.nan)
     out = {
         "dimension": chain.dimension,
         "sample_size": chain.sample_size,
@@ -181,7 +185,10 @@ def compute(key, *, quick: bool) -> dict:
             "dashed; they do not depend on Sigma) over Monte Carlo mean +- 2 SE (theory.montecarlo."
             f"simulate_multivariate, sufficient mode, {chains_text}). The unbiased learner keeps E tr Sigma_n = "
             "tr Sigma exactly while log det Sigma_n, a random walk, falls linearly: the volume collapses almost "
-            "surely. " + heavy_text + f"(c), (d) d = {SPECTRUM_DIMENSION}, "
+            "surely. " + heavy_text + "(c) The mean effective rank exp(H) / d (H the entropy of Sigma_n's "
+            "normalised eigenvalues), unbiased learner: Monte Carlo only, no exact value (the MLE's Sigma_n is the "
+            "unbiased one times ((M - 1)/M)^n in law: same effective rank). "
+            f"(d), (e) d = {SPECTRUM_DIMENSION}, "
             f"{SPECTRUM_LEARNER} learner: the Monte Carlo mean of each ascending eigenvalue of Sigma_n +- 2 SE, "
             "with the eigenvalues of the exact E Sigma_n = Sigma dotted: the mean stays, the spectrum spreads and "
             "the smallest directions die first."
@@ -202,29 +209,42 @@ def compute(key, *, quick: bool) -> dict:
     }
 
 
-def _band(ax, gens, mean, se, colour, kind, *, scale=1.0):
-    """Monte Carlo mean +- 2 SE: a filled band (isotropic) or error bars (anisotropic)."""
+def _band(ax, gens, mean, se, colour, kind, *, scale=1.0, line=False):
+    """Monte Carlo mean +- 2 SE: a filled band (isotropic) or error bars (anisotropic); with ``line``, the mean too
+    (thin; dashed for anisotropic), with markers where the reported generations are sparse."""
     mean, se = mean / scale, se / scale
+    sparse = gens.size > 1 and np.min(np.diff(gens)) > 1
     if kind == "isotropic":
         ax.fill_between(gens, mean - 2 * se, mean + 2 * se, color=colour, alpha=0.3, lw=0)
+        if line:
+            ax.plot(gens, mean, "-", color=colour, lw=0.7, marker="o" if sparse else None, ms=2.5)
     else:
         ax.errorbar(gens, mean, yerr=2 * se, fmt="o", color=colour, ms=1.6, lw=0.6, elinewidth=0.6, mfc="none",
                     mew=0.5, capsize=0)
+        if line:
+            ax.plot(gens, mean, "--", color=colour, lw=0.6)
+
+
+def _run_of(data, d, learner, kind):
+    return next(r for r in data["runs"] if (r["dimension"], r["learner"], r["covariance"]) == (d, learner, kind))
 
 
 def plot(data: dict):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(8.4, 6.8))
-    ax_a, ax_b, ax_c, ax_d = axes.ravel()
+    fig, axes = plt.subplot_mosaic([["a", "a", "b", "b", "c", "c"], ["d", "d", "d", "e", "e", "e"]],
+                                   figsize=(8.4, 7.0))
+    ax_a, ax_b, ax_c, ax_d, ax_e = (axes[k] for k in "abcde")
     gens_exact = np.asarray(data["exact_generations"], dtype=float)
+
+    def colour_of(d):
+        return DIMENSION_COLOURS[data["dimensions"].index(d) % len(DIMENSION_COLOURS)]
 
     # (a), (b): exact lines (one per d and learner: Sigma-free) over the Monte Carlo of both sources
     drawn = set()
     for run in data["runs"]:
         d, learner, kind = run["dimension"], run["learner"], run["covariance"]
-        colour = DIMENSION_COLOURS[data["dimensions"].index(d) % len(DIMENSION_COLOURS)]
-        ls = LEARNER_STYLES.get(learner, ":")
+        colour, ls = colour_of(d), LEARNER_STYLES.get(learner, ":")
         gens_mc = np.asarray(run["monte_carlo_generations"], dtype=float)
         shown = gens_mc >= 1
         for ax, q, scale in ((ax_a, "trace_mean", run["trace"]), (ax_b, "log_det_mean", d)):
@@ -236,24 +256,37 @@ def plot(data: dict):
                 if q == "log_det_mean":
                     label += f": {run['drift'] / d:+.3f} n"
                 ax.plot(gens_exact, array(run["exact"][q]) / scale, ls, color=colour, lw=1.0, label=label)
-    for ax in (ax_a, ax_b):
+
+    # (c): the effective rank exp(H) / d, Monte Carlo only (no exact value); the learners' laws are equal
+    for d in data["dimensions"]:
+        for kind in data["covariances"]:
+            run = _run_of(data, d, "unbiased", kind)
+            gens_mc = np.asarray(run["monte_carlo_generations"], dtype=float)
+            mc = run["monte_carlo"]["effective_rank_mean"]
+            _band(ax_c, gens_mc, array(mc["mean"]), array(mc["se"]), colour_of(d), kind, scale=d, line=True)
+        ax_c.plot([], [], "s", color=colour_of(d), ms=4, label=f"d = {d}")
+    for ax in (ax_a, ax_b, ax_c):
         ax.fill_between([], [], [], color="0.5", alpha=0.3, lw=0, label="Monte Carlo $\\pm$ 2 SE, $\\Sigma = I$")
         ax.errorbar([], [], yerr=[], fmt="o", color="0.3", ms=1.6, mfc="none", mew=0.5, elinewidth=0.6,
                     label="Monte Carlo $\\pm$ 2 SE, anisotropic $\\Sigma$")
         ax.set_xlabel("generation n")
         ax.set_xlim(0, data["generations"])
+    # log scale: where tr Sigma_n is heavy-tailed (small d, late n) the band's lower edge reaches 0 (gaps)
     ax_a.set_yscale("log")
     ax_a.set_ylabel("E tr $\\Sigma_n$ / tr $\\Sigma$")
-    ax_a.set_title("(a) the trace: kept by the unbiased learner (exact = 1)", fontsize=8)
-    ax_a.legend(loc="lower left", fontsize=5.5, ncol=1)
+    ax_a.set_title("(a) trace: kept by the unbiased learner", fontsize=8)
+    ax_a.legend(loc="lower left", fontsize=5)
     ax_b.set_ylabel("(E log det $\\Sigma_n$ $-$ log det $\\Sigma$) / d")
-    ax_b.set_title("(b) the volume: a random walk with drift (exact: linear in n)", fontsize=8)
-    ax_b.legend(loc="lower left", fontsize=5.5, ncol=1)
+    ax_b.set_title("(b) volume: exact drift, linear in n", fontsize=8)
+    ax_b.legend(loc="lower left", fontsize=5)
+    ax_c.set_ylabel("E effective rank / d")
+    ax_c.set_ylim(0, 1.05)
+    ax_c.set_title("(c) effective rank, unbiased (MC only)", fontsize=8)
+    ax_c.legend(loc="lower left", fontsize=5)
 
-    # (c), (d): the spectrum of one setting
-    for ax, kind, label in ((ax_c, "isotropic", "(c)"), (ax_d, "anisotropic", "(d)")):
-        run = next(r for r in data["runs"] if r["dimension"] == data["spectrum_dimension"]
-                   and r["learner"] == data["spectrum_learner"] and r["covariance"] == kind)
+    # (d), (e): the spectrum of one setting
+    for ax, kind, letter in ((ax_d, "isotropic", "(d)"), (ax_e, "anisotropic", "(e)")):
+        run = _run_of(data, data["spectrum_dimension"], data["spectrum_learner"], kind)
         gens_mc = np.asarray(run["monte_carlo_generations"], dtype=float)
         mean, se = array(run["eigenvalues_mean"]), array(run["eigenvalues_se"])
         reference = array(run["exact_mean_covariance_eigenvalues"])
@@ -272,7 +305,7 @@ def plot(data: dict):
         ax.set_xlim(0, data["generations"])
         ax.set_ylabel("mean eigenvalue (ascending j)")
         source = "$\\Sigma = I$" if kind == "isotropic" else "anisotropic $\\Sigma$"
-        ax.set_title(f"{label} spectrum, d = {d}, M = {run['sample_size']}, {run['learner']}, {source}",
+        ax.set_title(f"{letter} spectrum, d = {d}, M = {run['sample_size']}, {run['learner']}, {source}",
                      fontsize=8)
         ax.legend(loc="lower left", fontsize=6)
     fig.suptitle("Multivariate Gaussian chain, replace workflow: exact (lines) and Monte Carlo (bands, bars)",
