@@ -15,7 +15,7 @@ from scipy import stats
 from scipy.special import digamma
 
 from theory.montecarlo import _peers
-from theory.montecarlo._bench import benchmark
+from theory.montecarlo._bench import benchmark, multivariate_sizes, numpy_multivariate
 
 BUDGET = 1e-4
 
@@ -28,7 +28,8 @@ def _bound(n):
 def tiny():
     # float64 only, to keep compilation short: float32 is smoke-tested by `bench --tiny` (test_cli_montecarlo)
     return benchmark(jax.random.key(0), sample_size=10, elements=2**11, generations=2, sufficient_chains=2**9,
-                     sufficient_generations=2, repeats=1, dtypes=("float64",), torch=False)
+                     sufficient_generations=2, repeats=1, dtypes=("float64",), torch=False,
+                     multivariate_dimensions=(2,))
 
 
 def test_same_work_for_every_method(tiny):
@@ -36,7 +37,8 @@ def test_same_work_for_every_method(tiny):
     methods = tiny["methods"]
     samples = {r["work"] for r in methods.values() if r["unit"] == "samples"}
     assert samples == {tiny["chains"] * tiny["sample_size"] * tiny["generations"]}
-    sufficient = {r["work"] for r in methods.values() if r["unit"] == "chain-generations"}
+    sufficient = {r["work"] for r in methods.values()
+                  if r["unit"] == "chain-generations" and "multivariate" not in r["group"]}  # see test_multivariate_rows
     assert sufficient == {tiny["sufficient_chains"] * tiny["sufficient_generations"]}
     for r in methods.values():
         assert r["wall_s"] > 0 and r["cpu_s"] >= 0 and r["threads"] >= 1
@@ -108,4 +110,33 @@ def test_torch_peer_when_installed():
     mu, lv = _peers.torch_samples(torch, 3, chains, m, 1, "float32")
     expected = digamma((m - 1) / 2) + math.log(2 / (m - 1))
     zs = [_z(lv.numpy(), expected), _z(mu.numpy(), 0.0)]
+    assert max(abs(z) for z in zs) < _bound(len(zs)), zs
+
+
+def test_multivariate_rows(tiny):
+    # the engine and NumPy on the same work at d = 2, M = d + 1 and 10 d, both modes; ratios from the rates
+    chains, generations = multivariate_sizes(2, 2**9, 2)
+    rows = tiny["multivariate"]
+    assert set(rows) == {f"{mode}_d2_M{m}" for mode in ("sufficient", "samples") for m in (3, 20)}
+    for name, row in rows.items():
+        assert (row["dimension"], row["chains"], row["generations"]) == (2, chains, generations)
+        mode, label = name.split("_", 1)
+        engine = tiny["methods"][f"engine_multivariate_{mode}_{label}"]
+        peer = tiny["methods"][f"numpy_multivariate_{mode}_{label}"]
+        assert engine["work"] == peer["work"] == chains * generations and engine["unit"] == "chain-generations"
+        for metric in ("cpu", "wall"):
+            assert row[f"ratio_{metric}"] == pytest.approx(engine[f"rate_{metric}"] / peer[f"rate_{metric}"],
+                                                           rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["samples", "sufficient"])
+def test_numpy_multivariate_peer_is_the_chain(mode):
+    # one generation from Sigma = I, unbiased: E||mu_1||**2 = d/M, E tr Sigma_1 = d, and
+    # E log det Sigma_1 = d log(1/(M - 1)) + sum_k (log 2 + digamma((M - 1 - k)/2)) (Bartlett)
+    d, m, chains = 3, 5, 20_000
+    mu, lower = numpy_multivariate(np.random.default_rng(4), chains, d, m, 1, mode)
+    sigma = lower @ lower.transpose(0, 2, 1)
+    log_det = 2 * np.log(np.abs(np.diagonal(lower, axis1=1, axis2=2))).sum(axis=1)
+    expected = d * math.log(1 / (m - 1)) + sum(math.log(2) + digamma((m - 1 - k) / 2) for k in range(d))
+    zs = [_z((mu**2).sum(axis=1), d / m), _z(np.trace(sigma, axis1=1, axis2=2), d), _z(log_det, expected)]
     assert max(abs(z) for z in zs) < _bound(len(zs)), zs

@@ -21,6 +21,15 @@ one device per core, so chains are split across cores); the best of the two is i
 one and two threads is NumPy's. The load average before and after is reported: on a shared machine it says
 how far the figures can be trusted.
 
+**Multivariate** (issue 11): :func:`theory.montecarlo.simulate_multivariate` (replace, unbiased learner,
+``Sigma = I``, float64) at ``d`` in ``multivariate_dimensions`` (10 and 100), ``M = d + 1`` and ``M = 10 d``, in
+sufficient and samples mode, in chain-generations per second, against the best NumPy doing the same per-chain
+recursion vectorised over chains (:func:`numpy_multivariate`: samples mode batched ``standard_normal`` draws of
+the ``M x d`` points, the scatter by a batched ``matmul``, ``np.linalg.cholesky``, ``L <- sqrt(c) L T``;
+sufficient mode the Bartlett factor drawn vectorised, ``chisquare`` on the diagonal and ``standard_normal``
+below it; SFC64 generators; BLAS on its default threads). ``scipy.stats.wishart.rvs`` is not a peer: it draws
+for one scale matrix per call, so a chain-vectorised run would loop over chains in Python.
+
 **Targets** (issue 8), as ratios within the run, each reported with ``met``: samples mode >= 1.5x the best
 NumPy and >= 1x PyTorch in float32, >= 1x the best NumPy in float64 (per CPU-second and in wall time), and
 >= 0.8x the fastest bare normal generator in float32; sufficient mode >= 1.5x NumPy sufficient statistics in
@@ -29,6 +38,7 @@ wall time and >= 1x per CPU-second, at ``M`` and ``M = 10**7``, in both precisio
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -50,6 +60,53 @@ SAMPLES_TARGETS = {  # (dtype, peer) -> minimal ratio engine / peer
     ("float32", "normal_floor"): 0.8,
 }
 SUFFICIENT_TARGETS = {"wall": 1.5, "cpu": 1.0}
+MULTIVARIATE_TARGETS: dict = {}  # set from measurement (issue 11): see the module doc
+
+
+#: The multivariate rows' dimensions, and their work: ``chains(d)`` chains of ``generations(d)`` steps.
+MULTIVARIATE_DIMENSIONS = (10, 100)
+
+
+def multivariate_sizes(d: int, sufficient_chains: int, sufficient_generations: int) -> tuple[int, int]:
+    """``(chains, generations)`` of the multivariate rows at dimension ``d``, scaled from sufficient mode's: at the
+    default sizes 2048 chains at ``d = 10`` and 16 at ``d = 100``, 8 generations (the reported values, whose SVDs
+    cost about a step each, are computed once, at the last generation)."""
+    chains = max(2, round(sufficient_chains / 128 * (10 / d) ** 2.1))
+    return chains, max(1, sufficient_generations // 2)
+
+
+def numpy_multivariate(rng, chains: int, d: int, m: int, generations: int, mode: str):
+    """The best NumPy of the multivariate chain (replace, unbiased, ``Sigma = I``), vectorised over chains:
+    per generation the same recursion as the engine's (standardised draws, ``mu <- mu + L zbar``,
+    ``L <- sqrt(1/(M - 1)) L T``, ``T`` the Cholesky factor of the standard scatter), and at the end the same
+    reported values (two batched SVDs, as the engine's spectrum and Bures-Wasserstein term). Returns ``(mu, L)``."""
+    mu = np.zeros((chains, d))
+    lower = np.broadcast_to(np.eye(d), (chains, d, d)).copy()
+    root = math.sqrt(1.0 / (m - 1))
+    rows, cols = np.tril_indices(d, -1)
+    diag = np.arange(d)
+    df = (m - 1 - diag).astype(np.float64)
+    for _ in range(generations):
+        if mode == "samples":
+            z = rng.standard_normal((chains, m, d))
+            zbar = z.mean(axis=1)
+            z -= zbar[:, None, :]
+            t = np.linalg.cholesky(np.matmul(z.transpose(0, 2, 1), z))
+        else:
+            zbar = rng.standard_normal((chains, d)) / math.sqrt(m)
+            t = np.zeros((chains, d, d))
+            t[:, rows, cols] = rng.standard_normal((chains, len(rows)))
+            t[:, diag, diag] = np.sqrt(rng.chisquare(df, size=(chains, d)))
+        mu += np.matmul(lower, zbar[:, :, None])[:, :, 0]
+        lower = root * np.matmul(lower, t)
+    # the engine's reported values at the last generation, reduced over chains: ||mu_n||**2, tr, log det, the
+    # spectrum and the nuclear norm of Sigma^{1/2} L_n (here Sigma^{1/2} = I, multiplied as the engine does)
+    singular = np.linalg.svd(lower, compute_uv=False)
+    nuclear = np.linalg.svd(np.matmul(np.eye(d), lower), compute_uv=False).sum(axis=1)
+    log_det = 2 * np.log(np.abs(np.diagonal(lower, axis1=1, axis2=2))).sum(axis=1)
+    values = np.column_stack([(mu**2).sum(axis=1), (singular**2).sum(axis=1), log_det, nuclear, singular**2])
+    values.mean(axis=0), values.var(axis=0)
+    return mu, lower
 
 
 def fast_normals(key, shape, dtype):
@@ -107,6 +164,7 @@ def benchmark(
     repeats: int = 3,
     dtypes=("float32", "float64"),
     torch: bool = True,
+    multivariate_dimensions=MULTIVARIATE_DIMENSIONS,
 ) -> dict:
     """Run every method of the module doc interleaved; return a JSON-ready dict."""
     from .._errors import check_integer
@@ -206,6 +264,31 @@ def benchmark(
                                              devices=devices, progress=False),
                 suff_work, xla_threads, "chain-generations")
 
+    # ---- the multivariate chain (issue 11): float64, replace, M = d + 1 and 10 d, both modes, and NumPy
+    from ..chain._multivariate import MultivariateGaussianChain
+    from ._multivariate import simulate_multivariate
+
+    multivariate = {}
+    numpy_threads = os.cpu_count() or 1  # NumPy's BLAS and LAPACK on their default threads
+    for d in multivariate_dimensions:
+        mv_chains, mv_generations = multivariate_sizes(d, sufficient_chains, sufficient_generations)
+        for size in (d + 1, 10 * d):
+            mv_chain = MultivariateGaussianChain(size, np.eye(d))
+            work = mv_chains * mv_generations
+            multivariate[f"d{d}_M{size}"] = {"dimension": d, "sample_size": size, "chains": mv_chains,
+                                             "generations": mv_generations}
+            for mode in ("sufficient", "samples"):
+                add(f"engine_multivariate_{mode}_d{d}_M{size}", f"engine_multivariate_{mode}_d{d}_M{size}",
+                    "float64", lambda mode=mode, ch=mv_chain, c=mv_chains, g=mv_generations: simulate_multivariate(
+                        ch, [g], chains=c, seed=int(jax.random.randint(next(keys), (), 0, 2**31 - 1)), mode=mode,
+                        dtype="float64"),
+                    work, xla_threads, "chain-generations")
+                rng = _peers.generators(seed + 2, 1)[0]
+                add(f"numpy_multivariate_{mode}_d{d}_M{size}", f"numpy_multivariate_{mode}_d{d}_M{size}",
+                    "float64", lambda rng=rng, mode=mode, d=d, size=size, c=mv_chains, g=mv_generations:
+                    numpy_multivariate(rng, c, d, size, g, mode),
+                    work, numpy_threads, "chain-generations")
+
     load_before = os.getloadavg()
     started = time.perf_counter()
     for method in methods:  # warm-up: compile, allocate
@@ -259,6 +342,23 @@ def benchmark(
                 eng = best(f"engine_sufficient_M{size}", dtype, metric)
                 if floor and eng:
                     ratios[f"sufficient_{dtype}_M{size}_vs_normal_gamma_floor_{metric}"] = eng / floor
+
+    multivariate_rows = {}
+    for label, sizes in multivariate.items():
+        for mode in ("sufficient", "samples"):
+            engine = results[f"engine_multivariate_{mode}_{label}"]
+            peer = results[f"numpy_multivariate_{mode}_{label}"]
+            row = dict(sizes, mode=mode, engine_rate_wall=engine["rate_wall"], engine_rate_cpu=engine["rate_cpu"],
+                       numpy_rate_wall=peer["rate_wall"], numpy_rate_cpu=peer["rate_cpu"])
+            for metric in ("cpu", "wall"):
+                row[f"ratio_{metric}"] = engine[f"rate_{metric}"] / peer[f"rate_{metric}"]
+                ratios[f"multivariate_{mode}_{label}_vs_numpy_{metric}"] = row[f"ratio_{metric}"]
+            for metric, threshold in MULTIVARIATE_TARGETS.get(mode, {}).items():
+                target(f"multivariate_{mode}_{label}_vs_numpy_{metric}", engine[f"rate_{metric}"],
+                       peer[f"rate_{metric}"], threshold,
+                       f"multivariate {mode} mode / best NumPy (d = {sizes['dimension']}, M = {sizes['sample_size']}, "
+                       f"float64, per {'CPU-second' if metric == 'cpu' else 'wall second'})")
+            multivariate_rows[f"{mode}_{label}"] = row
 
     d0 = dtypes[0]
     floors = {dt: {metric: best_named("normal_floor", dt, metric) for metric in ("cpu", "wall")} for dt in dtypes}
@@ -321,6 +421,7 @@ def benchmark(
         "repeats": repeats,
         "seconds": elapsed,
         "engine_devices": {label: len(devs) for label, devs in device_sets.items()},
+        "multivariate": multivariate_rows,
         "torch": torch_note,
         "notes": [
             "rate_wall: work per wall second; rate_cpu: work per process CPU-second (all threads); "
@@ -329,5 +430,8 @@ def benchmark(
             "thread per core); NumPy *_1t/_2t on one/two threads with independent SFC64 generators; torch on its "
             "default intra-op threads",
             "the notebook loop (np.random.RandomState.normal, np.std) exists in float64 only",
+            ("multivariate rows: chain-generations/s of simulate_multivariate (replace, unbiased, Sigma = I, "
+             "float64, one JAX device on XLA's intra-op threads) and of NumPy vectorised over chains (BLAS/LAPACK "
+             "on their default threads: parallelism says how many it used)"),
         ],
     }
