@@ -31,9 +31,9 @@ def z_bound(comparisons: int, *, sides: int = 2) -> float:
     return float(norm.isf(BUDGET / (sides * comparisons)))
 
 
-def compute(seed: int = 0) -> dict:
+def compute(seed: int = 0, *, quick: bool = True) -> dict:
     with jax.enable_x64(True):
-        return figure.compute(figure_key(seed, figure.NAME), quick=True)
+        return figure.compute(figure_key(seed, figure.NAME), quick=quick)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,18 @@ def test_exact_trace_ratio_and_log_det_do_not_depend_on_sigma(data):
 
 
 def test_monte_carlo_bands_contain_the_exact_values(data):
+    check_bands(data)
+
+
+@pytest.mark.slow
+def test_full_figure_monte_carlo_bands_contain_the_exact_values():
+    # the figure as committed (d = 2, 10, 100; 100 generations): about 1100 comparisons, about a minute
+    full = compute(0, quick=False)
+    assert full["dimensions"] == list(figure.DIMENSIONS)
+    check_bands(full)
+
+
+def check_bands(data):
     gens = np.asarray(data["exact_generations"])
     z = []
     for run in data["runs"]:
