@@ -20,9 +20,9 @@ orthogonal matrix drawn from ``numpy.random.default_rng(ROTATION_SEED)``: :func:
     ``multivariate_exact_values``) as dotted lines: the mean stays, the spectrum spreads, the smallest directions
     die first.
 
-Both the exact values of (a), (b) and the laws of ``tr Sigma_n / tr Sigma`` in mean and of ``log det Sigma_n -
-log det Sigma`` do not depend on ``Sigma`` (the fit is affine-equivariant), so one exact line per ``d`` and
-learner serves both sources; the two sources' Monte Carlo runs are independent (separate seeds).
+The exact values drawn in (a) and (b), ``E tr Sigma_n / tr Sigma = r^n`` and ``E log det Sigma_n - log det Sigma =
+n * drift``, do not depend on ``Sigma`` (the fit is affine-equivariant), so one exact line per ``d`` and learner
+serves both sources; the two sources' Monte Carlo runs are independent (separate seeds).
 
 The figure only plots: every number comes from the library.
 """
@@ -41,9 +41,9 @@ REPRODUCES = ("new: the multivariate chain's exact trace and volume (log-determi
               "2024 up to d = 100)")
 
 DIMENSIONS = (2, 10, 100)
-#: The --quick preview's dimensions: each dimension is one compiled program of simulate_multivariate (about 5 s
-#: of CPU each, whatever d), and d = 100's runs cost two batched 100 x 100 SVDs per chain and report: the preview
-#: leaves d = 100 out.
+#: The --quick preview's dimensions: each dimension is one compiled program of simulate_multivariate (measured at
+#: load 8 on the 2-core machine: about 6 s of CPU at d = 2, 9 s at d = 10, 20 s at d = 100), the bulk of the
+#: figure's cost; the preview leaves d = 100 out.
 QUICK_DIMENSIONS = (2, 10)
 #: ``M = SAMPLE_SIZE_FACTOR * d``: the per-dimension drift of log det is then about ``-(d + 1)/(2 (M - 1))``, near
 #: ``-1/20`` for every ``d``, so the three dimensions share the axes.
@@ -56,12 +56,12 @@ SMALLEST_EIGENVALUE = 1e-2
 ROTATION_SEED = 20241111
 GENERATIONS, QUICK_GENERATIONS = 100, 20
 #: Per dimension: (Monte Carlo chains per run, stride of the reported generations). Each reported generation of a
-#: run costs two SVDs of Sigma_n's factor per chain (eigenvalues, W2): cheap for d <= 30, the bulk of a d = 100
-#: run (about 45 ms per chain and report on one loaded core), so d = 100 reports every 25th generation from 16
-#: chains: its bands are still narrow, since tr Sigma_n / d and log det Sigma_n / d concentrate as d grows.
+#: run costs two SVDs of Sigma_n's factor per chain (eigenvalues, W2): cheap for d <= 10, the bulk of a d = 100
+#: run, so d = 100 reports every 25th generation from 16 chains (about 2 s of CPU a run, after its compilation):
+#: its bands are still narrow, since tr Sigma_n / d and log det Sigma_n / d concentrate as d grows.
 RUNS = {2: (4000, 1), 10: (500, 1), 100: (16, 25)}
 QUICK_RUNS = {2: (1000, 1), 10: (400, 1)}
-#: The setting of the spectrum panels (c), (d): dimension and learner.
+#: The setting of the spectrum panels (d), (e): dimension and learner.
 SPECTRUM_DIMENSION, SPECTRUM_LEARNER = 10, "unbiased"
 
 #: colours of the dimensions, in the order of ``data["dimensions"]`` (the style's Okabe-Ito cycle)
