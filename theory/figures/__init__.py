@@ -1,7 +1,8 @@
 """The paper's figures, remade with the exact theory drawn over the simulations (``collapse-theory figures``).
 
 One module per figure (``_f1_gaussian_drift``, ``_f2_mean_error``, ``_f3_pooling``, ``_f4_gmm_scatter``,
-``_f5_gmm_distance``, ``_f6_discrete``, ``_tail_loss``, ``_expansions``, ``_decomposition``, ``_workflows``); each computes its numbers
+``_f5_gmm_distance``, ``_f6_discrete``, ``_tail_loss``, ``_expansions``, ``_decomposition``, ``_workflows``,
+``_multivariate``); each computes its numbers
 from an explicit PRNG key by calling the library (:mod:`theory.numeric`, :mod:`theory.montecarlo`,
 :mod:`theory.decomposition`: the figures hold no simulation of their own), saves them with the seed, sizes,
 standard errors and package versions, then plots from the saved file in the committed style
