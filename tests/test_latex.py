@@ -16,7 +16,7 @@ from theory.symbolic._symbols import M, n, sigma
 
 pytest.importorskip(
     "antlr4", reason="SymPy's LaTeX parser needs antlr4-python3-runtime==4.11.* (the 'test' extra of pyproject.toml)")
-from sympy.parsing.latex import parse_latex  # noqa: E402
+from sympy.parsing.latex import parse_latex
 
 C_M = _latex.C_M
 _PSI = sp.Function("psi")
@@ -133,3 +133,53 @@ def test_report_refuses_what_has_no_closed_form():
 @pytest.mark.parametrize("learner,scale", [("unbiased", sp.Rational(1, 2)), ("mle", sp.Rational(1, 2))])
 def test_rational_variance_scale_parses_back(learner, scale):
     _check(_latex.closed_forms(learner, scale))
+
+
+# ---------------------------------------------------------------------------------------------- other workflows' limits
+@pytest.mark.parametrize("workflow", ["mix:0.5", "mix-fixed:0.3"])
+@pytest.mark.parametrize("learner", [pytest.param("unbiased", marks=pytest.mark.slow), "mle"])
+def test_mix_limit_forms_parse_back_to_the_exact_fixed_point(workflow, learner):
+    """The printed fixed point (in M and R), parsed back at the chain's M and R, is exactly the rational fixed
+    point that theory.numeric.workflow_limits solves from the numeric transition matrix."""
+    from theory.chain import GaussianChain
+    from theory.numeric import workflow_limits
+
+    chain = GaussianChain(10, learner=learner, workflow=workflow)
+    text = _latex.latex_limits(chain)
+    exact = workflow_limits(chain)["exact"]
+    r = chain.workflow.real_count(10)
+    assert f"R &= {r} &&" in text
+    for q in ("mean_sq_error", "variance_mean"):
+        row = next(line for line in text.splitlines() if line.startswith(_latex._LIMIT_TEX[q]))
+        rhs = row.split(" &= ")[1].split(" && ")[0]
+        parsed = parse_latex(rhs)
+        value = parsed.subs({s: {"M": 10, "R": r, "sigma": 1}[s.name] for s in parsed.free_symbols})
+        assert sp.nsimplify(value) == sp.nsimplify(exact[q]), (q, rhs, value, exact[q])
+
+
+@pytest.mark.slow
+def test_accumulate_limit_forms_match_the_numbers():
+    """accumulate: the printed Gamma form of lim E sigma_n^2 (parsed back) and the hypergeometric form of
+    lim E(mu_n - mu)^2 (SymPy's, which the parser cannot read) equal workflow_limits' values."""
+    from theory.chain import GaussianChain
+    from theory.numeric import workflow_limits
+
+    for learner in ("unbiased", "mle"):
+        chain = GaussianChain(10, learner=learner, workflow="accumulate")
+        values = workflow_limits(chain)
+        forms = _latex.limit_forms(chain)
+        text = _latex.latex_limits(chain)
+        row = next(line for line in text.splitlines() if line.startswith(_latex._LIMIT_TEX["variance_mean"]))
+        parsed = _parse(row.split(" &= ")[1].split(" && ")[0])
+        assert math.isclose(float(sp.N(parsed.subs({M: 10, sigma: 1}), 30)), values["variance_mean"], rel_tol=1e-12)
+        msq = forms["mean_sq_error"].subs({M: 10, sigma: 1})
+        assert math.isclose(float(sp.N(msq, 30)), values["mean_sq_error"], rel_tol=1e-12)
+
+
+def test_limits_refuse_replace():
+    from theory import ParameterError
+    from theory.chain import GaussianChain
+
+    with pytest.raises(ParameterError) as err:
+        _latex.latex_limits(GaussianChain(5))
+    assert err.value.parameter == "workflow"

@@ -27,7 +27,8 @@ but imports the numeric layer lazily, only inside that function, so that nothing
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+import math
+from functools import cache
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -35,7 +36,8 @@ from sympy.printing.latex import LatexPrinter
 from ._one_step import gamma_ratio_symbol, gamma_ratio_value, one_step
 from ._symbols import M, n, sigma
 
-__all__ = ["Constant", "ClosedForms", "closed_forms", "latex", "latex_report", "QUANTITY_TEX"]
+__all__ = ["QUANTITY_TEX", "ClosedForms", "Constant", "Form", "closed_forms", "generic_forms", "latex", "latex_report",
+           "short_forms"]
 
 QUANTITY_TEX = {
     "mean_sq_error": r"\mathbb{E}\left[(\mu_n-\mu)^2\right]",
@@ -108,7 +110,9 @@ class _Printer(LatexPrinter):
 
 
 def _bracketed(factor) -> bool:
-    return factor.is_Add or (factor.is_Pow and factor.base.is_Add and factor.exp != -1)
+    """A factor that prints in brackets: a sum, or a power of one (not a root: ``\\sqrt{M - 1}`` has none)."""
+    half = sp.Rational(1, 2)
+    return factor.is_Add or (factor.is_Pow and factor.base.is_Add and factor.exp not in (-1, half, -half))
 
 
 def latex(expr, **settings) -> str:
@@ -274,7 +278,7 @@ def _in_constants(expr: sp.Expr, constants: list) -> sp.Expr:
     order = {c.symbol: i for i, c in enumerate(constants)}
 
     def rank(term):
-        coeff, rate = term
+        rate = term[1]
         if rate == 1:
             return (0,)
         powers = sorted((order.get(b, len(order)), sp.degree(e, n) if e.has(n) else 0, str(e))
@@ -385,7 +389,11 @@ def _short(quantity: str, expr: sp.Expr, constants: list, power: int):
         # n after the bracket: "n \left(" would read as a function n applied to it (SymPy's parser reads it so)
         return short, rf"\left({latex(digamma)} + {latex(sp.log(logs))}\right) n"
     inner = sp.expand(expr / sigma**power)
-    terms = _in_constants(inner, constants)
+    return _render(_in_constants(inner, constants), power)
+
+
+def _render(terms: list, power: int):
+    """``(sigma^power * sum of terms, its LaTeX)``."""
     short = sp.Add(*[coeff * rate for coeff, rate in terms])
     scale = sp.S.One if not power else sigma**power
     if not terms:
@@ -400,37 +408,100 @@ def _short(quantity: str, expr: sp.Expr, constants: list, power: int):
     return scale * short, f"{latex(scale)} {body}"
 
 
-@lru_cache(maxsize=None)
+def short_forms(outputs: dict, learner: str, variance_scale) -> ClosedForms:
+    """``outputs`` (``{quantity: derived closed form}``, as :attr:`Derivation.outputs`) for ``learner`` and a
+    numeric ``variance_scale``, rewritten in the named constants (an exact rewriting; see the module doc)."""
+    from ..quantities import SIGMA_POWER
+
+    constants = _rate_constants(learner, variance_scale)
+    forms = []
+    for quantity, lhs in QUANTITY_TEX.items():
+        expr = outputs[quantity]
+        short, tex = _short(quantity, expr, constants, SIGMA_POWER[quantity])
+        forms.append(Form(quantity, lhs, short, tex, expr))
+    used = set().union(*(f.short.free_symbols for f in forms))
+    return ClosedForms(learner, sp.sympify(variance_scale), tuple(c for c in constants if c.symbol in used),
+                       tuple(forms))
+
+
+def generic_forms(derivation, learner: str) -> ClosedForms:
+    """The forms of a generic derivation (symbolic ``A``: solved with the one-step moments as free symbols
+    ``r_p``, :func:`theory.symbolic.derive`) in the named constants ``c, a, g, b = r_1, r_2, r_3, r_4``: the
+    proved form itself, its terms grouped by exponential and their coefficients factored (checked equal to it in
+    exact rational arithmetic at 12 points: the zero test takes minutes on Var W2^2). ``Form.derived`` is the
+    output with the moments substituted. Valid where no two rates coincide (the generic case, as the proof)."""
+    from ..quantities import SIGMA_POWER
+    from ._closed_form import ProofError, ratio_symbols
+    from ._recursion import STATE_SYMBOLS
+    from ._recursion import outputs as output_expressions
+
+    r = ratio_symbols()
+    actual = one_step(M, learner, derivation.one_step.variance_scale)
+    names = dict(_NAMES)
+    constants = [Constant(sp.Symbol(name, positive=True), _tidy_constant(sp.factor(actual.ratio[p])),
+                          r"\mathbb{E}\left[R\right]" if p == 1 else rf"\mathbb{{E}}\left[R^{{{p}}}\right]")
+                 for name, p in names.items()]
+    placeholders = [Constant(c.symbol, r[names[c.symbol.name]], c.meaning) for c in constants]
+    rename = {r[names[c.symbol.name]]: c.symbol for c in constants}
+    solved = {STATE_SYMBOLS[k]: step.closed_form for k, step in derivation.steps.items()}
+    forms = []
+    for quantity, expr in output_expressions(derivation.one_step).items():
+        if quantity not in QUANTITY_TEX:
+            continue
+        power = SIGMA_POWER[quantity]
+        if quantity == "log_variance_mean":
+            short, tex = _short(quantity, derivation.outputs[quantity], constants, power)
+        else:
+            in_r = expr.subs(solved)
+            terms = [(coeff.subs(rename), rate.subs(rename)) for coeff, rate in _in_constants(sp.expand(in_r),
+                                                                                               placeholders)]
+            grouped = sp.Add(*[c * t for c, t in terms]).subs({v: k for k, v in rename.items()})
+            if not _agree_at_rational_points(grouped, in_r, [r[p] for p in (1, 2, 3, 4)]):
+                raise ProofError(f"{quantity}: the grouped form differs from the proved one")
+            short, tex = _render(terms, power)
+        forms.append(Form(quantity, QUANTITY_TEX[quantity], short, tex, derivation.outputs[quantity]))
+    forms.sort(key=lambda f: list(QUANTITY_TEX).index(f.quantity))
+    used = set().union(*(f.short.free_symbols for f in forms))
+    return ClosedForms(learner, derivation.one_step.variance_scale,
+                       tuple(c for c in constants if c.symbol in used), tuple(forms))
+
+
+def _agree_at_rational_points(left: sp.Expr, right: sp.Expr, rates: list) -> bool:
+    """``left == right`` in exact rational arithmetic at 12 points (distinct rates ``r_p``, ``M``, ``n``): a
+    cheap check of the grouping (SymPy's exact expand/collect/factor), where the zero test takes minutes."""
+    primes = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53)
+    for i in range(12):
+        values = {rate: sp.Rational(primes[(i + k) % 16], primes[(3 * i + 2 * k + 1) % 16] + 1)
+                  for k, rate in enumerate(rates)}
+        values.update({M: 3 + i % 5, n: i % 7})
+        if sp.nsimplify(left.subs(values) - right.subs(values)) != 0:
+            return False
+    return True
+
+
+@cache
 def closed_forms(learner: str = "unbiased", variance_scale=1) -> ClosedForms:
-    """The closed forms of every quantity for ``learner`` and a rational ``variance_scale`` ``A`` (or the symbol
-    ``A``), rewritten in the named constants ``a, b, c (, g)``; the derivation (and its proof) runs once per case
-    and is cached on disk (:mod:`theory.symbolic._cache`) as the CLI's ``--latex`` always did.
+    """The closed forms of every quantity for ``learner`` and a rational ``variance_scale`` ``A``, rewritten in
+    the named constants ``a, b, c (, g)``; the derivation (and its proof) runs once per case and is cached on
+    disk (:mod:`theory.symbolic._cache`) as the CLI's ``--latex`` always did.
 
     >>> forms = closed_forms("mle", 1)
     >>> [(c.tex, c.definition) for c in forms.constants][:2]
-    [('c', 'c_{M} \\\\sqrt{\\\\frac{M - 1}{M}}'), ('a', '\\\\frac{M - 1}{M}')]
+    [('c', 'c_{M} \\sqrt{\\frac{M - 1}{M}}'), ('a', '\\frac{M - 1}{M}')]
     >>> forms.forms[1].rhs
-    '\\\\sigma^{2} a^{n}'
+    '\\sigma^{2} a^{n}'
     """
-    from ..quantities import SIGMA_POWER
     from ._cache import cached
     from ._closed_form import derive
-    from ._proofs import RESULTS
 
     a = sp.nsimplify(variance_scale, rational=True) if not isinstance(variance_scale, sp.Basic) else variance_scale
     key = f"latex_{learner}_{a.p}_{a.q}" if a.is_Rational else f"latex_{learner}_{a}"
     derived = cached(
         key,
-        lambda: [derive(M, learner, a, sigma).outputs[q] for q in RESULTS],
-        lambda v: isinstance(v, list) and len(v) == len(RESULTS) and all(isinstance(e, sp.Expr) for e in v),
+        lambda: [derive(M, learner, a, sigma).outputs[q] for q in QUANTITY_TEX],
+        lambda v: isinstance(v, list) and len(v) == len(QUANTITY_TEX) and all(isinstance(e, sp.Expr) for e in v),
     )
-    constants = _rate_constants(learner, a)
-    forms = []
-    for quantity, expr in zip(RESULTS, derived):
-        short, tex = _short(quantity, expr, constants, SIGMA_POWER[quantity])
-        forms.append(Form(quantity, QUANTITY_TEX[quantity], short, tex, expr))
-    used = set().union(*(f.short.free_symbols for f in forms))
-    return ClosedForms(learner, a, tuple(c for c in constants if c.symbol in used), tuple(forms))
+    return short_forms(dict(zip(QUANTITY_TEX, derived)), learner, a)
 
 
 # ---------------------------------------------------------------------------------------------- the report
@@ -438,7 +509,7 @@ def _number(x) -> str:
     if x is None:
         return "-"
     x = float(x)
-    if x != x or x in (float("inf"), float("-inf")):
+    if not math.isfinite(x):
         return r"\text{overflow}"
     text = f"{x:.10g}"
     if "e" in text:
@@ -462,22 +533,22 @@ def latex_report(chain, generations) -> str:
     if workflow is not None and not workflow.is_replace:
         raise ParameterError("workflow", "replace for the closed forms (the other workflows' limits: "
                              "proofs/workflows.md)", str(workflow))
-    if not getattr(chain, "is_constant", True):
-        raise ParameterError("sample_size", "one sample size M for the closed forms", chain.sample_size)
+    if not isinstance(chain.sample_size, int):
+        raise ParameterError("sample_size", "one integer sample size M for the closed forms", chain.sample_size)
     scale = sp.nsimplify(chain.variance_scale, rational=True)
     if scale.q > 10**6:
         raise ParameterError("variance_scale", "a simple rational number for the closed forms", chain.variance_scale)
     gens = [int(g) for g in generations]
-    m = int(chain.sample_size if not hasattr(chain, "sample_sizes") else chain.sample_size)
+    m = int(chain.sample_size)
     forms = closed_forms(chain.learner, scale)
     values = exact_values(chain, gens)
     at_m = {M: m, C_M: gamma_ratio_value(sp.Integer(m))}
     lines = [
-        f"% collapse-theory closed forms: 1-D Gaussian chain, learner={chain.learner} "
-        f"(variance divisor {'M-1' if chain.learner == 'unbiased' else 'M'}), A={scale}, replace workflow.",
+        (f"% collapse-theory closed forms: 1-D Gaussian chain, learner={chain.learner} "
+         f"(variance divisor {'M-1' if chain.learner == 'unbiased' else 'M'}), A={scale}, replace workflow."),
         "% Derived symbolically and proved by induction (proofs/*.md). R = sigma_{i+1}/sigma_i is the one-step",
-        "% ratio of fitted standard deviations; the constants are its moments. Values: "
-        f"M={m}, sigma={chain.sigma:g}, n in {gens}.",
+        (f"% ratio of fitted standard deviations; the constants are its moments. Values: M={m}, "
+         f"sigma={chain.sigma:g}, n in {gens}."),
         r"\begin{align*}",
         rf"c_M &= {C_M_TEX} && = {_number(sp.N(at_m[C_M], 17))} \\",
     ]
@@ -490,4 +561,95 @@ def latex_report(chain, generations) -> str:
         lines.append(f"% {QUANTITY_TITLES[form.quantity]}")
         lines.append(rf"{form.lhs} &= {form.rhs} && {numbers}{end}")
     lines.append(r"\end{align*}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- other workflows
+def _tidy_special(expr: sp.Expr) -> sp.Expr:
+    """Every argument of a Gamma function over one denominator (``\\Gamma((2M - 1)/M)``, not
+    ``\\Gamma(-(1 - 2M)/M)``)."""
+    def tidy(e):
+        arg = e.args[0]
+        return sp.gamma(sp.factor(sp.together(arg))) if not arg.has(sp.Pow) or arg.is_rational_function() else e
+
+    return expr.replace(lambda e: isinstance(e, sp.gamma), tidy)
+
+
+def limit_forms(chain) -> dict:
+    """The closed forms of the limits ``n -> infinity`` (constant ``M``) under a workflow other than replace, where
+    they exist, as ``{quantity: SymPy expression in sigma, M (R, K) or None}`` with ``"constants"``
+    (``{symbol: value}`` for ``R``, the real points per generation, or ``K``, the subsample size), from
+    :mod:`theory.symbolic._workflow_limits`: the fixed point of ``mix``/``mix-fixed`` (second-order block) and
+    the pools' Gamma-function product and hypergeometric series (``proofs/workflows.md`` derives them)."""
+    from . import _workflow_limits as wl
+    from . import _workflow_moments as wm
+
+    workflow = chain.workflow
+    scale = sp.nsimplify(chain.variance_scale, rational=True)
+    m = int(chain.sample_size)
+    out: dict = {"mean_sq_error": None, "variance_mean": None, "constants": {}}
+    if workflow.pools:
+        k = workflow.subsample if workflow.kind == "accumulate-subsample" else None
+        e = wl.pool_limit_expressions(workflow.kind, chain.learner, scale, None)
+        if k is not None:
+            out["constants"][wm.K] = k
+        for q in ("mean_sq_error", "variance_mean"):
+            out[q] = None if e[q] is None else sigma**2 * _tidy_special(e[q].subs(wm.M, M))
+        return out
+    r = workflow.real_count(m)
+    if not 0 < r < m:
+        return out  # LAMBDA = 0 or 1: the replace chain or a fixed real sample
+    fixed = wl.mix_fixed_point_expressions(workflow.kind, chain.learner)["fixed_point"]
+    subs = {wm.A: scale, wm.M: M,
+            wm.w: wm.R / M if workflow.real_weight is None else sp.nsimplify(workflow.real_weight, rational=True)}
+    out["constants"][wm.R] = r
+    out["mean_sq_error"] = sigma**2 * sp.factor(fixed[wm.d**2].subs(subs))
+    out["variance_mean"] = sigma**2 * sp.factor(fixed[wm.v].subs(subs))
+    return out
+
+
+_LIMIT_TEX = {"mean_sq_error": r"\lim_{n\to\infty}\mathbb{E}\left[(\mu_n-\mu)^2\right]",
+              "variance_mean": r"\lim_{n\to\infty}\mathbb{E}\left[\sigma_n^2\right]",
+              "variance_var": r"\lim_{n\to\infty}\operatorname{Var}\left[\sigma_n^2\right]"}
+
+
+def latex_limits(chain) -> str:
+    """LaTeX for the limits ``n -> infinity`` of a chain under ``mix``, ``mix-fixed``, ``accumulate`` or
+    ``accumulate-subsample`` (constant ``M``): the closed forms of :func:`limit_forms` with the exact value at
+    ``chain``'s ``M`` beside each (:func:`theory.numeric.workflow_limits`), and ``Var sigma_n^2``'s limit as a
+    value (no closed form is printed for it)."""
+    from .._errors import ParameterError
+    from ..numeric import workflow_limits
+
+    if chain.workflow.is_replace:
+        raise ParameterError("workflow", "a workflow other than replace for the limits (replace's closed forms: "
+                             "latex_report)", str(chain.workflow))
+    if not isinstance(chain.sample_size, int):
+        raise ParameterError("sample_size", "one integer sample size M for the limits", chain.sample_size)
+    values = workflow_limits(chain)
+    forms = limit_forms(chain)
+    m = chain.sample_size
+    header = (f"% collapse-theory limits n -> infinity: 1-D Gaussian chain, learner={chain.learner}, "
+              f"A={sp.nsimplify(chain.variance_scale, rational=True)}, workflow={chain.workflow}; values: M={m}, "
+              f"sigma={chain.sigma:g}. Derived in proofs/workflows.md.")
+    lines = [header, r"\begin{align*}"]
+    for symbol, value in forms["constants"].items():
+        meaning = "real points per generation" if symbol.name == "R" else "subsample size"
+        lines.append(rf"{latex(symbol)} &= {value} && \text{{{meaning}}} \\")
+    rows = []
+    for q, lhs in _LIMIT_TEX.items():
+        value = values.get(q)
+        number = r"\infty" if value is not None and math.isinf(value) else _number(value)
+        form = forms.get(q)
+        if form is not None:
+            rhs = latex(form)
+        elif value is None:
+            rhs = r"\text{no exact limit derived}"
+        else:
+            rhs = r"\infty" if number == r"\infty" else r"\text{(exact value; no closed form printed)}"
+        rows.append(rf"{lhs} &= {rhs} && = {number}")
+    lines += [row + (r" \\" if i + 1 < len(rows) else "") for i, row in enumerate(rows)]
+    lines.append(r"\end{align*}")
+    if values.get("rate") is not None:
+        lines.append(f"% rate of approach: {values['rate']}")
     return "\n".join(lines) + "\n"
