@@ -29,7 +29,7 @@ def tiny():
     # float64 only, to keep compilation short: float32 is smoke-tested by `bench --tiny` (test_cli_montecarlo)
     return benchmark(jax.random.key(0), sample_size=10, elements=2**11, generations=2, sufficient_chains=2**9,
                      sufficient_generations=2, repeats=1, dtypes=("float64",), torch=False,
-                     multivariate_dimensions=(2,))
+                     multivariate_dimensions=(2,), multivariate_large=False)
 
 
 def test_same_work_for_every_method(tiny):
@@ -114,10 +114,11 @@ def test_torch_peer_when_installed():
 
 
 def test_multivariate_rows(tiny):
-    # the engine and NumPy on the same work at d = 2, M = d + 1 and 10 d, both modes; ratios from the rates
+    # the engine and NumPy on the same work at d = 2, M = d + 1 (M = 10 d left out: each row compiles), both modes;
+    # ratios from the rates
     chains, generations = multivariate_sizes(2, 2**9, 2)
     rows = tiny["multivariate"]
-    assert set(rows) == {f"{mode}_d2_M{m}" for mode in ("sufficient", "samples") for m in (3, 20)}
+    assert set(rows) == {f"{mode}_d2_M3" for mode in ("sufficient", "samples")}
     for name, row in rows.items():
         assert (row["dimension"], row["chains"], row["generations"]) == (2, chains, generations)
         mode, label = name.split("_", 1)

@@ -68,7 +68,7 @@ def run(args) -> int:
     sizes = {}
     if args.tiny:
         sizes = dict(elements=2**12, generations=2, sufficient_chains=2**10, sufficient_generations=2, repeats=1,
-                     dtypes=("float32",), multivariate_dimensions=(2,))
+                     dtypes=("float32",), multivariate_dimensions=(2,), multivariate_large=False)
     report = benchmark(jax.random.key(args.seed), sample_size=args.sample_size, device=args.device,
                        torch=not args.no_torch, **({"repeats": args.repeats} | sizes))
     if args.json:
