@@ -2,12 +2,12 @@
 be able to fail."""
 
 import pathlib
+import re
 
 import pytest
 import sympy as sp
 
-from theory.symbolic import ProofError, derive
-from theory.symbolic import _closed_form
+from theory.symbolic import ProofError, _closed_form, derive
 from theory.symbolic._proofs import HAND_WRITTEN, RENDERED_ELSEWHERE, documents
 from theory.symbolic._symbols import M, n, sigma
 
@@ -156,3 +156,37 @@ def test_cached_transition_equals_fresh_derivation(tmp_path, monkeypatch):
         _exact.transition_rows.cache_clear()
     assert first == fresh and second == fresh
     assert list((tmp_path / "collapse-theory").glob("transition_mle-*.json"))  # it was written, then read
+
+
+# ---------------------------------------------------------------------------------------------- readable expectations
+_OPERATORS = r"left|right|prod|sum|int|le|ge|leq|geq|to|sim|cdot|quad|qquad|mid|frac|tfrac|dfrac|big|Big"
+_BARE = re.compile(  # E X^2, E\,V_n^{2}, E\sigma_{k+2}^2, E\log\sigma^2: a power right after a bare operand
+    r"\\mathbb\{E\}(?:\\[,;!]|\s)*(?![\[(]|\\left|\\big|\\Big)"
+    rf"((?:\\(?!(?:{_OPERATORS})(?![A-Za-z]))[A-Za-z]+(?:\{{[^{{}}]*\}})?|[A-Za-z0-9']|_\{{[^{{}}]*\}}|_[A-Za-z0-9])+)\^")
+_ROUND = re.compile(r"\\mathbb\{E\}(?:\\[,;!]|\s)*(?:\\left)?\((?:[^()]|\([^()]*\))*(?:\\right)?\)\^")
+"""E(mu_n - mu)^2: round brackets right after E with a power after them (E of a square, or a squared E?)."""
+
+
+def unbracketed_powers(text: str) -> list[str]:
+    """Every place where a power follows an expectation without square brackets saying what it applies to
+    (``\\mathbb{E}\\,V_n^{2}`` reads as ``E[V_n^2]`` where ``(E V_n)^2`` was meant): the proofs write
+    ``\\mathbb{E}[V_n^2]`` for the expectation of a power and ``\\left(\\mathbb{E}[V_n]\\right)^{2}`` for a power
+    of an expectation."""
+    return [m.group(0) for pattern in (_BARE, _ROUND) for m in pattern.finditer(text)]
+
+
+def test_the_scan_finds_an_unbracketed_power():
+    bad = [r"\mathbb{E}\,V_n^{2}", r"\mathbb{E}X_n^2", r"\mathbb{E}\sigma_{k+2}^2", r"\mathbb{E}\log\sigma_n^2",
+           r"\mathbb{E}(\mu_n-\mu)^2", r"\mathbb{E}\left(X\right)^{2}", r"(\mathbb{E}\sigma^2)^{3/2}",
+           r"3 \mathbb{E}\,V_n^{2} + 1"]
+    good = [r"\mathbb{E}[V_n^2]", r"\left(\mathbb{E}[V_n]\right)^{2}", r"\mathbb{E}\left[(\mu_n-\mu)^2\right]",
+            r"\mathbb{E}\sigma_n", r"\mathbb{E}\sigma_1\prod_{i=1}^{n-1}\mathbb{E}R_i", r"\mathbb{E}[v]_{+}",
+            r"\mathbb{E}\operatorname{tr}\Sigma_n", r"\mathbb{E}\left[\lVert\mu_n - \mu\rVert^2\right]"]
+    assert all(unbracketed_powers(t) for t in bad), [t for t in bad if not unbracketed_powers(t)]
+    assert not any(unbracketed_powers(t) for t in good), [t for t in good if unbracketed_powers(t)]
+
+
+def test_no_proof_has_a_power_after_an_unbracketed_expectation():
+    """issue 12 point 6: in w2_sq_var.md step 2, (E V_n)^2 was set as \\mathbb{E}\\,V_n^{2} (read: E V_n^2)."""
+    found = {p.name: unbracketed_powers(p.read_text(encoding="utf-8")) for p in sorted(PROOFS.glob("*.md"))}
+    assert not {k: v for k, v in found.items() if v}

@@ -249,7 +249,7 @@ def _section_moments() -> list[str]:
              "(add-$\\alpha$ smoothing over $K$ categories; $\\alpha = 0$ is the MLE), the model's probability "
              "$\\pi = (c + \\alpha)/D$. A count $\\mathrm{Bin}(m, x)$ is a sum of $m$ independent "
              "$\\mathrm{Bernoulli}(x)$; `sympy.stats` gives the Bernoulli MGF "
-             f"$\\mathbb{{E}}e^{{tB}} = {_tex(bernoulli_mgf(x))}$, so the count's MGF is its $m$-th power and "
+             f"$\\mathbb{{E}}[e^{{tB}}] = {_tex(bernoulli_mgf(x))}$, so the count's MGF is its $m$-th power and "
              "independent counts multiply. The conditional moments below are its derivatives at $t = 0$ "
              "(checked against `sympy.stats`' Binomial moments and a Multinomial marginal at $M = 5$)."), ""]
     first, second = binomial_moments(M, x)

@@ -80,9 +80,9 @@ def _mix_section(kind: str) -> list[str]:
         for mono in (wm.d**2, wm.v):
             lines.append(rf"- $\mathbb{{E}}[{_tex(mono)}]_\infty = {_tex(fp['fixed_point'][mono])}$")
         plain = {wm.w: wm.R / wm.M, wm.A: 1}
-        lines.append(rf"- plain fit ($w = R/M$), $A = 1$: $\mathbb{{E}}\,\sigma_\infty^2/\sigma^2 = "
+        lines.append(rf"- plain fit ($w = R/M$), $A = 1$: $\mathbb{{E}}[\sigma_\infty^2]/\sigma^2 = "
                      rf"{_tex(sp.factor(sp.simplify(fp['fixed_point'][wm.v].subs(plain))))}$, "
-                     rf"$\mathbb{{E}}(\mu_\infty-\mu)^2/\sigma^2 = "
+                     rf"$\mathbb{{E}}[(\mu_\infty-\mu)^2]/\sigma^2 = "
                      rf"{_tex(sp.factor(sp.simplify(fp['fixed_point'][wm.d**2].subs(plain))))}$")
         lines.append("- eigenvalues of the block's homogeneous part (the rate of approach is the largest modulus): "
                      + ", ".join(f"${_tex(e)}$" for e in fp["eigenvalues"]))
@@ -125,23 +125,23 @@ def _pool_section(kind: str) -> list[str]:
     for learner in LEARNERS:
         lines += [f"### {learner}", ""] + _system_lines(kind, learner)
         rec = wl.pool_recursion(kind, learner)
-        lines += ["Reduced to the pool ($\\mathbb{E}S' = \\rho(N)\\,\\mathbb{E}S$, "
-                  "$\\mathbb{E}a'^2 = \\mathbb{E}a^2 + \\tau(N)\\,\\mathbb{E}S$, "
-                  "$\\mathbb{E}v = \\kappa(N)\\,\\mathbb{E}S$):",
+        lines += ["Reduced to the pool ($\\mathbb{E}[S'] = \\rho(N)\\,\\mathbb{E}[S]$, "
+                  "$\\mathbb{E}[a'^2] = \\mathbb{E}[a^2] + \\tau(N)\\,\\mathbb{E}[S]$, "
+                  "$\\mathbb{E}[v] = \\kappa(N)\\,\\mathbb{E}[S]$):",
                   f"$\\rho = {_tex(rec['rho'])}$, $\\tau = {_tex(rec['tau'])}$, $\\kappa = {_tex(rec['kappa'])}$.", ""]
         expr = wl.pool_limit_expressions(kind, learner, 1, k_value)
         general = wl.pool_limit_expressions(kind, learner, wm.A, k_value)
-        lines.append(f"- $A = 1$: $\\mathbb{{E}}\\sigma_{{k+2}}^2/\\mathbb{{E}}\\sigma_{{k+1}}^2 = \\rho_v(k) = "
+        lines.append(f"- $A = 1$: $\\mathbb{{E}}[\\sigma_{{k+2}}^2]/\\mathbb{{E}}[\\sigma_{{k+1}}^2] = \\rho_v(k) = "
                      f"{_tex(expr['rho_v'])}$; growth exponent of general $A$: "
-                     f"$\\mathbb{{E}}\\sigma_n^2 \\sim C n^{{{_tex(general['exponent'])}}}$")
+                     f"$\\mathbb{{E}}[\\sigma_n^2] \\sim C n^{{{_tex(general['exponent'])}}}$")
         if expr["variance_mean"] is not None:
             _check_gamma_product(expr["rho_v"], expr["variance_mean"] / expr["u0"])
-            lines.append(f"- $\\mathbb{{E}}\\sigma_\\infty^2/\\sigma^2 = {_tex(expr['variance_mean'])}$ (Gamma form "
+            lines.append(f"- $\\mathbb{{E}}[\\sigma_\\infty^2]/\\sigma^2 = {_tex(expr['variance_mean'])}$ (Gamma form "
                          "checked: ratio of consecutive partial products and value at 0)")
         else:
-            lines.append(f"- $\\mathbb{{E}}\\sigma_n^2 \\to \\infty$ at $A = 1$ (exponent ${_tex(expr['exponent'])}$)")
+            lines.append(f"- $\\mathbb{{E}}[\\sigma_n^2] \\to \\infty$ at $A = 1$ (exponent ${_tex(expr['exponent'])}$)")
         if expr["mean_sq_error"] is not None:
-            lines.append(f"- $\\mathbb{{E}}(\\mu_\\infty-\\mu)^2/\\sigma^2 = {_tex(expr['mean_sq_error'])}$ "
+            lines.append(f"- $\\mathbb{{E}}[(\\mu_\\infty-\\mu)^2]/\\sigma^2 = {_tex(expr['mean_sq_error'])}$ "
                          f"(series with $t_0 = {_tex(expr['t_0'])}$, $t_{{k+1}}/t_k = {_tex(expr['ratio_t'])}$)")
         lines.append("")
     if kind == "accumulate":
@@ -150,7 +150,7 @@ def _pool_section(kind: str) -> list[str]:
         _check_zero(sp.gammasimp(mle.subs(wm.M, 1 / x**2) - sp.sin(sp.pi * x) / (sp.pi * x)).rewrite(sp.gamma),
                     "mle limit as sin(pi/sqrt M)/(pi/sqrt M)")
         lines += ["For the MLE this is $\\prod_{k\\ge1}(1 - 1/(k^2 M)) = \\sin(\\pi/\\sqrt M)/(\\pi/\\sqrt M)$ "
-                  "(checked), and $\\mathbb{E}(\\mu_\\infty-\\mu)^2 + \\mathbb{E}\\sigma_\\infty^2 = \\sigma^2$.", ""]
+                  "(checked), and $\\mathbb{E}[(\\mu_\\infty-\\mu)^2] + \\mathbb{E}[\\sigma_\\infty^2] = \\sigma^2$.", ""]
     return lines
 
 
@@ -187,10 +187,11 @@ def render() -> str:
              "Conditional expectations of state monomials are taken term by term; every monomial that appears is "
              "added to the basis until it closes (monomials odd in the means vanish by symmetry). "
              "$\\mathbb{E}[\\cdot]_{+}$ is the next generation's moment.", "",
-             "$\\mathbb{E}\\sigma_n$, $\\mathbb{E}\\log\\sigma_n^2$ and hence $\\mathbb{E}W_2^2$ have no finite "
+             "$\\mathbb{E}[\\sigma_n]$, $\\mathbb{E}[\\log\\sigma_n^2]$ and hence $\\mathbb{E}[W_2^2]$ have no finite "
              "moment system under these workflows ($\\sigma_{n+1}^2$ is not a chi-square multiple of $\\sigma_n^2$); "
-             "`exact_values` gives exact bounds: $(\\mathbb{E}\\sigma^2)^{3/2}/(\\mathbb{E}\\sigma^4)^{1/2} \\le "
-             "\\mathbb{E}\\sigma \\le (\\mathbb{E}\\sigma^2)^{1/2}$ (Hoelder, Jensen).", ""]
+             "`exact_values` gives exact bounds: $\\left(\\mathbb{E}[\\sigma^2]\\right)^{3/2}/\\left(\\mathbb{E}[\\sigma^4]"
+             "\\right)^{1/2} \\le \\mathbb{E}[\\sigma] \\le \\left(\\mathbb{E}[\\sigma^2]\\right)^{1/2}$ (Hoelder, Jensen).",
+             ""]
     lines += _mix_section("mix") + _mix_section("mix-fixed")
     lines += _pool_section("accumulate") + _pool_section("accumulate-subsample")
     lines += _claims_section()
