@@ -142,13 +142,20 @@ def _factors(expr: sp.Expr) -> dict:
             merge(_factors(arg))
     elif expr.is_Pow and expr.exp.is_Rational:
         merge(_factors(expr.base), expr.exp)
+    elif expr.is_Add and not expr.free_symbols:  # an irrational number such as 1 + sqrt(2): one base
+        merge({expr: 1})
     elif expr.is_Add:
         num, den = sp.fraction(sp.together(expr))
         if den != 1:
             merge(_factors(num))
             merge(_factors(den), -1)
         else:
-            coeff, parts = sp.factor_list(expr)
+            try:
+                coeff, parts = sp.factor_list(expr)
+            except sp.PolificationFailed:  # e.g. an Add that expands to a number
+                simpler = sp.expand(expr)
+                merge(_factors(simpler) if simpler != expr else {expr: 1})
+                return {b: e for b, e in out.items() if e != 0 and b != 1}
             merge(_factors(coeff))
             for base, e in parts:
                 if base.is_Add or base.is_Symbol:
