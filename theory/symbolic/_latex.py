@@ -488,7 +488,7 @@ def _agree_at_rational_points(left: sp.Expr, right: sp.Expr, rates: list) -> boo
 
 @cache
 def closed_forms(learner: str = "unbiased", variance_scale=1) -> ClosedForms:
-    """The closed forms of every quantity for ``learner`` and a rational ``variance_scale`` ``A``, rewritten in
+    r"""The closed forms of every quantity for ``learner`` and a rational ``variance_scale`` ``A``, rewritten in
     the named constants ``a, b, c (, g)``; the derivation (and its proof) runs once per case and is cached on
     disk (:mod:`theory.symbolic._cache`) as the CLI's ``--latex`` always did.
 
