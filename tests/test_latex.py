@@ -45,16 +45,27 @@ def _agree_numerically(left: sp.Expr, right: sp.Expr) -> bool:
     return True
 
 
+def _proved(expr: sp.Expr) -> bool:
+    """The zero test; False where it cannot run (its power splitting fails to factor a numeric base such as
+    sqrt(2)/2 at A = 1/2: PolificationFailed)."""
+    try:
+        return is_zero(expr)
+    except sp.PolificationFailed:
+        return False
+
+
 def _check(forms, numeric_fallback=False):
     for const in forms.constants:  # each printed definition is the one-step moment it names
         p = {"c": 1, "a": 2, "g": 3, "b": 4}[const.symbol.name]
-        assert is_zero(_parse(const.definition) - one_step(M, forms.learner, forms.variance_scale).ratio[p]), const
+        value = one_step(M, forms.learner, forms.variance_scale).ratio[p]
+        assert _proved(_parse(const.definition) - value) or (
+            numeric_fallback and _agree_numerically(_parse(const.definition), value)), const
     for form in forms.forms:
         parsed = _parse(form.rhs, forms.constants)
         assert not any(s.name in {"a", "b", "c", "g"} for s in parsed.free_symbols), form.rhs
         assert parsed.free_symbols <= {M, n, sigma, C_M}, (form.quantity, parsed.free_symbols)
         assert not parsed.atoms(sp.core.function.AppliedUndef), (form.quantity, parsed)  # e.g. n(...) as a call
-        proved = is_zero(sp.expand_log(parsed - form.derived, force=True))
+        proved = _proved(sp.expand_log(parsed - form.derived, force=True))
         assert proved or (numeric_fallback and _agree_numerically(parsed, form.derived)), (form.quantity, form.rhs)
         assert "polygamma" not in form.rhs and "G_" not in form.rhs and "operatorname" not in form.rhs
 
