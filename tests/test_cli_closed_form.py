@@ -26,7 +26,7 @@ def test_table_and_latex(capsys):
     assert "Nature SI" in text and "arXiv v2" in text
     assert main(["closed-form", "-M", "10", "-n", "1", "--latex"]) == 0
     latex = capsys.readouterr().out
-    assert r"\mathbb{E}(\mu_n-\mu)^2 = \frac{n \sigma^{2}}{M}" in latex
+    assert r"\mathbb{E}\left[(\mu_n-\mu)^2\right] &= \frac{n \sigma^{2}}{M}" in latex
 
 
 

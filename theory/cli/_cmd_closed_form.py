@@ -73,7 +73,9 @@ def add_arguments(parser) -> None:
                      "the workflow is null with the reason under 'notes' and its exact bounds, if known, under "
                      "'bounds' as {'lower': [...], 'upper': [...]}")
     out.add_argument("--latex", action="store_true",
-                     help="the symbolic closed forms (in n, M, sigma; A as given) as LaTeX")
+                     help="publication-ready LaTeX: the closed forms in named constants (with their definitions) and the "
+                     "exact values at the given -M and -n beside them; under another workflow, the limits n -> "
+                     "infinity (the derivation runs once per learner and A, then is cached)")
 
 
 def _finite_or_none(x: float):
@@ -143,10 +145,10 @@ def run(args) -> int:
                           sigma=1.0 if args.sigma is None else args.sigma, workflow=wf)
 
     if args.latex:
-        if not wf.is_replace:
-            raise ParameterError("workflow", "replace with --latex (the other workflows' closed forms and limits "
-                                 "are derived in proofs/workflows.md)", str(wf))
-        return _print_latex(chain)
+        from ..symbolic._latex import latex_limits, latex_report
+
+        sys.stdout.write(latex_report(chain, gens) if wf.is_replace else latex_limits(chain))
+        return 0
     limits = _limits(chain) if args.limits else None
     values = exact_values(chain, gens)
     notes = dict(values.get("notes") or {})
@@ -298,33 +300,3 @@ _OVERFLOW_NOTE_MULTIVARIATE = ("null: the true value is beyond the float64 range
 
 def _bound_text(x) -> str:
     return "-" if x is None else f"{x:.10g}"
-
-
-def _print_latex(chain) -> int:
-    import sympy as sp
-
-    from ..symbolic import M, derive, sigma
-
-    if chain.variance_scale == 1.0:
-        a = sp.S.One
-    else:
-        a = sp.nsimplify(chain.variance_scale, rational=True)
-        if a.q > 10**6:
-            raise ParameterError("variance_scale", "a simple rational number for --latex", chain.variance_scale)
-    from ..symbolic._cache import cached
-    from ..symbolic._proofs import RESULTS
-
-    def outputs():
-        d = derive(M, chain.learner, a, sigma)  # derives and proves (minutes for a new A); then cached on disk
-        return [d.outputs[q] for q in RESULTS]
-
-    exprs = cached(
-        f"latex_{chain.learner}_{a.p}_{a.q}",
-        outputs,
-        lambda v: isinstance(v, list) and len(v) == len(RESULTS) and all(isinstance(e, sp.Expr) for e in v),
-    )
-    print(f"% learner={chain.learner}, A={sp.latex(a)}; c_M = sqrt(2/(M-1)) Gamma(M/2)/Gamma((M-1)/2)")
-    for (q, (title, symbol)), expr in zip(RESULTS.items(), exprs):
-        print(f"% {title}")
-        print(f"{symbol} = {sp.latex(expr)}")
-    return 0

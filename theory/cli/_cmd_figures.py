@@ -17,7 +17,8 @@ DESCRIPTION = (
     "written to a temporary name and then moved into place, so an interrupted run leaves no half-written file. "
     "Compiled programs are kept in JAX's persistent compilation cache ($XDG_CACHE_HOME/collapse-theory/jax) "
     "unless --no-cache or COLLAPSE_THEORY_NO_CACHE=1. "
-    "Figures: f1_gaussian_drift, f2_mean_error, f3_pooling, workflows, f4_gmm_scatter, f5_gmm_distance, "
+    "Figures: f1_gaussian_drift, f2_mean_error, f3_pooling, workflows, multivariate, f4_gmm_scatter, "
+    "f5_gmm_distance, "
     "f6_discrete, tail_loss, expansions, decomposition."
 )
 

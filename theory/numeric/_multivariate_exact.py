@@ -397,7 +397,8 @@ def _workflow_values(chain: MultivariateGaussianChain, gens: list) -> dict:
     if d == 1:  # Sigma_n = sigma_n^2: det, trace and their moments are the 1-D chain's (same workflow)
         if out["trace_var"] is None and one.get("variance_var") is not None:
             out["trace_var"] = trace * trace * np.asarray(one["variance_var"], dtype=np.float64)
-        out["det_mean"] = trace_mean.copy()
+        if out["det_mean"] is None:  # (accumulate's own det route is kept: the d = 1 test then checks it)
+            out["det_mean"] = trace_mean.copy()
         out["det_var"] = None if out["trace_var"] is None else np.array(out["trace_var"], dtype=np.float64)
         if one.get("log_variance_mean") is not None:
             out["log_det_mean"] = np.asarray(one["log_variance_mean"], dtype=np.float64)
