@@ -9,6 +9,7 @@ import mpmath
 import pytest
 import sympy as sp
 
+from theory.numeric import exact_values, workflow_limits
 from theory.symbolic import _latex
 from theory.symbolic._closed_form import is_zero
 from theory.symbolic._one_step import gamma_ratio_value, one_step
@@ -124,7 +125,7 @@ def test_report_numbers_are_the_exact_values(learner):
 
     chain = GaussianChain(7, learner=learner, sigma=1.5)
     gens = [0, 1, 3, 40]
-    text = _latex.latex_report(chain, gens)
+    text = _latex.latex_report(chain, gens, exact_values(chain, gens))
     forms = _latex.closed_forms(learner, 1)
     assert text.count(r"\\") == len(forms.constants) + len(forms.forms)  # one row each, the last without \\
     for form in forms.forms:
@@ -145,10 +146,10 @@ def test_report_refuses_what_has_no_closed_form():
     from theory.chain import GaussianChain
 
     with pytest.raises(ParameterError) as err:
-        _latex.latex_report(GaussianChain(5, workflow="accumulate"), [1])
+        _latex.latex_report(GaussianChain(5, workflow="accumulate"), [1], {})
     assert err.value.parameter == "workflow"
     with pytest.raises(ParameterError) as err:
-        _latex.latex_report(GaussianChain(5, variance_scale=math.pi), [1])
+        _latex.latex_report(GaussianChain(5, variance_scale=math.pi), [1], {})
     assert err.value.parameter == "variance_scale"
 
 
@@ -168,10 +169,9 @@ def test_mix_limit_forms_parse_back_to_the_exact_fixed_point(workflow, learner):
     """The printed fixed point (in M and R), parsed back at the chain's M and R, is exactly the rational fixed
     point that theory.numeric.workflow_limits solves from the numeric transition matrix."""
     from theory.chain import GaussianChain
-    from theory.numeric import workflow_limits
 
     chain = GaussianChain(10, learner=learner, workflow=workflow)
-    text = _latex.latex_limits(chain)
+    text = _latex.latex_limits(chain, workflow_limits(chain))
     exact = workflow_limits(chain)["exact"]
     r = chain.workflow.real_count(10)
     assert f"R &= {r} &&" in text
@@ -188,13 +188,12 @@ def test_accumulate_limit_forms_match_the_numbers():
     """accumulate: the printed Gamma form of lim E sigma_n^2 (parsed back) and the hypergeometric form of
     lim E(mu_n - mu)^2 (SymPy's, which the parser cannot read) equal workflow_limits' values."""
     from theory.chain import GaussianChain
-    from theory.numeric import workflow_limits
 
     for learner in ("unbiased", "mle"):
         chain = GaussianChain(10, learner=learner, workflow="accumulate")
         values = workflow_limits(chain)
         forms = _latex.limit_forms(chain)
-        text = _latex.latex_limits(chain)
+        text = _latex.latex_limits(chain, values)
         row = next(line for line in text.splitlines() if line.startswith(_latex._LIMIT_TEX["variance_mean"]))
         parsed = _parse(row.split(" &= ")[1].split(" && ")[0])
         assert math.isclose(float(sp.N(parsed.subs({M: 10, sigma: 1}), 30)), values["variance_mean"], rel_tol=1e-12)
@@ -207,5 +206,5 @@ def test_limits_refuse_replace():
     from theory.chain import GaussianChain
 
     with pytest.raises(ParameterError) as err:
-        _latex.latex_limits(GaussianChain(5))
+        _latex.latex_limits(GaussianChain(5), {})
     assert err.value.parameter == "workflow"

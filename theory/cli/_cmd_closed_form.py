@@ -145,9 +145,13 @@ def run(args) -> int:
                           sigma=1.0 if args.sigma is None else args.sigma, workflow=wf)
 
     if args.latex:
+        from ..numeric import workflow_limits
         from ..symbolic._latex import latex_limits, latex_report
 
-        sys.stdout.write(latex_report(chain, gens) if wf.is_replace else latex_limits(chain))
+        if wf.is_replace:
+            sys.stdout.write(latex_report(chain, gens, exact_values(chain, gens)))
+        else:
+            sys.stdout.write(latex_limits(chain, workflow_limits(chain)))
         return 0
     limits = _limits(chain) if args.limits else None
     values = exact_values(chain, gens)

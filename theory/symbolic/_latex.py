@@ -20,8 +20,8 @@ the derived expressions side by side; ``tests/test_latex.py`` parses every print
 parser, substitutes the printed definitions and proves it equal to the derivation.
 
 :func:`latex_report` renders all of it for a chain (``M``, learner, rational ``A``) with the exact numeric values
-for the given ``M`` and generations beside each form (:func:`theory.numeric.exact_values`); it lives in this layer
-but imports the numeric layer lazily, only inside that function, so that nothing here depends on it at import.
+for the given ``M`` and generations beside each form; the caller passes those values in (from
+:func:`theory.numeric.exact_values`), so this layer never imports the numeric layer above it.
 """
 
 from __future__ import annotations
@@ -525,16 +525,16 @@ def _number(x) -> str:
     return text
 
 
-def latex_report(chain, generations) -> str:
+def latex_report(chain, generations, values: dict) -> str:
     """Publication-ready LaTeX for every closed form of a replace chain (constant ``M``, a rational ``A``), with
     the named constants' definitions and, beside each form, its exact value for ``chain``'s ``M`` and ``sigma`` at
-    each of ``generations`` (:func:`theory.numeric.exact_values`; the constants' values for that ``M``).
+    each of ``generations``: ``values`` is ``theory.numeric.exact_values(chain, generations)`` (passed in, so that
+    this symbolic layer does not import the numeric one); the constants' values are for that ``M``.
 
     The output is an ``align*`` environment (needs ``amsmath``; ``\\mathbb`` needs ``amssymb``) preceded by
     comment lines naming the chain.
     """
     from .._errors import ParameterError
-    from ..numeric import exact_values
 
     workflow = getattr(chain, "workflow", None)
     if workflow is not None and not workflow.is_replace:
@@ -548,7 +548,6 @@ def latex_report(chain, generations) -> str:
     gens = [int(g) for g in generations]
     m = int(chain.sample_size)
     forms = closed_forms(chain.learner, scale)
-    values = exact_values(chain, gens)
     at_m = {M: m, C_M: gamma_ratio_value(sp.Integer(m))}
     lines = [
         (f"% collapse-theory closed forms: 1-D Gaussian chain, learner={chain.learner} "
@@ -620,20 +619,18 @@ _LIMIT_TEX = {"mean_sq_error": r"\lim_{n\to\infty}\mathbb{E}\left[(\mu_n-\mu)^2\
               "variance_var": r"\lim_{n\to\infty}\operatorname{Var}\left[\sigma_n^2\right]"}
 
 
-def latex_limits(chain) -> str:
+def latex_limits(chain, values: dict) -> str:
     """LaTeX for the limits ``n -> infinity`` of a chain under ``mix``, ``mix-fixed``, ``accumulate`` or
     ``accumulate-subsample`` (constant ``M``): the closed forms of :func:`limit_forms` with the exact value at
-    ``chain``'s ``M`` beside each (:func:`theory.numeric.workflow_limits`), and ``Var sigma_n^2``'s limit as a
-    value (no closed form is printed for it)."""
+    ``chain``'s ``M`` beside each (``values`` is ``theory.numeric.workflow_limits(chain)``, passed in), and
+    ``Var sigma_n^2``'s limit as a value (no closed form is printed for it)."""
     from .._errors import ParameterError
-    from ..numeric import workflow_limits
 
     if chain.workflow.is_replace:
         raise ParameterError("workflow", "a workflow other than replace for the limits (replace's closed forms: "
                              "latex_report)", str(chain.workflow))
     if not isinstance(chain.sample_size, int):
         raise ParameterError("sample_size", "one integer sample size M for the limits", chain.sample_size)
-    values = workflow_limits(chain)
     forms = limit_forms(chain)
     m = chain.sample_size
     header = (f"% collapse-theory limits n -> infinity: 1-D Gaussian chain, learner={chain.learner}, "

@@ -10,12 +10,12 @@ from ._ledger import Claim as Claim
 from ._ledger import ClaimResult as ClaimResult
 from ._ledger import Source as Source
 from ._ledger import Verdict as Verdict
-from ._ledger import check_claim as check_claim
-from ._ledger import check_claims as check_claims
-from ._ledger import claim_ids as claim_ids
-from ._ledger import claims as claims
-from ._ledger import get_claim as get_claim
 from ._markdown import render_markdown as render_markdown
+from ._registry import check_claim as check_claim
+from ._registry import check_claims as check_claims
+from ._registry import claim_ids as claim_ids
+from ._registry import claims as claims
+from ._registry import get_claim as get_claim
 
 __all__ = ["VERDICTS", "Claim", "ClaimResult", "Source", "Verdict", "check_claim", "check_claims", "claim_ids",
            "claims", "get_claim", "render_markdown"]

@@ -15,11 +15,8 @@ computed by the check when it runs (:func:`check_claim`), never stored. Verdict 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from .._errors import ParameterError
 
 #: The verdict words, in the order of the module doc.
 VERDICTS: tuple[str, ...] = ("holds", "holds_to_leading_order", "holds_for_learner", "bound_holds", "wrong")
@@ -105,54 +102,3 @@ def jsonable(value):
     if math.isfinite(x):
         return x
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
-def _registry() -> dict:
-    from ._claims_gaussian import GAUSSIAN_CLAIMS
-    from ._claims_other import OTHER_CLAIMS
-
-    claims = {}
-    for c in GAUSSIAN_CLAIMS + OTHER_CLAIMS:
-        if c.id in claims:
-            raise AssertionError(f"duplicate claim id {c.id}")
-        claims[c.id] = c
-    return claims
-
-
-def claims() -> tuple[Claim, ...]:
-    """Every claim of the ledger, in ledger order."""
-    return tuple(_registry().values())
-
-
-def claim_ids() -> tuple[str, ...]:
-    """The ids of every claim, in ledger order.
-
-    >>> claim_ids()[:2]
-    ('nature-si-w2-mean', 'arxiv-v2-w2-mean')
-    """
-    return tuple(_registry())
-
-
-def get_claim(claim_id: str) -> Claim:
-    """The claim with this id (:class:`~theory.ParameterError` naming ``claim_id`` otherwise)."""
-    registry = _registry()
-    if claim_id not in registry:
-        raise ParameterError("claim_id", f"one of {', '.join(registry)}", claim_id)
-    return registry[claim_id]
-
-
-def check_claim(claim_id: str) -> ClaimResult:
-    """Run one claim's check now and return its :class:`ClaimResult` (verdict, numbers, seconds)."""
-    claim = get_claim(claim_id)
-    start = time.perf_counter()
-    verdict = claim.check()
-    return ClaimResult(claim, verdict, time.perf_counter() - start)
-
-
-def check_claims(ids=None) -> list[ClaimResult]:
-    """Run the checks of ``ids`` (default: every claim, in ledger order); an unknown id raises
-    :class:`~theory.ParameterError` naming ``claim_id`` before anything runs."""
-    wanted = claim_ids() if ids is None else tuple(ids)
-    for claim_id in wanted:
-        get_claim(claim_id)
-    return [check_claim(claim_id) for claim_id in wanted]
