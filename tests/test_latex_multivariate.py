@@ -173,13 +173,12 @@ MUTATIONS = [
     (r"\psi'\left(\frac{k - i + 1}{2}\right)", r"\psi\left(\frac{k - i + 1}{2}\right)"),
     (r"r^{n} t", r"r^{n + 1} t"),
     (r"\frac{n t}{M}", r"\frac{n t}{k}"),
-    (r"\log{\left(2 \right)}", r"\log{\left(3 \right)}"),
-    (r"c = \frac{1}{M}", None),  # placeholder replaced below: a changed constant definition
+    (r"\log{\left(2 \right)}", r"\log{\left(3 \right)}"),  # in the drift delta's definition
+    (r"c &= \frac{1}{M}", r"c &= \frac{1}{M - 1}"),  # a constant's definition (the MLE's c is 1/M)
 ]
 
 
-@pytest.mark.parametrize("old, new", [m for m in MUTATIONS if m[1] is not None] + [("c &= \\frac{1}{M}",
-                                                                                      "c &= \\frac{1}{M - 1}")])
+@pytest.mark.parametrize("old, new", MUTATIONS)
 def test_a_changed_form_or_constant_is_caught(old, new):
     chain = _chain(2, "mle", 1)
     report = lm.latex_multivariate_report(chain, [1], multivariate_exact_values(chain, [1]))
@@ -198,7 +197,10 @@ def test_a_changed_number_is_caught():
     beside = rows[3][2]  # trace_mean
     printed = _numbers(beside)[0][1]
     assert printed == pytest.approx([values["trace_mean"][0]], rel=6e-10)
-    changed = _numbers(beside.replace(beside.split(": ")[1][:3], beside.split(": ")[1][:2] + "9"))[0][1]
+    text = beside.split(": ")[1]
+    altered = beside.replace(text[:3], text[:2] + ("1" if text[2] == "9" else "9"))
+    assert altered != beside
+    changed = _numbers(altered)[0][1]
     assert changed != pytest.approx([values["trace_mean"][0]], rel=6e-10)
 
 
