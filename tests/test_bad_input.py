@@ -238,7 +238,8 @@ CLI_CASES = [
     (["closed-form", "-M", "10", "-n", "1", "--workflow", "accumulate", "--real-weight", "0.5"], "real_weight"),
     (["closed-form", "-M", "10", "-n", "1", "--workflow", "mix:1", "--real-weight", "0.5"], "real_weight"),
     (["closed-form", "-M", "10", "-n", "1", "--limits"], "limits"),  # replace has no finite limits
-    (["closed-form", "-M", "10", "-n", "1", "--workflow", "accumulate", "--latex"], "workflow"),
+    (["closed-form", "-M", "10", "-n", "1", "--workflow", "accumulate", "--latex", "-A", "1.2345678901"],
+     "variance_scale"),
     (["simulate", "-M", "10", "-n", "1", "--workflow", "mix:2"], "workflow"),
     (["simulate", "-M", "10", "-n", "1", "--workflow", "mix:0.01"], "workflow"),
     (["simulate", "-M", "10", "-n", "1", "--workflow", "accumulate-subsample:20"], "workflow"),
@@ -353,7 +354,8 @@ CLI_CASES += [
     (["closed-form", "-M", "6", "-n", "1", "--covariance", "iso"], "dimension"),  # the identity needs its size
     (["simulate", "-M", "6", "-n", "1", "--covariance", "iso:2"], "dimension"),  # (verify: the grid's d)
     (["closed-form", "-M", "6", "-n", "1", "--dimension", "2", "--sigma", "2"], "sigma"),
-    (["closed-form", "-M", "6", "-n", "1", "--covariance", "diag:1,2", "--latex"], "latex"),
+    (["closed-form", "-M", "6", "-n", "1", "--covariance", "diag:1,2", "--latex", "--workflow", "accumulate"],
+     "workflow"),
     (["closed-form", "-M", "6", "-n", "1", "--dimension", "2", "--workflow", "accumulate", "--limits"], "limits"),
     (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--sigma", "2"], "sigma"),
     (["simulate", "-M", "6", "-n", "1", "--dimension", "2", "--mu", "1"], "mu"),

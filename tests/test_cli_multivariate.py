@@ -297,3 +297,18 @@ def test_parser_does_not_import_jax():
 
 def test_theory_exports_what_the_cli_uses():
     assert theory.MultivariateGaussianChain is MultivariateGaussianChain
+
+
+def test_closed_form_latex_is_the_multivariate_report(run_cli):
+    """--latex with --covariance prints theory.symbolic._latex_multivariate's report (its forms are parsed back and
+    proved in tests/test_latex_multivariate.py), with the exact values of multivariate_exact_values beside them."""
+    from theory.chain import MultivariateGaussianChain
+    from theory.numeric import multivariate_exact_values
+    from theory.symbolic._latex_multivariate import latex_multivariate_report
+
+    status, out, err = run_cli(["closed-form", "-M", "6", "-n", "0", "1", "5", "--covariance", "diag:1,2",
+                                "--learner", "mle", "--latex"])
+    assert status == 0 and err == ""
+    chain = MultivariateGaussianChain(6, [[1.0, 0.0], [0.0, 2.0]], learner="mle")
+    assert out == latex_multivariate_report(chain, [0, 1, 5], multivariate_exact_values(chain, [0, 1, 5]))
+    assert r"\det\Sigma" in out and r"\psi" in out

@@ -232,16 +232,23 @@ def _run_multivariate(args) -> int:
     from ..numeric import MULTIVARIATE_QUANTITIES, multivariate_exact_values
 
     refuse_one_dimensional(args, [("sigma", "--sigma", "the scale is the covariance: e.g. --covariance iso:S2")])
-    for option, flag in (("latex", "--latex"), ("limits", "--limits")):
-        if getattr(args, option):
-            raise ParameterError(option, f"left out with --dimension/--covariance ({flag} is for the 1-D chain; the "
-                                 "multivariate closed forms are in the module doc of "
-                                 "theory.numeric._multivariate_exact)", True)
+    if args.limits:
+        raise ParameterError("limits", "left out with --dimension/--covariance (--limits is for the 1-D chain)", True)
     m, gens = args.sample_size, list(args.generations)
     wf = workflow_of(args)
     covariance = multivariate_covariance(args)
     chain = MultivariateGaussianChain(m, covariance, learner=args.learner, variance_scale=args.variance_scale,
                                       workflow=wf)
+    if args.latex:
+        from ..symbolic._latex_multivariate import latex_multivariate_report
+
+        if not wf.is_replace:
+            raise ParameterError("workflow", "replace with --latex and --dimension/--covariance (the other "
+                                 "workflows' multivariate results are recursions: see proofs/multivariate.md)", str(wf))
+        with np.errstate(all="ignore"):
+            values = multivariate_exact_values(chain, gens)
+        sys.stdout.write(latex_multivariate_report(chain, gens, values))
+        return 0
     with np.errstate(all="ignore"):
         values = multivariate_exact_values(chain, gens)
     quantities = list(MULTIVARIATE_QUANTITIES)

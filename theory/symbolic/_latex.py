@@ -631,6 +631,8 @@ def latex_limits(chain, values: dict) -> str:
                              "latex_report)", str(chain.workflow))
     if not isinstance(chain.sample_size, int):
         raise ParameterError("sample_size", "one integer sample size M for the limits", chain.sample_size)
+    if sp.nsimplify(chain.variance_scale, rational=True).q > 10**6:
+        raise ParameterError("variance_scale", "a simple rational number for the closed forms", chain.variance_scale)
     forms = limit_forms(chain)
     m = chain.sample_size
     header = (f"% collapse-theory limits n -> infinity: 1-D Gaussian chain, learner={chain.learner}, "
