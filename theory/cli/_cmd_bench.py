@@ -20,7 +20,8 @@ DESCRIPTION = (
     "of the project (issue 8 of its tracker) as ratios with met true/false. On CPU the engine also runs with one JAX device per core. "
     "Also the multivariate chain (float64, replace) at d = 10 and 100, M = d + 1 and 10 d, sufficient and samples "
     "mode, against NumPy vectorised over chains, in chain-generations per second. "
-    "Takes about a minute on an idle 2-core CPU (longer under load); --tiny is a smoke test of a few seconds."
+    "Takes about a minute and a half on an idle 2-core CPU with a warm compilation cache (longer under load or "
+    "cold); --tiny is a smoke test of a few seconds."
 )
 USES_JAX = True
 
