@@ -749,7 +749,9 @@ def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean
     trace = float(np.trace(chain.covariance))
     unit = exact_values(GaussianChain(chain.sample_size, learner=chain.learner,
                                       variance_scale=chain.variance_scale), gens)["w2_sq_mean"]
-    lower = trace * np.asarray(unit, dtype=np.float64)
+    # rounded outward: unit is correctly rounded, the trace a float64 sum of d entries, the product one rounding
+    d = chain.dimension
+    lower = np.maximum(trace * np.asarray(unit, dtype=np.float64) * (1 - (d + 4) * _U), 0.0)
     eigenvalues = np.linalg.eigvalsh(chain.covariance)[::-1]  # descending
     k = chain.degrees_of_freedom
     upper = np.empty(len(gens))
@@ -764,7 +766,12 @@ def _w2_bounds(chain: MultivariateGaussianChain, gens, mean_sq_error, trace_mean
             r = mpmath.mpf(chain.variance_scale) / chain.divisor * k
             t = mpmath.fsum(lam)
             geometric = mpmath.mpf(n) if r == 1 else mpmath.expm1(n * mpmath.log(r)) / (r - 1)
-            upper[j] = float(t / chain.sample_size * geometric + r**n * t + t - 2 * fidelity)
+            terms = t / chain.sample_size * geometric + r**n * t + t
+            # rounded outward: eigvalsh's eigenvalues are within p(d) u ||Sigma|| <= p(d) u t of the true ones (exact
+            # for d = 1), which moves the fidelity by at most d p(d) u t r^(n/2) <= d p(d) u (t + r^n t)/2, covered by
+            # 32 d (d - 1) u; the rest is mpmath at working precision, then one rounding up (nextafter)
+            slack = 32 * d * (d - 1) * _U * (terms + 2 * fidelity)
+            upper[j] = 0.0 if n == 0 else np.nextafter(float(terms - 2 * fidelity + slack), np.inf)  # W2(p_0, p_0) = 0
     return lower, upper
 
 
