@@ -607,6 +607,8 @@ API_CASES = [
     ("parse_covariance(missing file)", lambda: theory.chain.parse_covariance("file:/no/such/file.txt"),
      "covariance"),
     ("parse_covariance('diag:')", lambda: theory.chain.parse_covariance("diag:"), "covariance"),
+    ("parse_covariance('diag:1,,2')", lambda: theory.chain.parse_covariance("diag:1,,2"), "covariance"),
+    ("parse_covariance('iso:')", lambda: theory.chain.parse_covariance("iso:", 2), "covariance"),
     ("parse_covariance(binary file)", lambda: theory.chain.parse_covariance(f"file:{_binary_file()}"), "covariance"),
     ("parse_covariance('diag:1,-1')", lambda: theory.chain.parse_covariance("diag:1,-1"), "covariance"),
     ("parse_covariance(3)", lambda: theory.chain.parse_covariance(3), "covariance"),

@@ -222,11 +222,13 @@ def parse_covariance(spec: str, d: int | None = None) -> np.ndarray:
     if not isinstance(spec, str):
         raise ParameterError("covariance", _SPELLING, spec)
     text = spec.strip()
-    kind, _, argument = text.partition(":")
+    kind, colon, argument = text.partition(":")
     if kind == "iso":
         if d is None:
             raise ParameterError("dimension", "given (an integer >= 1) for an isotropic covariance", None)
         scale = 1.0
+        if colon and not argument.strip():
+            raise ParameterError("covariance", "iso or iso:S2 with S2 a number > 0", spec)
         if argument:
             try:
                 scale = float(argument)
@@ -236,12 +238,13 @@ def parse_covariance(spec: str, d: int | None = None) -> np.ndarray:
             raise ParameterError("covariance", "iso:S2 with S2 a finite number > 0", spec)
         matrix = scale * np.eye(d)
     elif kind == "diag":
-        try:
-            entries = [float(x) for x in argument.split(",") if x.strip()]
-        except ValueError:
-            raise ParameterError("covariance", "diag:a,b,... with numbers > 0", spec) from None
-        if not entries:
+        if not argument.strip():
             raise ParameterError("covariance", "diag:a,b,... with at least one number", spec)
+        try:  # an empty entry (diag:1,,2) is refused, not dropped: a typo must not change d
+            entries = [float(x) for x in argument.split(",")]
+        except ValueError:
+            raise ParameterError("covariance", "diag:a,b,... with numbers > 0, one per comma-separated entry",
+                                 spec) from None
         matrix = np.diag(entries)
     elif kind == "file":
         if not argument or not os.path.isfile(argument):
