@@ -272,23 +272,52 @@ def _var_z(samples, exact):
     return (v - exact) / math.sqrt((m4 - v * v) / n)
 
 
-def _check_against_literal(chain, generations, chains, seed):
-    exact = multivariate_exact_values(chain, generations)
+def _literal_generations(chain, generations, chains, seed):
+    """The literal process's fitted models at each of ``generations``, with the per-chain values the checks test:
+    yields ``(j, n, draws)`` with ``draws`` holding ``sigma``, ``err`` (||mu_n - mu||^2), ``trace``, ``sign``,
+    ``logdet``, ``log_det`` (minus log det Sigma) and ``w2`` (Bures-Wasserstein to p_0)."""
     simulated = _literal_chain(chain, generations, chains, seed)
     _sign0, logdet0 = np.linalg.slogdet(chain.covariance)
-    marginal = exact_values(marginal_chain(chain, 0), generations)
     values, vectors = np.linalg.eigh(chain.covariance)
     root = (vectors * np.sqrt(values)) @ vectors.T
-    zs, one_sided = {}, {}
     for j, n in enumerate(generations):
         mu, sigma = simulated[n]
         err = np.sum((mu - chain.mean) ** 2, axis=1)
         trace = np.trace(sigma, axis1=1, axis2=2)
         sign, logdet = np.linalg.slogdet(sigma)
-        assert np.all(sign > 0)
+        w2 = err + trace + np.trace(chain.covariance) - 2 * _fidelity(root, sigma)
+        yield j, n, {"sigma": sigma, "err": err, "trace": trace, "sign": sign, "logdet": logdet,
+                     "log_det": logdet - logdet0, "w2": w2}
+
+
+def _covariance_z(zs, n, chain, sigma, exact_row):
+    d = chain.dimension
+    for a in range(d):
+        for b in range(a, d):
+            if d <= 5 or a == b or b == a + 1:
+                zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact_row[a, b])
+
+
+def _assert_z(chain, zs, one_sided):
+    """Bonferroni over every two-sided and one-sided z (budget BUDGET; the one-sided ones use half their share)."""
+    bound = norm.isf(BUDGET / (2 * (len(zs) + len(one_sided))))
+    worst = max(zs, key=lambda key: abs(zs[key]))
+    assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
+                                    f"({len(zs)} assertions)")
+    lowest = min(one_sided, key=one_sided.get)
+    assert one_sided[lowest] > -bound, f"{chain}: z = {one_sided[lowest]:.2f} at {lowest} (bound -{bound:.2f})"
+
+
+def _check_against_literal(chain, generations, chains, seed):
+    exact = multivariate_exact_values(chain, generations)
+    marginal = exact_values(marginal_chain(chain, 0), generations)
+    zs, one_sided = {}, {}
+    for j, n, x in _literal_generations(chain, generations, chains, seed):
+        sigma, err, trace, logdet, w2 = x["sigma"], x["err"], x["trace"], x["logdet"], x["w2"]
+        assert np.all(x["sign"] > 0)
         zs[n, "mean_sq_error"] = _mean_z(err, exact["mean_sq_error"][j])
         zs[n, "trace_mean"] = _mean_z(trace, exact["trace_mean"][j])
-        zs[n, "log_det_mean"] = _mean_z(logdet - logdet0, exact["log_det_mean"][j])
+        zs[n, "log_det_mean"] = _mean_z(x["log_det"], exact["log_det_mean"][j])
         zs[n, "log_det_var"] = _var_z(logdet, exact["log_det_var"][j])
         if n <= VARIANCE_GENERATIONS:
             zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
@@ -296,22 +325,12 @@ def _check_against_literal(chain, generations, chains, seed):
         if exact["det_var"][j] <= 5 * exact["det_mean"][j] ** 2:
             zs[n, "det_mean"] = _mean_z(np.exp(logdet), exact["det_mean"][j],
                                         math.sqrt(exact["det_var"][j] / chains))
-        w2 = err + trace + np.trace(chain.covariance) - 2 * _fidelity(root, sigma)
         lower, upper = exact["bounds"]["w2_sq_mean"]
         se = w2.std(ddof=1) / math.sqrt(chains)
         one_sided[n, "w2_sq_mean >= lower"] = (w2.mean() - lower[j]) / se
         one_sided[n, "w2_sq_mean <= upper"] = (upper[j] - w2.mean()) / se
-        d = chain.dimension
-        for a in range(d):
-            for b in range(a, d):
-                if d <= 5 or a == b or b == a + 1:
-                    zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
-    bound = norm.isf(BUDGET / (2 * (len(zs) + len(one_sided))))  # one-sided ones use half their share
-    worst = max(zs, key=lambda key: abs(zs[key]))
-    assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
-                                    f"({len(zs)} assertions)")
-    lowest = min(one_sided, key=one_sided.get)
-    assert one_sided[lowest] > -bound, f"{chain}: z = {one_sided[lowest]:.2f} at {lowest} (bound -{bound:.2f})"
+        _covariance_z(zs, n, chain, sigma, exact["covariance_mean"][j])
+    _assert_z(chain, zs, one_sided)
     return {**zs, **one_sided}
 
 
@@ -553,17 +572,10 @@ def _check_workflow_against_literal(chain, generations, chains, seed, exact=None
     """z-tests of every exact quantity (and one-sided tests of the bounds) against the literal process; returns the
     z-scores. Variances (trace, a marginal's) at n <= 2 only (module doc)."""
     exact = multivariate_exact_values(chain, generations) if exact is None else exact
-    simulated = _literal_chain(chain, generations, chains, seed)
-    _sign0, logdet0 = np.linalg.slogdet(chain.covariance)
     marginal = exact_values(marginal_chain(chain, 0), generations)
-    values, vectors = np.linalg.eigh(chain.covariance)
-    root = (vectors * np.sqrt(values)) @ vectors.T
     zs, one_sided = {}, {}
-    for j, n in enumerate(generations):
-        mu, sigma = simulated[n]
-        err = np.sum((mu - chain.mean) ** 2, axis=1)
-        trace = np.trace(sigma, axis1=1, axis2=2)
-        sign, logdet = np.linalg.slogdet(sigma)
+    for j, n, x in _literal_generations(chain, generations, chains, seed):
+        sigma, err, trace = x["sigma"], x["err"], x["trace"]
         zs[n, "mean_sq_error"] = _mean_z(err, exact["mean_sq_error"][j])
         zs[n, "trace_mean"] = _mean_z(trace, exact["trace_mean"][j])
         if n <= VARIANCE_GENERATIONS:
@@ -571,14 +583,9 @@ def _check_workflow_against_literal(chain, generations, chains, seed, exact=None
             if exact["trace_var"] is not None:
                 zs[n, "trace_var"] = _var_z(trace, exact["trace_var"][j])
         if exact["det_mean"] is not None:
-            zs[n, "det_mean"] = _mean_z(sign * np.exp(logdet), exact["det_mean"][j])
-        d = chain.dimension
-        for a in range(d):
-            for b in range(a, d):
-                if d <= 5 or a == b or b == a + 1:
-                    zs[n, f"covariance_mean[{a},{b}]"] = _mean_z(sigma[:, a, b], exact["covariance_mean"][j, a, b])
-        w2 = err + trace + np.trace(chain.covariance) - 2 * _fidelity(root, sigma)
-        for key, sample in (("w2_sq_mean", w2), ("log_det_mean", logdet - logdet0)):
+            zs[n, "det_mean"] = _mean_z(x["sign"] * np.exp(x["logdet"]), exact["det_mean"][j])
+        _covariance_z(zs, n, chain, sigma, exact["covariance_mean"][j])
+        for key, sample in (("w2_sq_mean", x["w2"]), ("log_det_mean", x["log_det"])):
             lower, upper = exact["bounds"].get(key, (None, None))
             se = sample.std(ddof=1) / math.sqrt(chains)
             if lower is not None and upper is not None and lower[j] == upper[j]:  # n = 1, plain fit: replace's value
@@ -588,12 +595,7 @@ def _check_workflow_against_literal(chain, generations, chains, seed, exact=None
                 one_sided[n, f"{key} >= lower"] = (sample.mean() - lower[j]) / se
             if upper is not None:
                 one_sided[n, f"{key} <= upper"] = (upper[j] - sample.mean()) / se
-    bound = norm.isf(BUDGET / (2 * (len(zs) + len(one_sided))))
-    worst = max(zs, key=lambda key: abs(zs[key]))
-    assert abs(zs[worst]) < bound, (f"{chain}: |z| = {abs(zs[worst]):.2f} at {worst} over the bound {bound:.2f} "
-                                    f"({len(zs)} assertions)")
-    lowest = min(one_sided, key=one_sided.get)
-    assert one_sided[lowest] > -bound, f"{chain}: z = {one_sided[lowest]:.2f} at {lowest} (bound -{bound:.2f})"
+    _assert_z(chain, zs, one_sided)
     return zs
 
 
