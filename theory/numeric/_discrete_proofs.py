@@ -26,6 +26,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..symbolic._documents import target_directory, write_documents
+
 NAME = "discrete.md"
 
 # ------------------------------------------------------------------------------------------------ symbols
@@ -744,11 +746,8 @@ def render() -> str:
 
 
 def write(directory: pathlib.Path) -> pathlib.Path:
-    path = directory / NAME
-    path.write_text(render(), encoding="utf-8")
-    return path
+    return write_documents(directory, {NAME: render()})[0]
 
 
 if __name__ == "__main__":  # pragma: no cover
-    target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parents[2] / "proofs"
-    print(write(target))
+    print(write(target_directory(sys.argv)))

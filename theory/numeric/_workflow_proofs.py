@@ -17,6 +17,7 @@ import sympy as sp
 
 from ..symbolic import _workflow_limits as wl
 from ..symbolic import _workflow_moments as wm
+from ..symbolic._documents import target_directory, write_documents
 from . import _workflow_claims as claims
 
 NAME = "workflows.md"
@@ -199,11 +200,8 @@ def render() -> str:
 
 
 def write(directory: pathlib.Path) -> pathlib.Path:
-    path = directory / NAME
-    path.write_text(render(), encoding="utf-8")
-    return path
+    return write_documents(directory, {NAME: render()})[0]
 
 
 if __name__ == "__main__":  # pragma: no cover
-    target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parents[2] / "proofs"
-    print(write(target))
+    print(write(target_directory(sys.argv)))

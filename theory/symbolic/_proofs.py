@@ -15,6 +15,7 @@ import sympy as sp
 
 from . import _latex
 from ._closed_form import ProofError, derive, is_zero
+from ._documents import target_directory, write_documents
 from ._one_step import gamma_ratio_value
 from ._recursion import INITIAL, STATE_SYMBOLS, outputs
 from ._symbols import A, M, sigma
@@ -284,16 +285,9 @@ def documents() -> dict:
 
 
 def write(directory: pathlib.Path) -> list[pathlib.Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in documents().items():
-        path = directory / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_documents(directory, documents())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parents[2] / "proofs"
-    for p in write(target):
+    for p in write(target_directory(sys.argv)):
         print(p)
