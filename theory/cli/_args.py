@@ -240,3 +240,16 @@ def multivariate_covariance(args, d: int | None = None):
         raise ParameterError("covariance", f"a {d} x {d} matrix to agree with --dimension {d}",
                              f"a {matrix.shape[0]} x {matrix.shape[0]} matrix ({spec})")
     return matrix
+
+
+def learner_argument(text: str) -> str:
+    """A learner spelling (``unbiased``, ``mle``, ``gmm:K``, ``kde:H``, ``vae[:...]``): the prefix is checked here,
+    what follows the colon by the learned model's own parser when the command runs."""
+    from .._errors import ParameterError
+    from ..chain._learners import learned_model
+
+    try:
+        learned_model(text)
+    except ParameterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text.strip()

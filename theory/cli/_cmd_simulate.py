@@ -7,6 +7,7 @@ import json
 import math
 import sys
 
+from .._errors import ParameterError
 from ._args import (
     MULTIVARIATE_LABELS,
     add_multivariate_arguments,
@@ -15,6 +16,7 @@ from ._args import (
     generation,
     integer,
     is_multivariate,
+    learner_argument,
     multivariate_covariance,
     positive,
     refuse_one_dimensional,
@@ -52,12 +54,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sample-size", "-M", type=sample_size, required=True, help="samples per generation M (>= 2)")
     parser.add_argument("--generations", "-n", type=generation, nargs="+", required=True,
                         help="generations n >= 0 to report")
-    parser.add_argument("--chains", "-K", type=integer("chains", 2), default=10_000,
+    parser.add_argument("--chains", "-K", type=integer("chains", 2), default=None,
                         help="independent chains (>= 2, default 10000)")
     parser.add_argument("--mode", choices=("samples", "sufficient"), default=None,
                         help="samples: draw the M points and fit them; sufficient (default, except samples for "
                         "accumulate-subsample): draw the fitted statistics from their exact law")
-    parser.add_argument("--learner", choices=("unbiased", "mle"), default="unbiased", help="variance divisor M-1 or M")
+    parser.add_argument("--learner", type=learner_argument, default="unbiased", metavar="LEARNER",
+                        help="unbiased or mle (the Gaussian chain's variance divisor M-1 or M; default unbiased), or a "
+                             "learned model: gmm:K (Gaussian mixture of K components by EM), kde:H (Gaussian kernel "
+                             "density estimate with bandwidth H) or vae (a small VAE on scikit-learn's 8x8 digits)")
+    parser.add_argument("--source", default=None, metavar="SPEC",
+                        help="generation 0 (D_0) of a learned chain: gmm: blob (default) or two_gaussians; kde: normal "
+                             "or normal:MU,SIGMA2; vae: digits (the only one)")
+    parser.add_argument("--decompose", action="store_true",
+                        help="for a learned chain, also estimate the error sources by switching them off")
     parser.add_argument("--variance-scale", "-A", type=positive("variance_scale"), default=1.0,
                         help="multiplier A of every fitted variance (> 0, default 1)")
     parser.add_argument("--sigma", type=positive("sigma"), default=None,
@@ -99,6 +109,26 @@ def _z(mc, se, exact):
     return 0.0 if mc == exact else None
 
 
+#: Chains of the Gaussian chain's Monte Carlo when --chains is not given (a learned chain picks its own).
+DEFAULT_CHAINS = 10_000
+
+
+def _run_learned(args, model: str) -> int:
+    """``simulate --learner gmm:K|kde:H|vae``: the learned chain's own runner (theory/cli/_learned_<model>.py)."""
+    import importlib
+
+    from ..chain._learners import parse_learner
+
+    for attribute, flag, default in (("sigma", "--sigma", None), ("mu", "--mu", None), ("mode", "--mode", None),
+                                     ("covariance", "--covariance", None), ("variance_scale", "--variance-scale", 1.0)):
+        if getattr(args, attribute, default) != default:
+            raise ParameterError(flag.lstrip("-").replace("-", "_"), f"left out for a learned chain (--learner "
+                                 f"{args.learner}): {flag} belongs to the Gaussian chain", getattr(args, attribute))
+    learner = parse_learner(args.learner)
+    runner = importlib.import_module(f"._learned_{model}", __package__)
+    return runner.run(args, learner)
+
+
 def run(args) -> int:
     import jax
 
@@ -106,7 +136,17 @@ def run(args) -> int:
     from ..montecarlo import QUANTITIES, simulate
     from ..montecarlo._sharding import select_devices
 
+    from ..chain._learners import learned_model
+
     select_devices(args.device)  # a clear error for an unknown or absent device before anything runs
+    model = learned_model(args.learner)
+    if model is not None:
+        return _run_learned(args, model)
+    for flag, given in (("--source", args.source is not None), ("--decompose", args.decompose)):
+        if given:
+            raise ParameterError(flag.lstrip("-"), f"left out for the Gaussian chain ({flag} is for a learned "
+                                 "chain: --learner gmm:K, kde:H or vae)", True if flag == "--decompose" else args.source)
+    args.chains = DEFAULT_CHAINS if args.chains is None else args.chains
     if is_multivariate(args):
         return _run_multivariate(args)
     args.sigma = 1.0 if args.sigma is None else args.sigma
