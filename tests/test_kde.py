@@ -1,0 +1,156 @@
+"""The kernel-density-estimate chain: exact moments (theory.numeric._kde_exact) against the literal Monte Carlo
+(theory.montecarlo._kde) under every workflow, a power test, bad input.
+
+False-failure budget: 1e-4 per z-test function, split (Bonferroni) over the assertions it makes: each |z| must stay
+below ``norm.isf(1e-4 / (2 * count))``.
+"""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from theory import ParameterError
+from theory.chain import Workflow
+from theory.chain._kde import KDEChain, KDELearner, NormalSource, parse_kde_learner, parse_kde_source
+from theory.montecarlo._kde import simulate_kde
+from theory.numeric._kde_exact import KDE_QUANTITIES, kde_exact_values
+
+pytestmark = pytest.mark.usefixtures("x64")
+
+BUDGET = 1e-4
+
+
+def _z_scores(mc, exact, quantities):
+    out = []
+    for q in quantities:
+        for g, value, se, want in zip(mc["generations"], mc[q], mc[q + "_se"], exact[q]):
+            if g == 0 or want is None:
+                continue
+            assert se > 0, (q, g)
+            out.append(((q, g), (value - want) / se))
+    return out
+
+
+def _assert_z(zs):
+    bound = norm.isf(BUDGET / (2 * len(zs)))
+    worst = max(zs, key=lambda item: abs(item[1]))
+    assert abs(worst[1]) < bound, f"{worst[0]}: z = {worst[1]:.2f} (bound {bound:.2f} over {len(zs)} z-tests)"
+
+
+# ------------------------------------------------------------------------------------------------ exact vs MC
+
+GENERATIONS = [0, 1, 3, 8]
+WORKFLOWS = ["replace", "accumulate", "mix:0.25", "mix-fixed:0.25", "accumulate-subsample:12",
+             Workflow.parse("mix:0.25", real_weight=0.6), Workflow.parse("mix-fixed:0.25", real_weight=0.6)]
+
+
+def test_exact_moments_match_monte_carlo_under_every_workflow():
+    """E m_n, E (m_n - mu)^2, E V_n under seven workflows (Var V_n under replace, where it is exact) at n = 1, 3,
+    8 with M = 16, h = 0.4, D_0 = N(1, 2): one Bonferroni family."""
+    zs = []
+    for i, wf in enumerate(WORKFLOWS):
+        chain = KDEChain(KDELearner(0.4), 16, wf, "normal:1,2")
+        mc = simulate_kde(jax.random.fold_in(jax.random.key(13), i), chain, generations=GENERATIONS, chains=6000)
+        exact = kde_exact_values(chain, GENERATIONS)
+        quantities = KDE_QUANTITIES if chain.workflow.kind == "replace" else KDE_QUANTITIES[:3]
+        zs += [((str(wf), *name), z) for name, z in _z_scores(mc, exact, quantities)]
+    assert len(zs) == 3 * (4 + 3 * 6)
+    _assert_z(zs)
+
+
+def test_a_wrong_recursion_is_rejected():
+    """Power: the Monte Carlo that accepts the exact E V_n rejects E V_n without the kernel's h^2 (the MLE Gaussian
+    chain's (1 - 1/M)^n sigma^2) and with 1/(M - 1) in place of 1/M, each far beyond the bound."""
+    M, h, gens = 3, 0.4, [0, 10, 30]  # M = 3: the 1/(M - 1) error is a third of M h^2 (expected |z| about 25)
+    chain = KDEChain(h, M)
+    mc = simulate_kde(jax.random.key(7), chain, generations=gens, chains=6000)
+    right = kde_exact_values(chain, gens)["variance_mean"]
+    no_kernel = [(1 - 1 / M) ** g for g in gens]
+    off_by_one = [(M - 1) * h * h + (1 - 1 / (M - 1)) ** g * (1 - (M - 1) * h * h) for g in gens]
+    bound = norm.isf(BUDGET / (2 * 2 * 3))  # 2 generations x (the right one and two wrong ones)
+
+    def z(values):
+        return [(v - e) / s for v, e, s in zip(mc["variance_mean"][1:], values[1:], mc["variance_mean_se"][1:])]
+
+    assert max(abs(x) for x in z(right)) < bound
+    assert abs(z(no_kernel)[-1]) > 10 * bound
+    assert abs(z(off_by_one)[-1]) > bound
+
+
+# ------------------------------------------------------------------------------------------------ exact values
+
+
+def test_replace_variance_tends_to_m_h_squared():
+    M, h = 10, 0.2
+    out = kde_exact_values(KDEChain(h, M), [0, 1, 50, 10**6])
+    v = out["variance_mean"]
+    assert v[0] == 1.0 and math.isclose(v[1], 0.9 * 1.0 + h * h)
+    assert math.isclose(v[-1], M * h * h, rel_tol=1e-12)
+    assert math.isclose(out["limits"]["variance_mean"], M * h * h)
+    # Silverman's bandwidth spreads the chain: M h^2 > sigma^2
+    from theory.chain._kde import silverman_bandwidth
+
+    hs = silverman_bandwidth(100)
+    assert kde_exact_values(KDEChain(hs, 100), [10**4])["variance_mean"][0] > 17
+
+
+def test_lambda_zero_is_replace_and_lambda_one_is_the_real_kde():
+    gens = [0, 1, 5, 30]
+    base = kde_exact_values(KDEChain(0.3, 20), gens)
+    for wf in ("mix:0", "mix-fixed:0"):
+        other = kde_exact_values(KDEChain(0.3, 20, wf), gens)
+        assert other["variance_mean"] == base["variance_mean"]
+    for wf in ("mix:1", "mix-fixed:1"):
+        out = kde_exact_values(KDEChain(0.3, 20, wf), gens)
+        assert out["variance_mean"][1:] == pytest.approx([0.95 + 0.09] * 3, rel=1e-14)
+        assert out["mean_sq_error"][1:] == pytest.approx([1 / 20] * 3, rel=1e-14)
+
+
+def test_pooling_variance_grows_like_h2_log_n():
+    h = 0.3
+    out = kde_exact_values(KDEChain(h, 10, "accumulate"), [1000, 100_000])
+    growth = out["variance_mean"][1] - out["variance_mean"][0]
+    assert growth == pytest.approx(h * h * math.log(100), rel=0.01)
+    assert out["limits"]["variance_mean"] == math.inf
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("h", [0, -1.0, float("nan"), float("inf"), True, "0.5"])
+def test_bad_bandwidth(h):
+    with pytest.raises(ParameterError, match="^bandwidth"):
+        KDELearner(h)
+
+
+@pytest.mark.parametrize("text", [None, "", "x", "0", "-0.1", "nan", "inf"])
+def test_bad_learner_spelling(text):
+    with pytest.raises(ParameterError, match="^learner"):
+        parse_kde_learner(text)
+
+
+@pytest.mark.parametrize("text", ["uniform", "normal:1", "normal:1,0", "normal:1,-2", "normal:a,b", "normal:1,2,3",
+                                  "normal:nan,1"])
+def test_bad_source(text):
+    with pytest.raises(ParameterError, match="^source"):
+        parse_kde_source(text)
+
+
+def test_good_spellings():
+    assert parse_kde_learner(" 0.5") == KDELearner(0.5)
+    assert parse_kde_source("normal:-1,0.5") == NormalSource(-1.0, 0.5)
+    assert KDEChain(0.5, 4, "mix:0.5", "normal").source == NormalSource()
+
+
+def test_bad_chain():
+    with pytest.raises(ParameterError, match="^sample_size"):
+        KDEChain(0.5, 1)
+    with pytest.raises(ParameterError, match="^workflow"):
+        KDEChain(0.5, 10, "accumulate-subsample:11")
+    with pytest.raises(ParameterError, match="^workflow"):
+        KDEChain(0.5, 10, "mix:0.01")  # LAMBDA M < 1/2: no real point
+    with pytest.raises(ParameterError, match="^learner"):
+        KDEChain("kde", 10)

@@ -1,0 +1,180 @@
+r"""Monte Carlo of the kernel-density-estimate chain (:class:`theory.chain._kde.KDEChain`): the literal process.
+
+Every chain keeps its training set; a draw from model ``i + 1`` (the Gaussian KDE on that set) picks a training
+point (uniformly, or with the weighted KDE's weights: the real group with probability ``w``, then uniformly within
+the group) and adds ``h Z``. Per workflow the carry of the ``lax.scan`` over generations is:
+
+* ``replace``, ``mix``, ``mix-fixed``: the current training set ``(chains, M)`` (real points first);
+* ``accumulate``, ``accumulate-subsample:K``: the pool, a buffer ``(chains, n M)`` of which the first ``N_i =
+  (i + 1) M`` entries are filled, with its running sum and sum of squares (so the pool's mean and variance cost
+  ``O(M)`` per step); a subsample is the ``K`` smallest of ``N_i`` uniform keys (``lax.top_k``), i.e. ``K`` points
+  without replacement.
+
+Points are stored as ``x - mu``. Per chain and generation the model's mean ``m_n`` and variance ``V_n`` (weighted
+biased variance of the training set plus ``h^2``) are recorded; :func:`simulate_kde` reduces them to means and
+standard errors of the quantities of :data:`theory.numeric._kde_exact.KDE_QUANTITIES` (``E m_n``,
+``E (m_n - mu)^2``, ``E V_n``, ``Var V_n``; the SE of a variance is the fourth-moment one,
+``sqrt((m4 - s^4 (K - 3)/(K - 1)) / K)``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import ParameterError, check_integer
+
+#: Chains when none are given.
+DEFAULT_CHAINS = 2000
+
+
+def _weighted_stats(x, weights):
+    """Mean and weighted biased variance along the last axis (``weights`` sum to 1)."""
+    mean = jnp.sum(x * weights, axis=-1)
+    var = jnp.sum(weights * (x - mean[..., None]) ** 2, axis=-1)
+    return mean, var
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "M", "R", "K", "steps", "chains"))
+def _run(key, h, sigma, w, *, kind, M, R, K, steps, chains):
+    """``(m_n - mu, V_n)`` for ``n = 1 .. steps``, each ``(steps, chains)``."""
+    dtype = jnp.result_type(float)
+    h2 = h * h
+    key_init, key_scan = jax.random.split(key)
+    first = sigma * jax.random.normal(key_init, (chains, M), dtype)  # T_0: M draws of D_0 (real and synthetic alike)
+
+    if kind in ("replace", "mix", "mix-fixed"):
+        if kind == "replace" or R == 0:
+            weights = jnp.full((M,), 1.0 / M, dtype)
+        elif R == M:
+            weights = jnp.full((M,), 1.0 / M, dtype)
+        else:
+            weights = jnp.concatenate([jnp.full((R,), w / R, dtype), jnp.full((M - R,), (1 - w) / (M - R), dtype)])
+        synthetic = M - R if kind != "replace" else M
+        real_start = M - synthetic  # R (0 under replace)
+
+        def draw_model(k, train, count):
+            """``count`` draws of the (weighted) KDE on ``train``."""
+            k_group, k_idx, k_noise = jax.random.split(k, 3)
+            u = jax.random.uniform(k_idx, (chains, count), dtype)
+            if kind == "replace" or R in (0, M):
+                idx = jnp.floor(u * M).astype(jnp.int32)
+            else:
+                real = jax.random.uniform(k_group, (chains, count), dtype) < w
+                idx = jnp.where(real, jnp.floor(u * R), R + jnp.floor(u * (M - R))).astype(jnp.int32)
+            idx = jnp.minimum(idx, M - 1)
+            return jnp.take_along_axis(train, idx, axis=1) + h * jax.random.normal(k_noise, (chains, count), dtype)
+
+        def step(train, k):
+            mean, var = _weighted_stats(train, weights)
+            k_real, k_syn = jax.random.split(k)
+            parts = []
+            if real_start:
+                if kind == "mix":
+                    parts.append(sigma * jax.random.normal(k_real, (chains, real_start), dtype))
+                else:  # mix-fixed: the same real points
+                    parts.append(train[:, :real_start])
+            if synthetic:
+                parts.append(draw_model(k_syn, train, synthetic))
+            new = jnp.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+            return new, (mean, var + h2)
+
+        _, (means, variances) = jax.lax.scan(step, first, jax.random.split(key_scan, steps))
+        return means, variances
+
+    # pooling workflows
+    size = M * steps
+    pool = jnp.zeros((chains, size), dtype).at[:, :M].set(first)
+    total, squares = jnp.sum(first, axis=1), jnp.sum(first * first, axis=1)
+
+    def pool_step(carry, inputs):
+        pool, total, squares = carry
+        i, k = inputs
+        n_pool = (i + 1) * M
+        k_sub, k_idx, k_noise = jax.random.split(k, 3)
+        if kind == "accumulate":
+            mean = total / n_pool
+            var = squares / n_pool - mean * mean
+            idx = jnp.floor(jax.random.uniform(k_idx, (chains, M), dtype) * n_pool).astype(jnp.int32)
+            idx = jnp.minimum(idx, n_pool - 1)
+        else:
+            keys = jax.random.uniform(k_sub, (chains, size), dtype)
+            keys = jnp.where(jnp.arange(size) < n_pool, keys, 2.0)
+            _, chosen = jax.lax.top_k(-keys, K)  # the K smallest keys: K points without replacement
+            sub = jnp.take_along_axis(pool, chosen, axis=1)
+            mean, var = _weighted_stats(sub, jnp.full((K,), 1.0 / K, dtype))
+            pick = jnp.minimum(jnp.floor(jax.random.uniform(k_idx, (chains, M), dtype) * K).astype(jnp.int32), K - 1)
+            idx = jnp.take_along_axis(chosen, pick, axis=1)
+        new = jnp.take_along_axis(pool, idx, axis=1) + h * jax.random.normal(k_noise, (chains, M), dtype)
+        pool = jax.lax.dynamic_update_slice_in_dim(pool, new, n_pool, axis=1) if size > M else pool
+        return (pool, total + jnp.sum(new, axis=1), squares + jnp.sum(new * new, axis=1)), (mean, var + h2)
+
+    steps_in = (jnp.arange(steps), jax.random.split(key_scan, steps))
+    _, (means, variances) = jax.lax.scan(pool_step, (pool, total, squares), steps_in)
+    return means, variances
+
+
+def _moments(values):
+    """Mean, its SE, sample variance, its SE along axis 1 (chains) of ``(G, chains)`` float64 values."""
+    k = values.shape[1]
+    mean = values.mean(axis=1)
+    centred = values - mean[:, None]
+    m2 = np.mean(centred**2, axis=1)
+    m4 = np.mean(centred**4, axis=1)
+    var = m2 * k / (k - 1)
+    var_se = np.sqrt(np.maximum(m4 - m2**2 * (k - 3) / (k - 1), 0.0) / k)
+    return mean, np.sqrt(var / k), var, var_se
+
+
+def simulate_kde(key, chain, *, generations, chains: int = DEFAULT_CHAINS, per_chain: bool = False) -> dict:
+    """Monte Carlo of a KDE chain: ``chains`` independent chains, reported at ``generations``.
+
+    Returns ``{"generations", "chains", q, q + "_se" for q in KDE_QUANTITIES}`` (lists aligned with
+    ``generations``; generation 0 is ``D_0`` itself, SE 0), and with ``per_chain=True`` also ``"means"`` and
+    ``"variances"``: the per-chain ``m_n`` and ``V_n``, ``(len(generations), chains)`` NumPy arrays.
+    The run is literal (see the module doc): a reported generation ``n`` costs ``O(chains n M)``
+    (``O(chains n^2 M)`` under accumulate-subsample, whose subsample is drawn from the whole pool).
+    """
+    from .._errors import check_key
+    from ..chain._kde import KDEChain
+    from ..numeric._kde_exact import KDE_QUANTITIES, _generations
+
+    key = check_key(key)
+    if not isinstance(chain, KDEChain):
+        raise ParameterError("chain", "a KDEChain", type(chain).__name__)
+    chains = check_integer("chains", chains, minimum=2)
+    gens = _generations(generations)
+    wf = chain.workflow
+    M, R = chain.sample_size, chain.real_count
+    kind = wf.kind
+    if kind in ("mix", "mix-fixed") and R == 0:
+        kind = "replace"
+    steps = max(gens)
+    mu, sigma2 = chain.source.mean, chain.source.variance
+    out = {"generations": gens, "chains": chains}
+    means_all = np.zeros((len(gens), chains))
+    vars_all = np.full((len(gens), chains), sigma2)
+    if steps > 0:
+        dtype = jnp.result_type(float)
+        means, variances = _run(key, jnp.asarray(chain.bandwidth, dtype), jnp.asarray(np.sqrt(sigma2), dtype),
+                                jnp.asarray(chain.real_weight, dtype), kind=kind, M=M, R=R,
+                                K=wf.subsample or 0, steps=steps, chains=chains)
+        means, variances = np.asarray(means, dtype=np.float64), np.asarray(variances, dtype=np.float64)
+        for i, g in enumerate(gens):
+            if g > 0:
+                means_all[i], vars_all[i] = means[g - 1], variances[g - 1]
+    m_mean, m_se, _, _ = _moments(means_all)
+    e_mean, e_se, _, _ = _moments(means_all**2)
+    v_mean, v_se, v_var, v_var_se = _moments(vars_all)
+    values = {"mean_mean": (m_mean + mu, m_se), "mean_sq_error": (e_mean, e_se), "variance_mean": (v_mean, v_se),
+              "variance_var": (v_var, v_var_se)}
+    assert set(values) == set(KDE_QUANTITIES)
+    for q, (value, se) in values.items():
+        out[q] = [float(x) for x in value]
+        out[q + "_se"] = [float(x) for x in se]
+    if per_chain:
+        out["means"], out["variances"] = means_all + mu, vars_all
+    return out
