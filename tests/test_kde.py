@@ -8,13 +8,18 @@ below ``norm.isf(1e-4 / (2 * count))``.
 import math
 
 import jax
-import numpy as np
 import pytest
 from scipy.stats import norm
 
 from theory import ParameterError
 from theory.chain import Workflow
-from theory.chain._kde import KDEChain, KDELearner, NormalSource, parse_kde_learner, parse_kde_source
+from theory.chain._kde import (
+    KDEChain,
+    KDELearner,
+    NormalSource,
+    parse_kde_learner,
+    parse_kde_source,
+)
 from theory.montecarlo._kde import simulate_kde
 from theory.numeric._kde_exact import KDE_QUANTITIES, kde_exact_values
 
@@ -154,3 +159,78 @@ def test_bad_chain():
         KDEChain(0.5, 10, "mix:0.01")  # LAMBDA M < 1/2: no real point
     with pytest.raises(ParameterError, match="^learner"):
         KDEChain("kde", 10)
+
+
+# ------------------------------------------------------------------------------------------------ decomposition
+
+ALL_WORKFLOWS = ["replace", "mix:0.25", "mix-fixed:0.25", "accumulate", "accumulate-subsample:12",
+                 Workflow.parse("mix:0.25", real_weight=0.6), Workflow.parse("mix-fixed:0.25", real_weight=0.6)]
+
+
+@pytest.mark.parametrize("wf", ALL_WORKFLOWS, ids=str)
+def test_decomposition_adds_up_and_h0_is_the_mle_gaussian_chain(wf):
+    """The parts add up; the statistical part (h -> 0) equals the MLE Gaussian chain's exact moments
+    (theory.exact_values: an independent implementation of the same recursions) under every workflow."""
+    from theory.decomposition._kde import kde_decomposition
+
+    gens = [0, 1, 2, 7, 40]
+    out = kde_decomposition(KDEChain(0.3, 16, wf, "normal:1,2"), gens)
+    for error in ("variance", "mean_sq_error"):
+        parts = out[error]
+        for j in range(len(gens)):
+            added = parts["statistical"][j] + parts["approximation"][j] + parts["interaction"][j]
+            assert added == pytest.approx(parts["total"][j], abs=1e-13)
+    assert out["bootstrap"]["variance_mean"] == pytest.approx(out["gaussian_mle"]["variance_mean"], rel=1e-13)
+    assert out["bootstrap"]["mean_sq_error"] == pytest.approx(out["gaussian_mle"]["mean_sq_error"], rel=1e-12,
+                                                              abs=1e-15)
+
+
+def test_replace_decomposition_closed_forms():
+    M, h, gens = 16, 0.3, [0, 1, 5, 50]
+    from theory.decomposition._kde import kde_decomposition
+
+    out = kde_decomposition(KDEChain(h, M), gens)
+    r = 1 - 1 / M
+    assert out["variance"]["statistical"] == pytest.approx([r**n - 1 for n in gens], abs=1e-14)
+    assert out["variance"]["approximation"] == pytest.approx([n * h * h for n in gens], abs=1e-14)
+    assert out["variance"]["interaction"] == pytest.approx([h * h * (M * (1 - r**n) - n) for n in gens], abs=1e-13)
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def test_cli_json_keys(run_cli):
+    import json
+
+    status, out, err = run_cli(["simulate", "--learner", "kde:0.3", "--source", "normal:1,2", "-M", "8", "-n", "0",
+                                "2", "--chains", "200", "--workflow", "mix:0.25", "--decompose", "--json"])
+    assert status == 0, err
+    data = json.loads(out)
+    for key in ("learner", "sample_size", "workflow", "source", "seed", "generations", "exact", "z", "notes",
+                "decomposition", "limits", *KDE_QUANTITIES, *(q + "_se" for q in KDE_QUANTITIES)):
+        assert key in data, key
+    assert data["learner"] == "kde:0.3" and data["source"] == "normal:1,2" and data["workflow"] == "mix:0.25"
+    assert data["exact"]["variance_var"] == [None, None] and "exact.variance_var" in data["notes"]
+    assert abs(data["z"]["variance_mean"][1]) < norm.isf(BUDGET / 2)
+    assert set(data["decomposition"]["variance"]) == {"total", "statistical", "approximation", "interaction"}
+
+
+def test_cli_table(run_cli):
+    status, out, err = run_cli(["simulate", "--learner", "kde:0.3", "-M", "8", "-n", "3", "--chains", "100",
+                                "--decompose"])
+    assert status == 0, err
+    assert "variance_mean" in out and "exact" in out and "expressivity: none" in out
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["--learner", "kde:0"], "learner"),
+    (["--learner", "kde:nan"], "learner"),
+    (["--learner", "kde"], "learner"),
+    (["--learner", "kde:1", "--source", "uniform"], "source"),
+    (["--learner", "kde:1", "--workflow", "accumulate-subsample:9"], "workflow"),
+    (["--learner", "kde:1", "--dimension", "2"], "dimension"),
+])
+def test_cli_bad_input(run_cli, argv, name):
+    status, _, err = run_cli(["simulate", "-M", "8", "-n", "2", "--chains", "10", *argv])
+    assert status == 2
+    assert name in err and len(err.strip().splitlines()) == 1, err

@@ -47,9 +47,7 @@ def _run(key, h, sigma, w, *, kind, M, R, K, steps, chains):
     first = sigma * jax.random.normal(key_init, (chains, M), dtype)  # T_0: M draws of D_0 (real and synthetic alike)
 
     if kind in ("replace", "mix", "mix-fixed"):
-        if kind == "replace" or R == 0:
-            weights = jnp.full((M,), 1.0 / M, dtype)
-        elif R == M:
+        if kind == "replace" or R == 0 or R == M:
             weights = jnp.full((M,), 1.0 / M, dtype)
         else:
             weights = jnp.concatenate([jnp.full((R,), w / R, dtype), jnp.full((M - R,), (1 - w) / (M - R), dtype)])

@@ -129,7 +129,7 @@ def _fixed_point(step, size):
     return np.linalg.solve(np.eye(size) - a, b)
 
 
-def kde_exact_values(chain, generations) -> dict:
+def kde_exact_values(chain, generations, *, bandwidth_squared: float | None = None) -> dict:
     """The exact moments of a KDE chain at each generation (float64, from the exact recursions of the module doc).
 
     Returns ``{"generations", "mean_mean", "mean_sq_error", "variance_mean", "variance_var", "notes",
@@ -143,6 +143,9 @@ def kde_exact_values(chain, generations) -> dict:
     [1.0, 0.91, 0.829]
     >>> round(out["limits"]["variance_mean"], 12)  # M h^2
     0.1
+
+    ``bandwidth_squared`` replaces the chain's ``h^2`` (``0``: the limit ``h -> 0``, resampling the training set,
+    which :mod:`theory.decomposition._kde` uses; a KDE itself needs ``h > 0``).
     """
     from ..chain._kde import KDEChain
 
@@ -150,6 +153,10 @@ def kde_exact_values(chain, generations) -> dict:
         raise ParameterError("chain", "a KDEChain", type(chain).__name__)
     gens = _generations(generations)
     M, h2 = chain.sample_size, chain.bandwidth**2
+    if bandwidth_squared is not None:
+        h2 = float(bandwidth_squared)
+        if not (math.isfinite(h2) and h2 >= 0):
+            raise ParameterError("bandwidth_squared", "a finite number >= 0", bandwidth_squared)
     mu, s2, q0 = chain.source.mean, chain.source.variance, chain.source.fourth_central_moment
     wf = chain.workflow
     R, w = chain.real_count, chain.real_weight
@@ -184,7 +191,7 @@ def kde_exact_values(chain, generations) -> dict:
             out["variance_mean"][i], out["mean_sq_error"][i] = float(v), float(e)
         # Var V from the fourth-moment system (E V, E V^2, E Q): state_g = T^g state_0 with T the affine map as a
         # 4 x 4 matrix (powers by squaring: no iteration over g)
-        step = lambda x: replace_step((0.0, *x), M, h2)[1:]  # noqa: E731
+        step = lambda x: replace_step((0.0, *x), M, h2)[1:]
         offset = np.array(step((0.0, 0.0, 0.0)))
         affine = np.eye(4)
         for j in range(3):
@@ -198,10 +205,11 @@ def kde_exact_values(chain, generations) -> dict:
             out["variance_var"][i] = float(moments[1] - moments[0] ** 2)
         fixed = _fixed_point(step, 3)
         limits["variance_mean"] = M * h2
-        limits["mean_sq_error"] = math.inf
+        limits["mean_sq_error"] = math.inf if h2 > 0 else s2
         limits["variance_var"] = float(fixed[1] - fixed[0] ** 2) if fixed is not None else None
-        notes["mean_sq_error"] = ("limit inf: the mean is a random walk (E (m_{n+1} - mu)^2 - E (m_n - mu)^2 = "
-                                  "E V_n / M -> h^2 per generation)")
+        if h2 > 0:
+            notes["mean_sq_error"] = ("limit inf: the mean is a random walk (E (m_{n+1} - mu)^2 - E (m_n - mu)^2 "
+                                      "= E V_n / M -> h^2 per generation)")
         out.update(notes=notes, limits=limits, generations=gens)
         return out
 
@@ -210,9 +218,9 @@ def kde_exact_values(chain, generations) -> dict:
     limits["variance_var"] = None
     if kind == "mix":
         if R == M:
-            step = lambda x: (w**2 * s2 / R, h2 + w * (1 - w / R) * s2)  # noqa: E731 - every point real
+            step = lambda x: (w**2 * s2 / R, h2 + w * (1 - w / R) * s2)
         else:
-            step = lambda x: mix_step(x, M, R, w, h2, s2)  # noqa: E731
+            step = lambda x: mix_step(x, M, R, w, h2, s2)
         state, done = (0.0, s2), 0
         for g in sorted(set(gens)):
             while done < g:
@@ -223,9 +231,9 @@ def kde_exact_values(chain, generations) -> dict:
         limits["mean_sq_error"], limits["variance_mean"] = float(fixed[0]), float(fixed[1])
     elif kind == "mix-fixed":
         if R == M:
-            step = lambda x: (h2 + (1 - 1 / R) * s2, 0.0, 0.0)  # noqa: E731 - the KDE on the real set, forever
+            step = lambda x: (h2 + (1 - 1 / R) * s2, 0.0, 0.0)
         else:
-            step = lambda x: mix_fixed_step(x, M, R, w, h2, s2)  # noqa: E731
+            step = lambda x: mix_fixed_step(x, M, R, w, h2, s2)
         state, done = (s2, s2 / R, -s2 / R), 0
         for g in sorted(set(gens)):
             while done < g:
@@ -247,10 +255,14 @@ def kde_exact_values(chain, generations) -> dict:
                 n_pool += M
                 done += 1
             record(g, *model)
-        limits["variance_mean"] = math.inf
         limits["mean_sq_error"] = None
-        notes["variance_mean"] = ("limit inf: no fixed point; E V_n grows like h^2 log n (each generation's draws "
-                                  "add h^2 to a pool whose share of them shrinks like 1/n)")
+        if h2 > 0:
+            limits["variance_mean"] = math.inf
+            notes["variance_mean"] = ("limit inf: no fixed point; E V_n grows like h^2 log n (each generation's "
+                                      "draws add h^2 to a pool whose share of them shrinks like 1/n)")
+        else:
+            limits["variance_mean"] = None
+            notes["variance_mean"] = "h = 0 is the MLE Gaussian chain's: see theory.workflow_limits"
         notes["mean_sq_error"] = "converges (the increments fall like log n / n^2); the limit is not in closed form"
     out.update(notes=notes, limits=limits, generations=gens)
     return out
