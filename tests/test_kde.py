@@ -216,7 +216,8 @@ def test_cli_json_keys(run_cli):
 
 
 def test_cli_table(run_cli):
-    status, out, err = run_cli(["simulate", "--learner", "kde:0.3", "-M", "8", "-n", "3", "--chains", "100",
+    # the sizes of test_cli_json_keys (M = 8, 2 generations, 200 chains): replace and mix share one compilation
+    status, out, err = run_cli(["simulate", "--learner", "kde:0.3", "-M", "8", "-n", "2", "--chains", "200",
                                 "--decompose"])
     assert status == 0, err
     assert "variance_mean" in out and "exact" in out and "expressivity: none" in out
@@ -234,3 +235,47 @@ def test_cli_bad_input(run_cli, argv, name):
     status, _, err = run_cli(["simulate", "-M", "8", "-n", "2", "--chains", "10", *argv])
     assert status == 2
     assert name in err and len(err.strip().splitlines()) == 1, err
+
+
+# ------------------------------------------------------------------------------------------------ proofs/kde.md
+
+
+def test_kde_proof_document_is_current():
+    """proofs/kde.md is what theory.numeric._kde_proofs renders now (rendering re-derives every step in SymPy and
+    raises ProofError unless each equals the step function kde_exact_values iterates)."""
+    import pathlib
+
+    from theory.numeric import _kde_proofs as kp
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "proofs" / kp.NAME
+    assert path.exists(), "proofs/kde.md is missing: run python -m theory.numeric._kde_proofs"
+    assert path.read_text(encoding="utf-8") == kp.render(), (
+        "proofs/kde.md is stale: run python -m theory.numeric._kde_proofs")
+
+
+@pytest.mark.parametrize("name, wrong", [
+    ("replace_step", lambda s, M, h2: ((s[0] + s[1] / M), (M - 1) * s[1] / M, s[2], s[3])),  # no h^2
+    ("mix_step", lambda s, M, R, w, h2, s2: (s[0], h2 + (1 - w) * s[1] + w * s2)),  # no sampling terms
+    ("mix_fixed_step", lambda s, M, R, w, h2, s2: (s[0] + h2, s[1], s[2])),
+    ("pool_step", lambda s, M, N, K, h2: ((h2 + s[0], s[1]), (s[0], s[1]))),
+])
+def test_the_proof_rejects_a_wrong_step_function(monkeypatch, name, wrong):
+    from theory.numeric import _kde_exact as kx
+    from theory.numeric import _kde_proofs as kp
+
+    monkeypatch.setattr(kx, name, wrong)
+    with pytest.raises(kp.ProofError):
+        kp.derivations.__wrapped__()
+
+
+def test_power_sum_identity_against_direct_expansion():
+    import sympy as sp
+
+    from theory.numeric import _kde_proofs as kp
+
+    raw = kp.centred_raw(kp.V, fourth=kp.Q)
+    for k in (2, 3, 5):
+        general = kp.power_sum_expectation((2, 1, 1), k, raw)
+        direct = kp._direct_expectation(lambda x: sum(xi**2 for xi in x) * sum(x) ** 2, k, raw)
+        assert sp.expand(general - direct) == 0
+    assert sp.expand(kp.power_sum_expectation((1, 1), 4, raw) - 4 * kp.V) == 0

@@ -38,47 +38,33 @@ def _weighted_stats(x, weights):
     return mean, var
 
 
-@functools.partial(jax.jit, static_argnames=("kind", "M", "R", "K", "steps", "chains"))
-def _run(key, h, sigma, w, *, kind, M, R, K, steps, chains):
-    """``(m_n - mu, V_n)`` for ``n = 1 .. steps``, each ``(steps, chains)``."""
+@functools.partial(jax.jit, static_argnames=("kind", "M", "K", "steps", "chains"))
+def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
+    """``(m_n - mu, V_n)`` for ``n = 1 .. steps``, each ``(steps, chains)``. ``kind`` is ``"set"`` (replace, mix,
+    mix-fixed: one program, with the real count ``real``, the weight ``w`` and ``fresh`` (mix) traced, so that the
+    three share a compilation; replace is ``real = 0``), ``"accumulate"`` or ``"accumulate-subsample"``."""
     dtype = jnp.result_type(float)
     h2 = h * h
     key_init, key_scan = jax.random.split(key)
     first = sigma * jax.random.normal(key_init, (chains, M), dtype)  # T_0: M draws of D_0 (real and synthetic alike)
 
-    if kind in ("replace", "mix", "mix-fixed"):
-        if kind == "replace" or R == 0 or R == M:
-            weights = jnp.full((M,), 1.0 / M, dtype)
-        else:
-            weights = jnp.concatenate([jnp.full((R,), w / R, dtype), jnp.full((M - R,), (1 - w) / (M - R), dtype)])
-        synthetic = M - R if kind != "replace" else M
-        real_start = M - synthetic  # R (0 under replace)
-
-        def draw_model(k, train, count):
-            """``count`` draws of the (weighted) KDE on ``train``."""
-            k_group, k_idx, k_noise = jax.random.split(k, 3)
-            u = jax.random.uniform(k_idx, (chains, count), dtype)
-            if kind == "replace" or R in (0, M):
-                idx = jnp.floor(u * M).astype(jnp.int32)
-            else:
-                real = jax.random.uniform(k_group, (chains, count), dtype) < w
-                idx = jnp.where(real, jnp.floor(u * R), R + jnp.floor(u * (M - R))).astype(jnp.int32)
-            idx = jnp.minimum(idx, M - 1)
-            return jnp.take_along_axis(train, idx, axis=1) + h * jax.random.normal(k_noise, (chains, count), dtype)
+    if kind == "set":
+        position = jnp.arange(M)
+        is_real = position < real
+        synthetic = M - real
+        weights = jnp.where(is_real, w / jnp.maximum(real, 1), (1 - w) / jnp.maximum(synthetic, 1)).astype(dtype)
 
         def step(train, k):
             mean, var = _weighted_stats(train, weights)
-            k_real, k_syn = jax.random.split(k)
-            parts = []
-            if real_start:
-                if kind == "mix":
-                    parts.append(sigma * jax.random.normal(k_real, (chains, real_start), dtype))
-                else:  # mix-fixed: the same real points
-                    parts.append(train[:, :real_start])
-            if synthetic:
-                parts.append(draw_model(k_syn, train, synthetic))
-            new = jnp.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-            return new, (mean, var + h2)
+            k_real, k_group, k_idx, k_noise = jax.random.split(k, 4)
+            # a draw of the (weighted) KDE: the real group with probability w, then a point uniformly in the group
+            u = jax.random.uniform(k_idx, (chains, M), dtype)
+            from_real = jax.random.uniform(k_group, (chains, M), dtype) < w
+            idx = jnp.where(from_real, jnp.floor(u * real), real + jnp.floor(u * synthetic)).astype(jnp.int32)
+            idx = jnp.clip(idx, 0, M - 1)
+            drawn = jnp.take_along_axis(train, idx, axis=1) + h * jax.random.normal(k_noise, (chains, M), dtype)
+            real_points = jnp.where(fresh, sigma * jax.random.normal(k_real, (chains, M), dtype), train)
+            return jnp.where(is_real, real_points, drawn), (mean, var + h2)
 
         _, (means, variances) = jax.lax.scan(step, first, jax.random.split(key_scan, steps))
         return means, variances
@@ -157,9 +143,12 @@ def simulate_kde(key, chain, *, generations, chains: int = DEFAULT_CHAINS, per_c
     vars_all = np.full((len(gens), chains), sigma2)
     if steps > 0:
         dtype = jnp.result_type(float)
+        program = kind if kind in ("accumulate", "accumulate-subsample") else "set"
+        real = 0 if kind == "replace" else R
+        weight = 0.0 if kind == "replace" else chain.real_weight
         means, variances = _run(key, jnp.asarray(chain.bandwidth, dtype), jnp.asarray(np.sqrt(sigma2), dtype),
-                                jnp.asarray(chain.real_weight, dtype), kind=kind, M=M, R=R,
-                                K=wf.subsample or 0, steps=steps, chains=chains)
+                                jnp.asarray(weight, dtype), jnp.asarray(real, jnp.int32), jnp.asarray(kind == "mix"),
+                                kind=program, M=M, K=wf.subsample or 0, steps=steps, chains=chains)
         means, variances = np.asarray(means, dtype=np.float64), np.asarray(variances, dtype=np.float64)
         for i, g in enumerate(gens):
             if g > 0:
