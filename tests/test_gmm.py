@@ -1,4 +1,4 @@
-"""The JAX EM for the 2-D GMM chain (theory/montecarlo/_gmm.py): closed-form L2 distance, sampling, EM.
+"""The JAX EM of the GMM chain (theory/montecarlo/_gmm.py): closed-form L2 distance, sampling, EM, the chain.
 
 Statistical checks assert on z-scores with a false-failure budget of 1e-4 per test (two-sided normal bound,
 Bonferroni over the comparisons in the test); deterministic checks (quadrature, monotonicity) on floating-point
@@ -15,16 +15,25 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from theory.figures._gmm_setups import real_distribution
+from theory.chain._gmm import GMMChain, GMMLearner, parse_gmm_source
 from theory.montecarlo._gmm import (
     GMM,
+    _padded,
+    _plan,
+    _run_chains,
+    drawn_points,
     fit_em,
-    gmm_chain,
+    gmm_of_source,
     l2_distance_squared,
     log_density,
     sample,
+    simulate_gmm,
     split_init,
 )
+
+
+def real_distribution(name):
+    return gmm_of_source(parse_gmm_source(name))
 
 BUDGET = 1e-4
 
@@ -33,10 +42,7 @@ def z_bound(comparisons: int) -> float:
     return float(norm.isf(BUDGET / (2 * comparisons)))
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with jax.enable_x64(True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def _mixtures():
@@ -117,30 +123,50 @@ def test_em_recovers_well_separated_components():
     assert np.all(np.abs(np.concatenate([z_means.ravel(), z_weights])) < z_bound(6))
 
 
-def test_chain_is_reproducible_and_starts_at_the_real_data_fit():
-    real = real_distribution("blob")
-    a, ia = gmm_chain(jax.random.key(0), real, sample_size=300, generations=5)
-    b, ib = gmm_chain(jax.random.key(0), real, sample_size=300, generations=5)
-    assert all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a, b))
-    assert np.array_equal(np.asarray(ia), np.asarray(ib))
-    assert np.allclose(np.asarray(a.weights).sum(axis=1), 1.0)
-    assert float(l2_distance_squared(jax.tree.map(lambda t: t[0], a), jax.tree.map(lambda t: t[0], a))) < 1e-12
+def test_chain_is_reproducible_and_vmapped_equals_one_by_one():
+    # three runs in one vectorised call equal each run alone (same run keys), and a rerun is identical
+    chain = GMMChain(GMMLearner(2), 300, source="blob")
+    a = simulate_gmm(jax.random.key(0), chain, generations=6, chains=3)
+    b = simulate_gmm(jax.random.key(0), chain, generations=6, chains=3)
+    assert all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a.models, b.models))
+    source, plan = _padded(gmm_of_source(chain.source)), _plan(chain, 6)
+    for r in range(3):
+        alone, iterations = _run_chains(a.keys[r:r + 1], source, plan)
+        assert np.array_equal(np.asarray(iterations[0]), np.asarray(a.iterations[r]))
+        for u, v in zip(alone, a.models):
+            assert np.allclose(np.asarray(u[0]), np.asarray(v[r]), rtol=1e-12, atol=1e-14)
+    assert np.allclose(np.asarray(a.models.weights).sum(axis=-1), 1.0)
+    # generation 0 is the fit to D_0, started from the principal-axis split (EM from there, same rule)
+    d0 = drawn_points(a, chain, 1, 0)
+    first, used = fit_em(d0, split_init(d0, 2))
+    assert int(used) == int(a.iterations[1, 0])
+    assert np.allclose(np.asarray(first.means), np.asarray(a.models.means[1, 0]), rtol=0, atol=1e-12)
+    # generation n's points are drawn from G_{n-1}: they are redrawn after the run
+    x3 = np.asarray(drawn_points(a, chain, 2, 3))
+    assert x3.shape == (300, 2)
+    g3, _ = fit_em(x3, jax.tree.map(lambda t: t[2, 2], a.models))
+    assert np.allclose(np.asarray(g3.covariances), np.asarray(a.models.covariances[2, 3]), rtol=0, atol=1e-12)
 
 
-def _reference_em(x, gmm, iterations, reg_covar=1e-6):
-    """Textbook EM (scikit-learn's order and M-step: centred covariances), in NumPy, for comparison."""
+def _reference_em(x, gmm, iterations, reg_covar=1e-6, weights=None):
+    """Textbook EM (scikit-learn's order and M-step: centred covariances), in NumPy, for comparison; with
+    ``weights`` (summing to 1) every point's responsibilities are weighted."""
+    from scipy.special import logsumexp
     from scipy.stats import multivariate_normal
 
     w, m, c = (np.array(a, dtype=float) for a in gmm)
     x = np.asarray(x, dtype=float)
+    n, d = x.shape
     for _ in range(iterations):
-        logs = np.stack([np.log(w[k]) + multivariate_normal(m[k], c[k]).logpdf(x) for k in range(2)])
-        resp = np.exp(logs - np.logaddexp(logs[0], logs[1]))
+        logs = np.stack([np.log(w[k]) + multivariate_normal(m[k], c[k]).logpdf(x) for k in range(len(w))])
+        resp = np.exp(logs - logsumexp(logs, axis=0))
+        if weights is not None:
+            resp = resp * weights
         nk = resp.sum(axis=1) + 10 * np.finfo(float).eps
         m = resp @ x / nk[:, None]
-        c = np.stack([(resp[k][:, None] * (x - m[k])).T @ (x - m[k]) / nk[k] + reg_covar * np.eye(2)
-                      for k in range(2)])
-        w = nk / x.shape[0]
+        c = np.stack([(resp[k][:, None] * (x - m[k])).T @ (x - m[k]) / nk[k] + reg_covar * np.eye(d)
+                      for k in range(len(w))])
+        w = nk / (n if weights is None else 1.0)
     return w, m, c
 
 
@@ -157,15 +183,18 @@ def test_one_pass_em_matches_textbook_em():
     assert np.allclose(np.asarray(fitted.covariances), c, rtol=0, atol=1e-11)
 
 
-def test_chain_does_not_depend_on_its_segments(monkeypatch):
-    from theory.montecarlo import _gmm
-
-    real = real_distribution("two_gaussians")
-    whole, iw = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12)
-    monkeypatch.setattr(_gmm, "MAX_SEGMENT", 4)
-    assert _gmm.segment_length(12) == 4
-    done = []
-    parts, ip = gmm_chain(jax.random.key(4), real, sample_size=400, generations=12, callback=done.append)
-    assert done == [4, 8, 12]
-    assert np.array_equal(np.asarray(iw), np.asarray(ip))
-    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(whole, parts))
+def test_em_matches_textbook_em_in_three_dimensions_with_three_components_and_weights():
+    # any K and d, and the weighted fit (mix with a real weight): the same numbers as the direct implementation
+    real = GMM(jnp.array([0.2, 0.5, 0.3]), jnp.array([[-1.0, 0.0, 0.5], [1.0, 0.5, -0.5], [0.0, -1.5, 0.0]]),
+               jnp.stack([jnp.eye(3) * 0.5, jnp.array([[0.4, 0.1, 0.0], [0.1, 0.3, 0.05], [0.0, 0.05, 0.6]]),
+                          jnp.eye(3) * 0.3]))
+    x = sample(jax.random.key(8), real, 1500)
+    init = split_init(x, 3)
+    fitted, used = fit_em(x, init, tol=0.0, max_iter=6)
+    assert int(used) == 6
+    for got, want in zip(fitted, _reference_em(x, init, 6)):
+        assert np.allclose(np.asarray(got), want, rtol=0, atol=1e-10)
+    weights = np.where(np.arange(1500) < 300, 0.5 / 300, 0.5 / 1200)
+    fitted, _ = fit_em(x, init, tol=0.0, max_iter=4, weights=jnp.asarray(weights))
+    for got, want in zip(fitted, _reference_em(x, init, 4, weights=weights)):
+        assert np.allclose(np.asarray(got), want, rtol=0, atol=1e-10)

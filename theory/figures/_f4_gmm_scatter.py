@@ -2,7 +2,8 @@
 
 Generation 0 shows the real data D_0; generation n shows D_n, the N points drawn from G_{n-1}, the GMM fitted
 at the previous generation; the ellipses are the 2-sigma contours of G_n fitted to the points shown. The chain
-is :func:`theory.montecarlo._gmm.gmm_chain`; this module only picks the snapshots and plots.
+is :class:`theory.chain.GMMChain` (replace workflow) run by :func:`theory.montecarlo._gmm.simulate_gmm`; this
+module only picks the snapshots and plots.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ..montecarlo._gmm import chain_data, gmm_chain
-from ._gmm_setups import SETUP_LABELS, SETUPS, real_distribution
+from ..chain._gmm import GMMChain, GMMLearner
+from ..montecarlo._gmm import drawn_points, simulate_gmm
 from ._io import array
+
+SETUPS = ("blob", "two_gaussians")
+SETUP_LABELS = {
+    "blob": "notebook set-up: real data one standard 2-D Gaussian",
+    "two_gaussians": "text's set-up: real data a mixture of two Gaussians",
+}
 
 NAME = "f4_gmm_scatter"
 TITLE = "Recursive 2-D GMM chain fitted by EM: scatter snapshots over generations"
@@ -20,7 +27,8 @@ REPRODUCES = "Nature 2024 Fig. (GMM, arXiv v2 Fig. 8): samples at generations 0,
 
 SNAPSHOTS = (0, 50, 100, 150, 200, 350, 2000)
 SAMPLE_SIZE = 1000
-QUICK_SNAPSHOTS = (0, 10, 30, 99)  # 100 generations at N = 500: the same compiled chain as F5's quick run
+QUICK_SNAPSHOTS = (0, 10, 30, 99)  # 100 generations at N = 500, 2 runs: the same compiled chain as F5's quick run
+QUICK_RUNS = 2
 
 
 def compute(key, *, quick: bool) -> dict:
@@ -28,16 +36,18 @@ def compute(key, *, quick: bool) -> dict:
     sample_size = 500 if quick else SAMPLE_SIZE
     generations = snapshots[-1] + 1
     out = {}
+    learner = GMMLearner(2)
     for i, setup in enumerate(SETUPS):
-        k = jax.random.fold_in(key, i)
-        real = real_distribution(setup)
-        models, iterations = gmm_chain(k, real, sample_size=sample_size, generations=generations)
-        fitted = jax.device_get(models)
-        iterations = np.asarray(iterations)
+        chain = GMMChain(learner, sample_size, source=setup)
+        run = simulate_gmm(jax.random.fold_in(key, i), chain, generations=generations,
+                           chains=QUICK_RUNS if quick else 1)
+        fitted = jax.device_get(run.models)
+        iterations = np.asarray(run.iterations[0])
+        real = chain.source
         shots = []
         for n in snapshots:
-            x = np.asarray(chain_data(k, real, models, n, sample_size))
-            g = jax.tree.map(lambda a: a[n], fitted)
+            x = np.asarray(drawn_points(run, chain, 0, n))
+            g = jax.tree.map(lambda a, n=n: a[0, n], fitted)
             shots.append({
                 "generation": n,
                 "points": np.round(x, 4),
@@ -48,9 +58,9 @@ def compute(key, *, quick: bool) -> dict:
             })
         out[setup] = {
             "label": SETUP_LABELS[setup],
-            "real_weights": np.asarray(real.weights),
-            "real_means": np.asarray(real.means),
-            "real_covariances": np.asarray(real.covariances),
+            "real_weights": real.weights,
+            "real_means": real.means,
+            "real_covariances": real.covariances,
             "em_iterations_mean": float(np.mean(iterations)),
             "em_iterations_max": int(np.max(iterations)),
             "snapshots": shots,
@@ -58,7 +68,8 @@ def compute(key, *, quick: bool) -> dict:
     return {
         "caption": (
             f"Recursive GMM chain, N = {sample_size} samples a generation, 2-component full-covariance GMM fitted by "
-            "EM (tol 1e-5, at most 2000 iterations; first fit from a principal-axis split, later fits warm-started). "
+            "EM (tol 1e-5, at most 2000 iterations; first fit from a principal-axis split, later fits warm-started; "
+            "the chain model's GMMChain, replace workflow). "
             "Top: the notebook's set-up (real data one standard 2-D Gaussian); bottom: the text's (two Gaussians). "
             "Points: D_n (coordinates rounded to 1e-4 in the data file); ellipses: 2-sigma contours of the GMM "
             "fitted to them."

@@ -1,20 +1,25 @@
-"""A 2-D Gaussian mixture fitted by EM, in JAX, and the recursive GMM chain of the paper's GMM experiment.
+"""Monte Carlo of the Gaussian-mixture chain (:class:`theory.chain.GMMChain`): EM in JAX, vectorised over runs.
 
-* :class:`GMM` holds ``weights (K,)``, ``means (K, d)``, ``covariances (K, d, d)`` (a pytree, a NamedTuple).
-* :func:`fit_em` is full-covariance EM with scikit-learn's stopping rule (stop when the change of the mean
-  log-likelihood between iterations is below ``tol``; at most ``max_iter`` iterations; ``reg_covar`` added to
-  every covariance diagonal), the set-up of the authors' notebook (``GaussianMixture(2, tol=1e-5,
-  max_iter=2000)``).
-* :func:`gmm_chain` runs the chain: D_0 drawn from the real distribution, G_n = EM fit to D_n, D_{n+1} drawn
-  from G_n (N samples each generation). Generation 0's fit starts from a split of D_0 along its principal axis;
-  later fits are warm-started from the previous generation's model (the notebook re-runs k-means each time;
-  warm starts keep 2000 generations at N = 2e5 within minutes on a CPU). :func:`chain_data` redraws any
-  generation's data after a run; :func:`run_gmm_chains` runs several chains in threads (two cores) with
-  the distance of every generation to generation 0.
-* :func:`l2_distance_squared` is the closed form of ``int (p - q)^2`` for Gaussian mixtures, from
-  ``int N(x; a, A) N(x; b, B) dx = N(a; b, A + B)``; :func:`distances_to_first` applies it along a chain.
-
-The figures ``f4_gmm_scatter`` and ``f5_gmm_distance`` (:mod:`theory.figures`) plot what these return.
+* :class:`GMM` holds ``weights (K,)``, ``means (K, d)``, ``covariances (K, d, d)`` (a NamedTuple, so a pytree).
+* :func:`fit_em` is full-covariance EM for ``K`` components in ``d`` dimensions with scikit-learn's rule (an
+  E-step at the current parameters, then an M-step; stop when the mean log-likelihood changes by less than ``tol``;
+  at most ``max_iter`` iterations; ``reg_covar`` on every covariance diagonal), optionally with point weights.
+  Each fit works on the points centred at their mean and on the ``F = 1 + d + d (d + 1)/2`` rows ``1, x_i,
+  x_i x_j (i <= j)``: ``log(w_k N(x; m_k, S_k))`` is a fixed linear combination of them, so an E-step is one
+  ``(K, F) x (F, n)`` product and the M-step needs only the responsibility-weighted row sums (for ``K = 2`` the
+  responsibilities are a logistic function of one log-ratio: one ``exp`` per point).
+* :func:`simulate_gmm` runs ``chains`` independent chains of a :class:`~theory.chain.GMMChain` under its workflow
+  (``jax.vmap`` over chains of a ``jax.lax.scan`` over generations; one EM ``while_loop`` per generation that runs
+  until every chain's fit has stopped, each chain keeping its own stopping point). It returns every generation's
+  fitted mixture and EM iteration count.
+* Sampling: component counts are drawn as a multinomial (``K - 1`` binomials), the standard normals in float32
+  (half the random bits of float64: JAX's threefry is the cost here) and then used in float64; the normals are
+  quantised at about ``1e-7`` and none falls beyond ``5.4`` standard deviations (probability ``7e-8`` a draw).
+* Distances to generation 0: :func:`l2_distance_squared` (closed form of ``int (p - q)^2`` for Gaussian mixtures,
+  from ``int N(x; a, A) N(x; b, B) dx = N(a; b, A + B)``); :func:`w2_bracket` brackets ``W2^2(p, q)`` exactly:
+  below by Gelbrich's bound (the W2 between the moment-matched Gaussians), above by the mixture-W2 (optimal
+  transport restricted to couplings of the components, with cost the Gaussian W2^2 of component pairs; a ``K x K``
+  linear programme, solved in closed form for ``K <= 2``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,16 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from .._errors import ParameterError, check_integer
+
+#: Largest number of float64 values a pooled workflow's pool may hold over all chains (the points and their
+#: rows: ``(d + F + 2) * generations * M * chains``): 2**27 values, 1 GiB.
+MAX_POOL_VALUES = 2**27
+
+
+COUNTS_BY_BINOMIALS = True
 
 
 class GMM(NamedTuple):
@@ -34,244 +49,401 @@ class GMM(NamedTuple):
     covariances: jax.Array
 
 
-def _log_gauss(x, mean, cov):
-    """log N(x; mean, cov) for 2-D points ``x (n, 2)``, with the 2x2 inverse written out (fast on CPU)."""
-    a, b, c = cov[0, 0], cov[0, 1], cov[1, 1]
-    det = a * c - b * b
-    dx, dy = x[:, 0] - mean[0], x[:, 1] - mean[1]
-    quad = (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det
-    return -0.5 * quad - 0.5 * jnp.log(det) - jnp.log(2 * jnp.pi)
+def gmm_of_source(source) -> GMM:
+    """A :class:`~theory.chain.GMMSource`'s arrays as a :class:`GMM` (float64 when x64 is on)."""
+    return GMM(jnp.asarray(source.weights), jnp.asarray(source.means), jnp.asarray(source.covariances))
 
 
-def _component_logs(gmm: GMM, x):
-    return jax.vmap(_log_gauss, in_axes=(None, 0, 0))(x, gmm.means, gmm.covariances) + jnp.log(gmm.weights)[:, None]
+def _padded(source: GMM) -> GMM:
+    """A one-component source as two identical halves (the same distribution), so that every source of a given
+    dimension has the same shapes and the chains of the two 2-D set-ups share one compiled program."""
+    if source.weights.shape[0] > 1:
+        return source
+    return GMM(jnp.concatenate([source.weights, source.weights]) / 2, jnp.concatenate([source.means] * 2),
+               jnp.concatenate([source.covariances] * 2))
+
+
+# ---------------------------------------------------------------------------------------------------- densities
+def _cholesky_parts(covariances):
+    chol = jnp.linalg.cholesky(covariances)
+    logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    return chol, logdet
 
 
 def log_density(gmm: GMM, x):
-    """log p(x) of the mixture at 2-D points ``x (n, 2)``."""
-    return jax.scipy.special.logsumexp(_component_logs(gmm, x), axis=0)
+    """``log p(x)`` of the mixture at the points ``x (n, d)``."""
+    d = gmm.means.shape[-1]
+    chol, logdet = _cholesky_parts(gmm.covariances)
+    diff = x[None, :, :] - gmm.means[:, None, :]  # (K, n, d)
+    sol = jax.scipy.linalg.solve_triangular(chol, jnp.swapaxes(diff, 1, 2), lower=True)  # (K, d, n)
+    logs = (-0.5 * jnp.sum(sol**2, axis=1) - 0.5 * logdet[:, None] - 0.5 * d * jnp.log(2 * jnp.pi)
+            + jnp.log(gmm.weights)[:, None])
+    return jax.scipy.special.logsumexp(logs, axis=0)
 
 
-def _sample_coordinates(key, gmm: GMM, n: int):
-    """``n`` i.i.d. points from the mixture as two coordinate arrays ``(X, Y)``.
+def total_covariance(gmm: GMM):
+    """The mixture's covariance ``sum_k w_k (S_k + m_k m_k^T) - mean mean^T`` (batched over leading axes)."""
+    w = gmm.weights / jnp.sum(gmm.weights, axis=-1, keepdims=True)
+    mean = jnp.einsum("...k,...ki->...i", w, gmm.means)
+    second = jnp.einsum("...k,...kij->...ij", w, gmm.covariances + gmm.means[..., :, None] * gmm.means[..., None, :])
+    return second - mean[..., :, None] * mean[..., None, :]
 
-    Component ``i`` is the first with ``u * sum(w) < w_0 + ... + w_i`` for a uniform ``u``; the point is
-    ``mean + L z`` with the written-out 2x2 Cholesky factor ``L`` of the component's covariance and two standard
-    normals ``z`` (keys: ``split(key, 3)`` for ``u``, ``z_0``, ``z_1``). Returned as two arrays, not stacked:
-    on CPU, XLA would otherwise recompute the normals inside the stacking loop (three times slower).
-    """
-    k_comp, k_x, k_y = jax.random.split(key, 3)
-    u = jax.random.uniform(k_comp, (n,), dtype=gmm.weights.dtype) * jnp.sum(gmm.weights)
-    z0 = jax.random.normal(k_x, (n,), dtype=gmm.means.dtype)
-    z1 = jax.random.normal(k_y, (n,), dtype=gmm.means.dtype)
-    a, b, c = gmm.covariances[:, 0, 0], gmm.covariances[:, 0, 1], gmm.covariances[:, 1, 1]
-    l11 = jnp.sqrt(a)  # 2x2 Cholesky factor written out
-    l21 = b / l11
-    l22 = jnp.sqrt(jnp.maximum(c - l21 * l21, 0.0))
-    if gmm.weights.shape[0] == 2:  # a select instead of a gather (same component as the search below)
-        second = u >= gmm.weights[0]
 
+# ---------------------------------------------------------------------------------------------------- sampling
+def _component_counts(key, weights, n: int):
+    """Multinomial counts ``(K,)`` of ``n`` draws with probabilities ``weights`` (``K - 1`` binomials)."""
+    k = weights.shape[0]
+    p = weights / jnp.sum(weights)
+    if k == 1:
+        return jnp.full((1,), n, dtype=p.dtype)
+    counts, remaining, left = [], jnp.asarray(n, p.dtype), jnp.asarray(1.0, p.dtype)
+    for i, sub in enumerate(jax.random.split(key, k - 1)):
+        share = jnp.clip(p[i] / jnp.maximum(left, jnp.finfo(p.dtype).tiny), 0.0, 1.0)
+        c = jnp.minimum(jax.random.binomial(sub, remaining, share, dtype=p.dtype), remaining)
+        counts.append(c)
+        remaining, left = remaining - c, left - p[i]
+    counts.append(remaining)
+    return jnp.stack(counts)
+
+
+def _sample_columns(key, gmm: GMM, n: int):
+    """``n`` i.i.d. points of the mixture as columns ``(d, n)``: the first ``c_0`` from component 0, the next
+    ``c_1`` from component 1, ... with multinomial counts ``c`` (the order is irrelevant to every fit)."""
+    k_count, k_normal = jax.random.split(key)
+    dtype = gmm.means.dtype
+    d = gmm.means.shape[-1]
+    # materialised once: XLA on CPU would otherwise fuse the (expensive) normal draws into every consumer
+    z = jax.lax.optimization_barrier(jax.random.normal(k_normal, (d, n), dtype=jnp.float32))
+    z = [z[j].astype(dtype) for j in range(d)]
+    chol = jnp.linalg.cholesky(gmm.covariances)
+    k = gmm.weights.shape[0]
+    if k == 1:
         def pick(values):
-            return jnp.where(second, values[1], values[0])
+            return values[0]
+    elif COUNTS_BY_BINOMIALS:
+        bounds = jnp.cumsum(_component_counts(k_count, gmm.weights, n))[:-1]
+        comp = jnp.sum(jnp.arange(n, dtype=dtype)[None, :] >= bounds[:, None], axis=0)
     else:
-        comp = jnp.searchsorted(jnp.cumsum(gmm.weights)[:-1], u, side="right")  # component i w.p. weights[i]
-
+        u = jax.random.uniform(k_count, (n,), dtype=jnp.float32).astype(dtype)
+        bounds = jnp.cumsum(gmm.weights / jnp.sum(gmm.weights))[:-1]
+        comp = jnp.sum(u[None, :] >= bounds[:, None], axis=0)
+    if k > 1:
         def pick(values):
-            return values[comp]
-
-    mx, my = pick(gmm.means[:, 0]), pick(gmm.means[:, 1])
-    return mx + pick(l11) * z0, my + pick(l21) * z0 + pick(l22) * z1
+            out = values[0]
+            for i in range(1, k):
+                out = jnp.where(comp == i, values[i], out)
+            return out
+    rows = []
+    for i in range(d):
+        x = pick(gmm.means[:, i])
+        for j in range(i + 1):
+            x = x + pick(chol[:, i, j]) * z[j]
+        rows.append(x)
+    return jax.lax.optimization_barrier(jnp.stack(rows))
 
 
 def sample(key, gmm: GMM, n: int):
-    """``n`` i.i.d. points ``(n, 2)`` from the mixture (the points :func:`gmm_chain` draws with the same key)."""
-    return jnp.stack(_sample_coordinates(key, gmm, n), -1)
+    """``n`` i.i.d. points ``(n, d)`` of the mixture."""
+    return _sample_columns(key, gmm, n).T
 
 
-def _m_step(x, resp, reg_covar):
-    """M-step from responsibilities ``resp (K, n)``: weights, means and centred (stable) covariances."""
-    nk = resp.sum(axis=1) + 10 * jnp.finfo(x.dtype).eps
-    means = resp @ x / nk[:, None]
-    dx = x[None, :, 0] - means[:, 0:1]
-    dy = x[None, :, 1] - means[:, 1:2]
-    cxx = jnp.sum(resp * dx * dx, axis=1) / nk + reg_covar
-    cxy = jnp.sum(resp * dx * dy, axis=1) / nk
-    cyy = jnp.sum(resp * dy * dy, axis=1) / nk + reg_covar
-    covs = jnp.stack([jnp.stack([cxx, cxy], -1), jnp.stack([cxy, cyy], -1)], -2)
-    return GMM(nk / x.shape[0], means, covs)
+# ---------------------------------------------------------------------------------------------------- EM
+def _pairs(d: int):
+    return [(i, j) for i in range(d) for j in range(i, d)]
 
 
-class _Features(NamedTuple):
-    """The data of one EM fit, centred at their mean ``centre``: ``rows (6, n)`` = 1, X, Y, X^2, XY, Y^2."""
-
-    centre: jax.Array
-    rows: jax.Array
-    sums: jax.Array
-
-
-def _features(x_coordinate, y_coordinate) -> _Features:
-    centre = jnp.stack([x_coordinate.mean(), y_coordinate.mean()])
-    big_x, big_y = x_coordinate - centre[0], y_coordinate - centre[1]
-    rows = jnp.stack([jnp.ones_like(big_x), big_x, big_y, big_x * big_x, big_x * big_y, big_y * big_y])
-    return _Features(centre, rows, rows.sum(axis=1))
+def _rows(x, centre):
+    """The rows ``1, y_i, y_i y_j (i <= j)`` of the centred points ``y = x - centre``: ``(F, n)``."""
+    y = x - centre[:, None]
+    d = x.shape[0]
+    return jnp.concatenate([jnp.ones_like(y[:1]), y, jnp.stack([y[i] * y[j] for i, j in _pairs(d)])])
 
 
-def _log_coefficients(gmm: GMM):
-    """``log(w_k N(x; m_k, S_k)) = q_k . (1, X, Y, X^2, XY, Y^2)`` for two components: ``q (2, 6)``."""
-    a, b, c = gmm.covariances[:, 0, 0], gmm.covariances[:, 0, 1], gmm.covariances[:, 1, 1]
-    det = a * c - b * b
-    pxx, pxy, pyy = c / det, -b / det, a / det  # precision matrix
-    mx, my = gmm.means[:, 0], gmm.means[:, 1]
-    constant = (jnp.log(gmm.weights) - 0.5 * jnp.log(det) - jnp.log(2 * jnp.pi)
-                - 0.5 * (pxx * mx * mx + 2 * pxy * mx * my + pyy * my * my))
-    return jnp.stack([constant, pxx * mx + pxy * my, pxy * mx + pyy * my, -0.5 * pxx, -pxy, -0.5 * pyy], -1)
+def _coefficients(gmm: GMM):
+    """``q (K, F)`` with ``log(w_k N(y; m_k, S_k)) = q_k . rows(y)``."""
+    d = gmm.means.shape[-1]
+    chol, logdet = _cholesky_parts(gmm.covariances)
+    eye = jnp.broadcast_to(jnp.eye(d, dtype=chol.dtype), chol.shape)
+    inv_chol = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)
+    precision = jnp.swapaxes(inv_chol, -1, -2) @ inv_chol
+    pm = jnp.einsum("kij,kj->ki", precision, gmm.means)
+    constant = (jnp.log(gmm.weights) - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi)
+                - 0.5 * jnp.sum(gmm.means * pm, axis=-1))
+    quad = jnp.stack([(-0.5 if i == j else -1.0) * precision[:, i, j] for i, j in _pairs(d)], -1)
+    return jnp.concatenate([constant[:, None], pm, quad], -1)
 
 
-def _em_step_features(gmm: GMM, data: _Features, reg_covar):
-    """One EM iteration on centred data (``gmm`` in the same coordinates): the E-step's mean log-likelihood
-    at ``gmm``, then the M-step.
+def _em_step(gmm: GMM, rows, row_sums, point_weights, reg_covar):
+    """One EM iteration on centred rows: the mean log-likelihood at ``gmm`` and the M-step's mixture.
 
-    The log-ratio of the two components is a quadratic in (X, Y); with ``e = exp(-|ratio|)`` the
-    responsibilities are ``1 / (1 + e)`` and ``e / (1 + e)`` and ``log(p_0 + p_1) = log p_0 + max(ratio, 0) +
-    log1p(e)``, where ``sum log p_0`` is the coefficients times the column sums. The M-step needs the
-    responsibility-weighted sums of the six rows (two matrix-vector products); the covariances are the second
-    moments about the data mean minus the squared component mean (the data are centred, so no large
-    cancellation).
+    ``point_weights`` is ``None`` (every point weight ``1/n``; sums are counts, scikit-learn's arithmetic) or
+    ``(n,)`` weights summing to 1; ``row_sums`` is ``rows @ 1`` or ``rows @ point_weights``.
     """
-    n = data.rows.shape[1]
-    q = _log_coefficients(gmm)
-    d = q[1] - q[0]
-    big_x, big_y = data.rows[1], data.rows[2]
-    ratio = d[0] + big_x * (d[1] + d[3] * big_x + d[4] * big_y) + big_y * (d[2] + d[5] * big_y)
-    e = jnp.exp(-jnp.abs(ratio))
-    large = 1 / (1 + e)
-    small = e * large
-    positive = ratio >= 0
-    mean_loglik = (q[0] @ data.sums + jnp.sum(jnp.maximum(ratio, 0) + jnp.log1p(e))) / n
-    sums = jnp.stack([data.rows @ jnp.where(positive, small, large), data.rows @ jnp.where(positive, large, small)])
-    nk = sums[:, 0] + 10 * jnp.finfo(data.rows.dtype).eps
-    mx, my = sums[:, 1] / nk, sums[:, 2] / nk
-    cxx = sums[:, 3] / nk - mx * mx + reg_covar
-    cxy = sums[:, 4] / nk - mx * my
-    cyy = sums[:, 5] / nk - my * my + reg_covar
-    covs = jnp.stack([jnp.stack([cxx, cxy], -1), jnp.stack([cxy, cyy], -1)], -2)
-    return mean_loglik, GMM(nk / n, jnp.stack([mx, my], -1), covs)
+    k, d = gmm.means.shape
+    n = rows.shape[1]
+    q = _coefficients(gmm)
+    if k == 1:
+        resp_w = [jnp.ones((n,), rows.dtype) if point_weights is None else point_weights]
+        lse = jnp.zeros((n,), rows.dtype)  # q_0 . rows, added below from the row sums
+    elif k == 2:
+        ratio = (q[1] - q[0]) @ rows
+        e = jnp.exp(-jnp.abs(ratio))
+        large = 1 / (1 + e)
+        small = e * large
+        positive = ratio >= 0
+        resp = [jnp.where(positive, small, large), jnp.where(positive, large, small)]
+        lse = jnp.maximum(ratio, 0) + jnp.log1p(e)  # plus q_0 . rows, added below from the row sums
+        resp_w = resp if point_weights is None else [r * point_weights for r in resp]
+    else:
+        logits = (q - q[0]) @ rows
+        lse = jax.scipy.special.logsumexp(logits, axis=0)  # plus q_0 . rows, added below from the row sums
+        resp = jnp.exp(logits - lse)
+        resp_w = list(resp if point_weights is None else resp * point_weights)
+    if point_weights is None:
+        mean_loglik = q[0] @ row_sums / n + jnp.mean(lse)
+    else:
+        mean_loglik = q[0] @ row_sums + jnp.sum(lse * point_weights)
+    total = n if point_weights is None else 1.0
+    sums = jnp.stack([rows @ r for r in resp_w])  # (K, F)
+    nk = sums[:, 0] + 10 * jnp.finfo(rows.dtype).eps
+    means = sums[:, 1:1 + d] / nk[:, None]
+    second = jnp.zeros((k, d, d), rows.dtype)
+    for f, (i, j) in enumerate(_pairs(d)):
+        v = sums[:, 1 + d + f] / nk
+        second = second.at[:, i, j].set(v).at[:, j, i].set(v)
+    covariances = second - means[:, :, None] * means[:, None, :] + reg_covar * jnp.eye(d, dtype=rows.dtype)
+    return mean_loglik, GMM(nk / total, means, covariances)
 
 
-def _em(data: _Features, init: GMM, tol: float, max_iter: int, reg_covar: float):
-    """EM on the features of one data set from ``init`` (data coordinates); returns (GMM, iterations)."""
+def _em(x, init: GMM, point_weights, tol, max_iter, reg_covar):
+    """EM on the points ``x (d, n)`` from ``init``; returns (GMM, iterations)."""
+    centre = jnp.mean(x, axis=1) if point_weights is None else x @ point_weights
+    rows = jax.lax.optimization_barrier(_rows(x, centre))
+    row_sums = jnp.sum(rows, axis=1) if point_weights is None else rows @ point_weights
+
     def cond(state):
         _, previous, current, it = state
         return (it < max_iter) & (jnp.abs(current - previous) >= tol)
 
     def body(state):
         gmm, _, current, it = state
-        lower_bound, new = _em_step_features(gmm, data, reg_covar)
+        lower_bound, new = _em_step(gmm, rows, row_sums, point_weights, reg_covar)
         return new, current, lower_bound, it + 1
 
-    inf = jnp.asarray(jnp.inf, data.rows.dtype)
-    start = init._replace(means=init.means - data.centre)
+    inf = jnp.asarray(jnp.inf, x.dtype)
+    start = init._replace(means=init.means - centre)
     gmm, _, _, iterations = jax.lax.while_loop(cond, body, (start, -inf, inf, jnp.asarray(0)))
-    return gmm._replace(means=gmm.means + data.centre), iterations
+    return gmm._replace(means=gmm.means + centre), iterations
 
 
-@functools.partial(jax.jit, static_argnames=("tol", "max_iter", "reg_covar"))
-def fit_em(x, init: GMM, *, tol: float = 1e-5, max_iter: int = 2000, reg_covar: float = 1e-6):
-    """EM for a two-component 2-D GMM from ``init``; returns (GMM, iterations).
-
-    Each iteration is an E-step at the current parameters then an M-step (scikit-learn's order); EM stops when
-    the E-step's mean log-likelihood changes by less than ``tol`` between consecutive iterations, or after
-    ``max_iter`` iterations; ``reg_covar`` is added to the covariance diagonals. The iterations run on the data
-    centred at their mean, with the sums the M-step needs taken in one pass (see ``_em_step_features``).
-    """
-    if init.weights.shape[0] != 2:
-        raise ValueError("fit_em fits two components")
-    return _em(_features(x[:, 0], x[:, 1]), init, tol, max_iter, reg_covar)
+def _split_init(x, components: int) -> GMM:
+    """The first fit's start: the points ``x (d, n)`` split along their principal axis into ``components`` groups
+    of (nearly) equal size, then one M-step."""
+    n = x.shape[1]
+    centred = x - jnp.mean(x, axis=1, keepdims=True)
+    _, vectors = jnp.linalg.eigh(centred @ centred.T)
+    projection = vectors[:, -1] @ centred
+    rank = jnp.argsort(jnp.argsort(projection))
+    group = (rank * components) // n
+    resp = (group[None, :] == jnp.arange(components)[:, None]).astype(x.dtype)
+    sums = resp @ _rows(x, jnp.zeros(x.shape[0], x.dtype)).T
+    d = x.shape[0]
+    nk = sums[:, 0]
+    means = sums[:, 1:1 + d] / nk[:, None]
+    second = jnp.zeros((components, d, d), x.dtype)
+    for f, (i, j) in enumerate(_pairs(d)):
+        v = sums[:, 1 + d + f] / nk
+        second = second.at[:, i, j].set(v).at[:, j, i].set(v)
+    cov = second - means[:, :, None] * means[:, None, :] + 1e-6 * jnp.eye(d, dtype=x.dtype)
+    return GMM(nk / n, means, cov)
 
 
 def split_init(x, components: int = 2) -> GMM:
-    """A deterministic start for the first fit: hard split of the points along their principal axis.
+    """:func:`_split_init` for points ``x (n, d)``."""
+    return _split_init(jnp.asarray(x).T, check_integer("components", components, minimum=1))
 
-    Two components: points with positive / negative projection on the top principal direction (the split
-    k-means finds on a single blob).
+
+@functools.partial(jax.jit, static_argnames=("tol", "max_iter", "reg_covar"))
+def fit_em(x, init: GMM, *, tol: float = 1e-5, max_iter: int = 2000, reg_covar: float = 1e-6, weights=None):
+    """EM for a full-covariance mixture of ``init``'s ``K`` components on the points ``x (n, d)``.
+
+    Returns ``(GMM, iterations)``. ``weights (n,)`` (summing to 1) weights every point's log-likelihood; ``None``
+    is the plain fit.
     """
-    if components != 2:
-        raise ValueError("split_init makes two components")
-    centred = x - x.mean(axis=0)
-    scatter = centred.T @ centred
-    angle = 0.5 * jnp.arctan2(2 * scatter[0, 1], scatter[0, 0] - scatter[1, 1])  # top eigenvector of 2x2
-    side = (centred @ jnp.stack([jnp.cos(angle), jnp.sin(angle)])) > 0
-    resp = jnp.stack([side, ~side]).astype(x.dtype)
-    return _m_step(x, resp, 1e-6)
+    return _em(jnp.asarray(x).T, init, weights, tol, max_iter, reg_covar)
 
 
-#: Longest run of generations in one compiled call (Ctrl-C and progress act between calls).
-MAX_SEGMENT = 250
+# ---------------------------------------------------------------------------------------------------- the chain
+class _Plan(NamedTuple):
+    """The static description of one compiled chain."""
+
+    kind: str
+    sample_size: int
+    real_count: int
+    real_weight: float | None
+    subsample: int
+    components: int
+    tol: float
+    max_iter: int
+    reg_covar: float
+    generations: int
 
 
-def segment_length(generations: int) -> int:
-    """The largest divisor of ``generations`` that is at most :data:`MAX_SEGMENT` (one compiled segment)."""
-    return max(d for d in range(1, min(generations, MAX_SEGMENT) + 1) if generations % d == 0)
+def _plan(chain, generations: int) -> _Plan:
+    wf = chain.workflow
+    return _Plan(wf.kind, chain.sample_size, wf.real_count(chain.sample_size), wf.real_weight,
+                 wf.subsample or 0, chain.components, chain.learner.tol, chain.learner.max_iter,
+                 chain.learner.reg_covar, generations)
 
 
-@functools.partial(jax.jit, static_argnames=("sample_size", "length", "tol", "max_iter"))
-def _chain_segment(key, real: GMM, gmm: GMM, start, *, sample_size: int, length: int, tol: float, max_iter: int):
-    """Generations ``start .. start + length - 1`` of the chain from ``gmm`` = G_{start-1} (ignored at 0)."""
-    def step(previous, n):
-        first = n == 0
-        source = jax.tree.map(lambda r, g: jnp.where(first, r, g), real, previous)
-        x = _sample_coordinates(jax.random.fold_in(key, n), source, sample_size)
-        init = jax.lax.cond(first, lambda: split_init(jnp.stack(x, -1)), lambda: previous)
-        new, it = _em(_features(*x), init, tol, max_iter, 1e-6)
-        return new, (new, it)
-
-    return jax.lax.scan(step, gmm, start + jnp.arange(length))
+def _mix_weights(plan: _Plan, dtype):
+    """The point weights of a mixed training set (real points first); ``None`` for the plain fit."""
+    if plan.real_weight is None:
+        return None
+    m, r, w = plan.sample_size, plan.real_count, plan.real_weight
+    return jnp.concatenate([jnp.full((r,), w / r, dtype), jnp.full((m - r,), (1 - w) / (m - r), dtype)])
 
 
-def gmm_chain(key, real: GMM, *, sample_size: int, generations: int, tol: float = 1e-5, max_iter: int = 2000,
-              callback=None):
-    """The recursive GMM chain; returns the stacked fitted GMMs ``G_0..G_{generations-1}`` and EM iterations.
+def _pad(gmm: GMM, components: int) -> GMM:
+    """``gmm`` with zero-weight components (mean 0, covariance I) appended up to ``components``."""
+    extra = components - gmm.weights.shape[0]
+    if extra <= 0:
+        return gmm
+    d = gmm.means.shape[-1]
+    dtype = gmm.means.dtype
+    return GMM(jnp.concatenate([gmm.weights, jnp.zeros((extra,), dtype)]),
+               jnp.concatenate([gmm.means, jnp.zeros((extra, d), dtype)]),
+               jnp.concatenate([gmm.covariances, jnp.broadcast_to(jnp.eye(d, dtype=dtype), (extra, d, d))]))
 
-    ``D_n`` is drawn with key ``jax.random.fold_in(key, n)``, so :func:`chain_data` can redraw any generation's
-    data after the run without storing it. ``D_0`` comes from ``real`` and its fit starts from
-    :func:`split_init`; every later fit is warm-started from the previous generation's model. The generations
-    run in compiled segments of :func:`segment_length` (one compilation per sample size and segment length);
-    ``callback(generations_done)`` is called after each segment.
+
+def _drawn_points(key, model: GMM, plan: _Plan, generation):
+    """The points drawn from the model at generation ``n`` (``M - R`` of them, ``M`` without mixing): from the
+    source at ``n = 0`` (``D_0``), from ``G_{n-1}`` after; stream ``fold_in(fold_in(key, n), 0)``."""
+    count = plan.sample_size - (plan.real_count if plan.kind in ("mix", "mix-fixed") else 0)
+    return _sample_columns(jax.random.fold_in(jax.random.fold_in(key, generation), 0), model, count)
+
+
+def _run_one(key, source: GMM, plan: _Plan):
+    """One chain: the stacked mixtures ``G_0 .. G_{G-1}`` and EM iteration counts.
+
+    Every generation, generation 0 included, goes through the same scan step (one compiled sampler, one compiled
+    EM): the model drawn from is the source at ``n = 0`` and ``G_{n-1}`` after (both padded with zero-weight
+    components to the same number); the fit at ``n = 0`` starts from the principal-axis split of ``T_0``, later
+    fits from ``G_{n-1}``. ``mix-fixed``'s real set is the source's ``R`` points of stream
+    ``fold_in(fold_in(key, 0), 1)``, the same points ``mix`` draws as its real part at ``n = 0``.
     """
-    length = segment_length(generations)
-    gmm, models, iterations = real, [], []
-    for start in range(0, generations, length):
-        gmm, (new, it) = _chain_segment(key, real, gmm, start, sample_size=sample_size, length=length, tol=tol,
-                                        max_iter=max_iter)
-        models.append(new)
-        iterations.append(it)
-        if callback is not None:
-            jax.block_until_ready(it)
-            callback(start + length)
-    stacked = jax.tree.map(lambda *parts: jnp.concatenate(parts), *models)
-    return stacked, jnp.concatenate(iterations)
+    m, g_total, dtype = plan.sample_size, plan.generations, source.means.dtype
+    d = source.means.shape[-1]
+    r = plan.real_count if plan.kind in ("mix", "mix-fixed") else 0
+    padded = max(source.weights.shape[0], plan.components)
+    source_padded = _pad(source, padded)
+    pooled = plan.kind in ("accumulate", "accumulate-subsample")
+    pool = jnp.zeros((d, g_total * m if pooled else 0), dtype)
+    weights = _mix_weights(plan, dtype)
+
+    def real_points(n):
+        return _sample_columns(jax.random.fold_in(jax.random.fold_in(key, n), 1), source, r)
+
+    fixed = real_points(0) if plan.kind == "mix-fixed" else None
+
+    def step(carry, n):
+        previous, pool = carry
+        model = jax.tree.map(lambda a, b: jnp.where(n == 0, a, b), source_padded, _pad(previous, padded))
+        drawn = _drawn_points(key, model, plan, n)
+        point_weights = weights
+        if plan.kind == "replace" or r == 0 and not pooled:
+            x = drawn
+        elif not pooled:
+            x = jnp.concatenate([fixed if plan.kind == "mix-fixed" else real_points(n), drawn], axis=1)
+        else:
+            pool = jax.lax.dynamic_update_slice(pool, drawn, (0, n * m))
+            valid = jnp.arange(g_total * m) < (n + 1) * m
+            if plan.kind == "accumulate":
+                x, point_weights = pool, valid.astype(dtype) / ((n + 1) * m)
+            else:
+                u = jax.random.uniform(jax.random.fold_in(jax.random.fold_in(key, n), 2), (g_total * m,), dtype)
+                _, chosen = jax.lax.top_k(-jnp.where(valid, u, 2.0), plan.subsample)
+                x = pool[:, chosen]
+        start = jax.lax.cond(n == 0, lambda: _split_init(x, plan.components), lambda: previous)
+        new, it = _em(x, start, point_weights, plan.tol, plan.max_iter, plan.reg_covar)
+        return (new, pool), (new, it)
+
+    dummy = _pad(GMM(jnp.ones((1,), dtype), jnp.zeros((1, d), dtype), jnp.eye(d, dtype=dtype)[None]),
+                 plan.components)
+    dummy = dummy._replace(weights=jnp.full((plan.components,), 1 / plan.components, dtype))
+    _, (models, iterations) = jax.lax.scan(step, (dummy, pool), jnp.arange(g_total))
+    return models, iterations
 
 
-def chain_data(key, real: GMM, models: GMM, generation: int, sample_size: int):
-    """Redraw ``D_n`` of a chain run by :func:`gmm_chain` with the same key (``D_0`` from ``real``)."""
-    return _chain_data(key, real, models, jnp.asarray(generation), sample_size=sample_size)
+@functools.partial(jax.jit, static_argnames=("plan",))
+def _run_chains(keys, source: GMM, plan: _Plan):
+    return jax.vmap(_run_one, in_axes=(0, None, None))(keys, source, plan)
 
 
-@functools.partial(jax.jit, static_argnames=("sample_size",))
-def _chain_data(key, real: GMM, models: GMM, generation, *, sample_size: int):
-    previous = jax.tree.map(lambda a: a[jnp.maximum(generation - 1, 0)], models)
-    source = jax.tree.map(lambda r, g: jnp.where(generation == 0, r, g), real, previous)
-    return sample(jax.random.fold_in(key, generation), source, sample_size)
+class GMMRun(NamedTuple):
+    """What :func:`simulate_gmm` returns: ``models`` (a :class:`GMM` of arrays ``(chains, generations, ...)``) and
+    ``iterations (chains, generations)``, the EM iterations of every fit; ``keys (chains,)`` are the runs' keys."""
+
+    models: GMM
+    iterations: jax.Array
+    keys: jax.Array
 
 
+def check_pool(chain, generations: int, chains: int) -> None:
+    """Raise :class:`~theory.ParameterError` naming ``generations`` when a pooled workflow's pool would not fit
+    in :data:`MAX_POOL_VALUES`."""
+    if not chain.workflow.pools:
+        return
+    d = chain.dimension
+    per_point = d + 1 + d + d * (d + 1) // 2 + 2
+    values = per_point * generations * chain.sample_size * chains
+    if values > MAX_POOL_VALUES:
+        most = max(1, MAX_POOL_VALUES // (per_point * chain.sample_size * chains))
+        raise ParameterError(
+            "generations", f"at most {most} generations under {chain.workflow} with sample_size {chain.sample_size} "
+            f"and {chains} chains (the pool of (n + 1) M points per chain must fit in memory: "
+            f"{MAX_POOL_VALUES} float64 values)", generations)
+
+
+def simulate_gmm(key, chain, *, generations: int, chains: int = 1) -> GMMRun:
+    """Run ``chains`` independent GMM chains for generations ``0 .. generations - 1``.
+
+    Run ``r`` uses the key ``jax.random.split(key, chains)[r]``; within it generation ``n``'s draws come from
+    ``fold_in(run_key, n)`` (``D_0`` and the draws from ``G_{n-1}``: sub-stream 0; ``mix``'s fresh real points: 1;
+    ``accumulate-subsample``'s choice: 2), so :func:`drawn_points` can redraw them after the run. The chains are
+    vectorised (``vmap``); the result does not depend on ``chains`` for a given run key.
+    """
+    generations = check_integer("generations", generations, minimum=1)
+    chains = check_integer("chains", chains, minimum=1)
+    check_pool(chain, generations, chains)
+    keys = jax.random.split(key, chains)
+    models, iterations = _run_chains(keys, _padded(gmm_of_source(chain.source)), _plan(chain, generations))
+    return GMMRun(models, iterations, keys)
+
+
+def drawn_points(run: GMMRun, chain, run_index: int, generation: int):
+    """The points ``(n, d)`` a run drew from the model at ``generation``: ``D_0`` at 0 (its last ``M - R`` points
+    under ``mix``), the draws from ``G_{n-1}`` after."""
+    previous = jax.tree.map(lambda a: a[run_index, max(generation - 1, 0)], run.models)
+    return _drawn_from(run.keys[run_index], _padded(gmm_of_source(chain.source)), previous, jnp.asarray(generation),
+                       plan=_plan(chain, 1))
+
+
+@functools.partial(jax.jit, static_argnames=("plan",))
+def _drawn_from(key, source: GMM, previous: GMM, generation, *, plan: _Plan):
+    padded = max(source.weights.shape[0], plan.components)
+    model = jax.tree.map(lambda a, b: jnp.where(generation == 0, a, b), _pad(source, padded), _pad(previous, padded))
+    return _drawn_points(key, model, plan, generation).T
+
+
+# ---------------------------------------------------------------------------------------------------- distances
 def _gauss_overlap(a: GMM, b: GMM):
-    """sum_ij w_i v_j N(m_i; n_j, S_i + T_j) = int p_a p_b."""
+    """``sum_ij w_i v_j N(m_i; n_j, S_i + T_j) = int p_a p_b``."""
     cov = a.covariances[:, None] + b.covariances[None, :]  # (K, L, d, d)
     diff = a.means[:, None] - b.means[None, :]  # (K, L, d)
     d = diff.shape[-1]
-    chol = jnp.linalg.cholesky(cov)
+    chol, logdet = _cholesky_parts(cov)
     sol = jax.scipy.linalg.solve_triangular(chol, diff[..., None], lower=True)[..., 0]
-    logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
     dens = jnp.exp(-0.5 * jnp.sum(sol**2, axis=-1) - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi))
     return jnp.einsum("k,l,kl->", a.weights, b.weights, dens)
 
@@ -283,46 +455,86 @@ def l2_distance_squared(p: GMM, q: GMM):
 
 @jax.jit
 def distances_to_first(models: GMM):
-    """``int (G_0 - G_n)^2`` for every generation n of a chain (one compiled program per chain length)."""
-    first = jax.tree.map(lambda a: a[0], models)
-    return jax.vmap(l2_distance_squared, in_axes=(None, 0))(first, models)
+    """``int (G_0 - G_n)^2`` for every generation of every run: ``models`` of shape ``(chains, generations, ...)``
+    -> ``(chains, generations)``."""
+    def one_run(run):
+        first = jax.tree.map(lambda a: a[0], run)
+        return jax.vmap(l2_distance_squared, in_axes=(None, 0))(first, run)
+
+    return jax.vmap(one_run)(models)
 
 
-class _Stopped(Exception):
-    """Raised inside a worker thread when the main thread was interrupted."""
+def _sqrtm_psd(a: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh(0.5 * (a + np.swapaxes(a, -1, -2)))
+    return (vecs * np.sqrt(np.clip(vals, 0, None))[..., None, :]) @ np.swapaxes(vecs, -1, -2)
 
 
-def run_gmm_chains(jobs, workers: int = 2):
-    """Run the chains ``jobs`` = ``[(key, real, sample_size, generations), ...]`` of :func:`gmm_chain` in
-    ``workers`` threads; return ``[(models, iterations, distances_to_first(models)), ...]`` on the host, in the
-    order of ``jobs``.
+def gaussian_w2_squared(mean_a, cov_a, mean_b, cov_b) -> np.ndarray:
+    """``W2^2(N(a, A), N(b, B)) = |a - b|^2 + tr A + tr B - 2 tr (A^{1/2} B A^{1/2})^{1/2}`` (NumPy, batched)."""
+    mean_a, cov_a, mean_b, cov_b = (np.asarray(v, dtype=np.float64) for v in (mean_a, cov_a, mean_b, cov_b))
+    root = _sqrtm_psd(cov_a)
+    cross = _sqrtm_psd(root @ cov_b @ root)
+    value = (np.sum((mean_a - mean_b) ** 2, axis=-1) + np.trace(cov_a, axis1=-2, axis2=-1)
+             + np.trace(cov_b, axis1=-2, axis2=-1) - 2 * np.trace(cross, axis1=-2, axis2=-1))
+    return np.maximum(value, 0.0)
 
-    The compiled segments release the GIL, so two chains use two cores; the numbers do not depend on the
-    scheduling. On Ctrl-C every chain stops at its next segment boundary (seconds) before re-raising.
-    """
-    import threading
+
+def _mixture_w2_squared(p, q) -> float:
+    """The mixture-W2 squared between two mixtures given as NumPy ``(weights, means, covariances)``."""
+    wp, mp, cp = p
+    wq, mq, cq = q
+    wp, wq = wp / wp.sum(), wq / wq.sum()
+    cost = gaussian_w2_squared(mp[:, None], cp[:, None], mq[None, :], cq[None, :])  # (K, L)
+    if len(wp) == 1 or len(wq) == 1:
+        return float(np.sum(np.outer(wp, wq) * cost))
+    if len(wp) == 2 and len(wq) == 2:  # couplings t = pi_00 on [max(0, a + b - 1), min(a, b)]: linear in t
+        a, b = wp[0], wq[0]
+        values = []
+        for t in (max(0.0, a + b - 1), min(a, b)):
+            plan = np.array([[t, a - t], [b - t, 1 - a - b + t]])
+            values.append(float(np.sum(np.clip(plan, 0, None) * cost)))
+        return min(values)
+    from scipy.optimize import linprog
+
+    k, l_ = cost.shape
+    rows = np.zeros((k + l_, k * l_))
+    for i in range(k):
+        rows[i, i * l_:(i + 1) * l_] = 1
+    for j in range(l_):
+        rows[k + j, j::l_] = 1
+    result = linprog(cost.ravel(), A_eq=rows[:-1], b_eq=np.concatenate([wp, wq])[:-1], bounds=(0, None),
+                     method="highs")
+    return float(result.fun)
+
+
+def w2_bracket(p: GMM, q: GMM) -> tuple[float, float]:
+    """``(lower, upper)`` with ``lower <= W2^2(p, q) <= upper``: Gelbrich's bound (the W2^2 between the Gaussians
+    with the mixtures' means and covariances) and the mixture-W2 squared (see the module doc). NumPy, one pair."""
+    p = tuple(np.asarray(a, dtype=np.float64) for a in p)
+    q = tuple(np.asarray(a, dtype=np.float64) for a in q)
+    means, covs = [], []
+    for w, m, c in (p, q):
+        w = w / w.sum()
+        mean = w @ m
+        means.append(mean)
+        covs.append(np.einsum("k,kij->ij", w, c + m[:, :, None] * m[:, None]) - np.outer(mean, mean))
+    lower = float(gaussian_w2_squared(means[0], covs[0], means[1], covs[1]))
+    upper = _mixture_w2_squared(p, q)
+    return lower, upper
+
+
+def run_in_threads(jobs, workers: int = 2) -> list[GMMRun]:
+    """:func:`simulate_gmm` for ``jobs = [(key, chain, generations, chains), ...]`` in ``workers`` threads (the
+    compiled chains release the GIL, so two jobs use two cores); results on the host, in the order of ``jobs``.
+    The numbers do not depend on the scheduling."""
     from concurrent.futures import ThreadPoolExecutor
 
-    stop = threading.Event()
     x64 = bool(jax.config.jax_enable_x64)  # a thread-local setting (jax.enable_x64): carry it to the workers
 
-    def check(_done):
-        if stop.is_set():
-            raise _Stopped
-
     def run(job):
-        key, real, sample_size, generations = job
+        key, chain, generations, chains = job
         with jax.enable_x64(x64):
-            models, iterations = gmm_chain(key, real, sample_size=sample_size, generations=generations,
-                                           callback=check)
-            return jax.device_get((models, iterations, distances_to_first(models)))
+            return jax.device_get(simulate_gmm(key, chain, generations=generations, chains=chains))
 
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        futures = [pool.submit(run, job) for job in jobs]
-        return [future.result() for future in futures]
-    except BaseException:
-        stop.set()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, jobs))
