@@ -279,3 +279,34 @@ def test_power_sum_identity_against_direct_expansion():
         direct = kp._direct_expectation(lambda x: sum(xi**2 for xi in x) * sum(x) ** 2, k, raw)
         assert sp.expand(general - direct) == 0
     assert sp.expand(kp.power_sum_expectation((1, 1), 4, raw) - 4 * kp.V) == 0
+
+
+# ------------------------------------------------------------------------------------------------ figure
+
+
+def test_kde_figure_data_and_plot(monkeypatch):
+    """The figure at tiny sizes: exact lines and limits as derived, Monte Carlo z's within the Bonferroni bound,
+    the decomposition adds up, and it plots (the full quick figure runs in tests/test_figures.py once registered)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from theory.figures import _kde as fig_module
+
+    for name, value in (("QUICK_GENERATIONS", 12), ("QUICK_POOL_GENERATIONS", 6), ("QUICK_CHAINS", 300),
+                        ("QUICK_POOL_CHAINS", 100)):
+        monkeypatch.setattr(fig_module, name, value)
+    data = fig_module.compute(jax.random.key(0), quick=True)
+    M = data["sample_size"]
+    for row in data["workflows"]["replace"]:
+        assert row["limit"] == pytest.approx(M * row["bandwidth"] ** 2)
+        n = data["exact_generations"]
+        r = 1 - 1 / M
+        want = [M * row["bandwidth"] ** 2 + r**g * (1 - M * row["bandwidth"] ** 2) for g in n]
+        assert row["exact"] == pytest.approx(want, rel=1e-12)
+    assert data["max_abs_z"] < norm.isf(BUDGET / (2 * data["z_count"]))
+    d = data["decomposition"]
+    for j in range(len(d["total"])):
+        assert d["statistical"][j] + d["approximation"][j] + d["interaction"][j] == pytest.approx(d["total"][j])
+    assert "M h^2" in data["caption"]
+    figure = fig_module.plot(data)
+    assert len(figure.axes) == 6

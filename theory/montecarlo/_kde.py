@@ -54,16 +54,22 @@ def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
         synthetic = M - real
         weights = jnp.where(is_real, w / jnp.maximum(real, 1), (1 - w) / jnp.maximum(synthetic, 1)).astype(dtype)
 
+        real_share = jnp.where(w > 0, w, 1.0)
+        synthetic_share = jnp.where(w < 1, 1 - w, 1.0)
+
         def step(train, k):
             mean, var = _weighted_stats(train, weights)
-            k_real, k_group, k_idx, k_noise = jax.random.split(k, 4)
-            # a draw of the (weighted) KDE: the real group with probability w, then a point uniformly in the group
+            k_real, k_idx, k_noise = jax.random.split(k, 3)
+            # a draw of the (weighted) KDE: the real group with probability w, then a point uniformly in the group,
+            # both from one uniform u (u < w: real, u / w uniform in it; else (u - w)/(1 - w) in the synthetic one)
             u = jax.random.uniform(k_idx, (chains, M), dtype)
-            from_real = jax.random.uniform(k_group, (chains, M), dtype) < w
-            idx = jnp.where(from_real, jnp.floor(u * real), real + jnp.floor(u * synthetic)).astype(jnp.int32)
+            from_real = u < w
+            idx = jnp.where(from_real, jnp.floor(u / real_share * real),
+                            real + jnp.floor((u - w) / synthetic_share * synthetic)).astype(jnp.int32)
             idx = jnp.clip(idx, 0, M - 1)
             drawn = jnp.take_along_axis(train, idx, axis=1) + h * jax.random.normal(k_noise, (chains, M), dtype)
-            real_points = jnp.where(fresh, sigma * jax.random.normal(k_real, (chains, M), dtype), train)
+            real_points = jax.lax.cond(fresh, lambda: sigma * jax.random.normal(k_real, (chains, M), dtype),
+                                       lambda: train)
             return jnp.where(is_real, real_points, drawn), (mean, var + h2)
 
         _, (means, variances) = jax.lax.scan(step, first, jax.random.split(key_scan, steps))
