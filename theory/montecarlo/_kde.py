@@ -38,15 +38,27 @@ def _weighted_stats(x, weights):
     return mean, var
 
 
-@functools.partial(jax.jit, static_argnames=("kind", "M", "K", "steps", "chains"))
-def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
-    """``(m_n - mu, V_n)`` for ``n = 1 .. steps``, each ``(steps, chains)``. ``kind`` is ``"set"`` (replace, mix,
-    mix-fixed: one program, with the real count ``real``, the weight ``w`` and ``fresh`` (mix) traced, so that the
-    three share a compilation; replace is ``real = 0``), ``"accumulate"`` or ``"accumulate-subsample"``."""
+def _record(buffers, slot, mean, var):
+    """Write ``(mean, var)`` into row ``slot`` of the report buffers (nothing when ``slot < 0``)."""
+    means, variances = buffers
+    row = jnp.maximum(slot, 0)
+    keep = slot >= 0
+    return (means.at[row].set(jnp.where(keep, mean, means[row])),
+            variances.at[row].set(jnp.where(keep, var, variances[row])))
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "M", "K", "steps", "chains", "reports"))
+def _run(key, h, sigma, w, real, fresh, slots, *, kind, M, K, steps, chains, reports):
+    """``(m_n - mu, V_n)`` at the reported generations, each ``(reports, chains)``: step ``i`` (model ``i + 1``)
+    is written to row ``slots[i]`` (``-1``: not reported), so memory is ``O(reports x chains)`` whatever ``steps``.
+    ``kind`` is ``"set"`` (replace, mix, mix-fixed: one program, with the real count ``real``, the weight ``w``
+    and ``fresh`` (mix) traced, so that the three share a compilation; replace is ``real = 0``), ``"accumulate"``
+    or ``"accumulate-subsample"``."""
     dtype = jnp.result_type(float)
     h2 = h * h
     key_init, key_scan = jax.random.split(key)
     first = sigma * jax.random.normal(key_init, (chains, M), dtype)  # T_0: M draws of D_0 (real and synthetic alike)
+    buffers = (jnp.zeros((reports, chains), dtype), jnp.zeros((reports, chains), dtype))
 
     if kind == "set":
         position = jnp.arange(M)
@@ -57,7 +69,9 @@ def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
         real_share = jnp.where(w > 0, w, 1.0)
         synthetic_share = jnp.where(w < 1, 1 - w, 1.0)
 
-        def step(train, k):
+        def step(carry, inputs):
+            train, buffers = carry
+            k, slot = inputs
             mean, var = _weighted_stats(train, weights)
             k_real, k_idx, k_noise = jax.random.split(k, 3)
             # a draw of the (weighted) KDE: the real group with probability w, then a point uniformly in the group,
@@ -70,10 +84,10 @@ def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
             drawn = jnp.take_along_axis(train, idx, axis=1) + h * jax.random.normal(k_noise, (chains, M), dtype)
             real_points = jax.lax.cond(fresh, lambda: sigma * jax.random.normal(k_real, (chains, M), dtype),
                                        lambda: train)
-            return jnp.where(is_real, real_points, drawn), (mean, var + h2)
+            return (jnp.where(is_real, real_points, drawn), _record(buffers, slot, mean, var + h2)), None
 
-        _, (means, variances) = jax.lax.scan(step, first, jax.random.split(key_scan, steps))
-        return means, variances
+        (_, buffers), _ = jax.lax.scan(step, (first, buffers), (jax.random.split(key_scan, steps), slots))
+        return buffers
 
     # pooling workflows
     size = M * steps
@@ -81,8 +95,8 @@ def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
     total, squares = jnp.sum(first, axis=1), jnp.sum(first * first, axis=1)
 
     def pool_step(carry, inputs):
-        pool, total, squares = carry
-        i, k = inputs
+        pool, total, squares, buffers = carry
+        i, k, slot = inputs
         n_pool = (i + 1) * M
         k_sub, k_idx, k_noise = jax.random.split(k, 3)
         if kind == "accumulate":
@@ -99,12 +113,14 @@ def _run(key, h, sigma, w, real, fresh, *, kind, M, K, steps, chains):
             pick = jnp.minimum(jnp.floor(jax.random.uniform(k_idx, (chains, M), dtype) * K).astype(jnp.int32), K - 1)
             idx = jnp.take_along_axis(chosen, pick, axis=1)
         new = jnp.take_along_axis(pool, idx, axis=1) + h * jax.random.normal(k_noise, (chains, M), dtype)
+        # (at the last step n_pool = size: the write is clamped onto the last M entries, which are never read again)
         pool = jax.lax.dynamic_update_slice_in_dim(pool, new, n_pool, axis=1) if size > M else pool
-        return (pool, total + jnp.sum(new, axis=1), squares + jnp.sum(new * new, axis=1)), (mean, var + h2)
+        buffers = _record(buffers, slot, mean, var + h2)
+        return (pool, total + jnp.sum(new, axis=1), squares + jnp.sum(new * new, axis=1), buffers), None
 
-    steps_in = (jnp.arange(steps), jax.random.split(key_scan, steps))
-    _, (means, variances) = jax.lax.scan(pool_step, (pool, total, squares), steps_in)
-    return means, variances
+    steps_in = (jnp.arange(steps), jax.random.split(key_scan, steps), slots)
+    (_, _, _, buffers), _ = jax.lax.scan(pool_step, (pool, total, squares, buffers), steps_in)
+    return buffers
 
 
 def _moments(values):
@@ -147,18 +163,24 @@ def simulate_kde(key, chain, *, generations, chains: int = DEFAULT_CHAINS, per_c
     out = {"generations": gens, "chains": chains}
     means_all = np.zeros((len(gens), chains))
     vars_all = np.full((len(gens), chains), sigma2)
-    if steps > 0:
+    positive = sorted({g for g in gens if g > 0})
+    if positive:
         dtype = jnp.result_type(float)
+        slots = np.full(steps, -1, dtype=np.int32)
+        for row, g in enumerate(positive):
+            slots[g - 1] = row
         program = kind if kind in ("accumulate", "accumulate-subsample") else "set"
         real = 0 if kind == "replace" else R
         weight = 0.0 if kind == "replace" else chain.real_weight
         means, variances = _run(key, jnp.asarray(chain.bandwidth, dtype), jnp.asarray(np.sqrt(sigma2), dtype),
                                 jnp.asarray(weight, dtype), jnp.asarray(real, jnp.int32), jnp.asarray(kind == "mix"),
-                                kind=program, M=M, K=wf.subsample or 0, steps=steps, chains=chains)
+                                jnp.asarray(slots), kind=program, M=M, K=wf.subsample or 0, steps=steps,
+                                chains=chains, reports=len(positive))
         means, variances = np.asarray(means, dtype=np.float64), np.asarray(variances, dtype=np.float64)
         for i, g in enumerate(gens):
             if g > 0:
-                means_all[i], vars_all[i] = means[g - 1], variances[g - 1]
+                row = positive.index(g)
+                means_all[i], vars_all[i] = means[row], variances[row]
     m_mean, m_se, _, _ = _moments(means_all)
     e_mean, e_se, _, _ = _moments(means_all**2)
     v_mean, v_se, v_var, v_var_se = _moments(vars_all)

@@ -129,6 +129,18 @@ def _fixed_point(step, size):
     return np.linalg.solve(np.eye(size) - a, b)
 
 
+def _matrix_power(matrix, power: int):
+    """``matrix ** power`` (``power >= 1``) by repeated squaring."""
+    result, base = None, matrix
+    while power:
+        if power & 1:
+            result = base if result is None else result * base
+        power >>= 1
+        if power:
+            base = base * base
+    return result
+
+
 def kde_exact_values(chain, generations, *, bandwidth_squared: float | None = None) -> dict:
     """The exact moments of a KDE chain at each generation (float64, from the exact recursions of the module doc).
 
@@ -183,30 +195,42 @@ def kde_exact_values(chain, generations, *, bandwidth_squared: float | None = No
                 out["variance_var"][i] = float(var)
 
     if kind == "replace":
-        r = 1 - 1 / M
+        log_r = math.log1p(-1 / M)  # (1 - 1/M)^n = exp(n log1p(-1/M)): accurate for M up to 1e9 and beyond
         for i, g in enumerate(gens):  # closed forms (proofs/kde.md): no iteration for E V and E (m - mu)^2
-            decay = r**g
+            decay, lost = math.exp(g * log_r), -math.expm1(g * log_r)  # (1 - 1/M)^n and 1 - (1 - 1/M)^n
             v = M * h2 + decay * (s2 - M * h2)
-            e = h2 * g + (s2 - M * h2) * (1 - decay)  # sum_{j<g} E V_j / M
+            e = h2 * g + (s2 - M * h2) * lost  # sum_{j<g} E V_j / M
             out["variance_mean"][i], out["mean_sq_error"][i] = float(v), float(e)
         # Var V from the fourth-moment system (E V, E V^2, E Q): state_g = T^g state_0 with T the affine map as a
-        # 4 x 4 matrix (powers by squaring: no iteration over g)
-        step = lambda x: replace_step((0.0, *x), M, h2)[1:]
-        offset = np.array(step((0.0, 0.0, 0.0)))
-        affine = np.eye(4)
-        for j in range(3):
-            unit = [0.0, 0.0, 0.0]
-            unit[j] = 1.0
-            affine[:3, j] = np.array(step(tuple(unit))) - offset
-        affine[:3, 3] = offset
-        start = np.array([s2, s2 * s2, q0, 1.0])
-        for i, g in enumerate(gens):
-            moments = np.linalg.matrix_power(affine, g) @ start
-            out["variance_var"][i] = float(moments[1] - moments[0] ** 2)
-        fixed = _fixed_point(step, 3)
+        # 4 x 4 matrix, in mpmath at 50 digits (Var V = E V^2 - (E V)^2 cancels: about 2/M of E V^2), powers by
+        # squaring (no iteration over g)
+        import mpmath
+
+        with mpmath.workdps(50):
+            hh, ss = mpmath.mpf(h2), mpmath.mpf(s2)
+            zero, one = mpmath.mpf(0), mpmath.mpf(1)  # (ints would divide in float: (M - 1) * 1 / M)
+            step = lambda x: replace_step((zero, *x), M, hh)[1:]
+            offset = step((zero, zero, zero))
+            affine = mpmath.eye(4)
+            for j in range(3):
+                column = step(tuple(one if k == j else zero for k in range(3)))
+                for r in range(3):
+                    affine[r, j] = column[r] - offset[r]
+            for r in range(3):
+                affine[r, 3] = offset[r]
+            start = mpmath.matrix([ss, ss * ss, mpmath.mpf(q0), 1])
+            for i, g in enumerate(gens):
+                moments = _matrix_power(affine, g) @ start if g else start
+                out["variance_var"][i] = float(moments[1] - moments[0] ** 2)
+            block = mpmath.matrix([[affine[r, c] for c in range(3)] for r in range(3)])
+            radius = max(abs(x) for x in mpmath.eig(block)[0])
+            if radius < 1:
+                fixed = mpmath.lu_solve(mpmath.eye(3) - block, mpmath.matrix([offset[r] for r in range(3)]))
+                limits["variance_var"] = float(fixed[1] - fixed[0] ** 2)
+            else:
+                limits["variance_var"] = None
         limits["variance_mean"] = M * h2
         limits["mean_sq_error"] = math.inf if h2 > 0 else s2
-        limits["variance_var"] = float(fixed[1] - fixed[0] ** 2) if fixed is not None else None
         if h2 > 0:
             notes["mean_sq_error"] = ("limit inf: the mean is a random walk (E (m_{n+1} - mu)^2 - E (m_n - mu)^2 "
                                       "= E V_n / M -> h^2 per generation)")
