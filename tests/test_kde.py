@@ -310,3 +310,9 @@ def test_kde_figure_data_and_plot(monkeypatch):
     assert "M h^2" in data["caption"]
     figure = fig_module.plot(data)
     assert len(figure.axes) == 6
+
+
+def test_pool_memory_is_refused_before_allocating():
+    chain = KDEChain(0.3, 1000, "accumulate")
+    with pytest.raises(ParameterError, match="^chains"):
+        simulate_kde(jax.random.key(0), chain, generations=[10**4], chains=1000)

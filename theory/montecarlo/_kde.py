@@ -29,6 +29,8 @@ from .._errors import ParameterError, check_integer
 
 #: Chains when none are given.
 DEFAULT_CHAINS = 2000
+#: The largest pool buffer (chains x n M floats) the pooling workflows may allocate.
+MAX_POOL_BYTES = 2 * 2**30
 
 
 def _weighted_stats(x, weights):
@@ -163,6 +165,11 @@ def simulate_kde(key, chain, *, generations, chains: int = DEFAULT_CHAINS, per_c
     out = {"generations": gens, "chains": chains}
     means_all = np.zeros((len(gens), chains))
     vars_all = np.full((len(gens), chains), sigma2)
+    if kind in ("accumulate", "accumulate-subsample"):
+        pool_bytes = chains * M * steps * 8
+        if pool_bytes > MAX_POOL_BYTES:
+            raise ParameterError("chains", f"chains x generations x M at most {MAX_POOL_BYTES // 8:.3g} under {wf} "
+                                 f"(each chain keeps its pool: {pool_bytes / 2**30:.3g} GiB asked)", chains)
     positive = sorted({g for g in gens if g > 0})
     if positive:
         dtype = jnp.result_type(float)
