@@ -313,6 +313,37 @@ def replace_closed_forms():
     return claimed_v, claimed_e
 
 
+@functools.cache
+def mix_fixed_points():
+    """The fixed points of the mix and mix-fixed maps (plain fit ``w = R/M``), by ``sympy.solve``, checked by
+    substituting them back, and against the limits :func:`kde_exact_values` computes (``M = 100``, ``R = 10``,
+    ``h = 0.2``, ``sigma = 1``); the document's lines."""
+    from ..chain._kde import KDEChain
+
+    e, v, dd, cc = sp.symbols("e V D C")
+    plain = {w: R / M}
+    out, lines = {}, []
+    st = kx.mix_step((e, v), M, R, w, h**2, sigma**2)
+    sol = sp.solve([st[0] - e, st[1] - v], [e, v], dict=True)[0]
+    for expr, target in zip(st, (e, v)):
+        _check_zero(expr.subs(sol) - sol[target], f"mix fixed point ({target})")
+    out["mix"] = (sp.factor(sol[v].subs(plain)), sp.factor(sol[e].subs(plain)))
+    st = kx.mix_fixed_step((v, dd, cc), M, R, w, h**2, sigma**2)
+    sol = sp.solve([st[0] - v, st[1] - dd, st[2] - cc], [v, dd, cc], dict=True)[0]
+    for expr, target in zip(st, (v, dd, cc)):
+        _check_zero(expr.subs(sol) - sol[target], "mix-fixed fixed point")
+    out["mix-fixed"] = (sp.factor(sol[v].subs(plain)), sp.factor((sol[dd] + 2 * sol[cc] + sigma**2 / R).subs(plain)))
+    at = {M: 100, R: 10, h: sp.Rational(1, 5), sigma: 1}
+    for wf, (var, err) in out.items():
+        limits = kx.kde_exact_values(KDEChain(0.2, 100, f"{wf}:0.1"), [1])["limits"]
+        for name, expr in (("variance_mean", var), ("mean_sq_error", err)):
+            if abs(float(expr.subs(at)) - limits[name]) > 1e-12 * abs(limits[name]):
+                raise ProofError(f"{wf} {name}: closed form {float(expr.subs(at))} != kde_exact_values {limits[name]}")
+        lines.append(f"- `{wf}`: $\\mathbb{{E}} V_\\infty = {_tex(var)}$, "
+                     f"$\\mathbb{{E}}(m_\\infty - \\mu)^2 = {_tex(err)}$")
+    return lines
+
+
 def _numbers() -> list[str]:
     from ..chain._kde import KDEChain, silverman_bandwidth
 
@@ -360,6 +391,12 @@ def render() -> str:
               "$M \\to \\infty$ points reproduces any $D_0$)."),
               ("- Pooling: $\\mathbb{E} V_n$ grows without bound, like $h^2 \\log n$; $\\mathbb{E}(m_n - \\mu)^2$ "
               "converges."), "",
+              ("## Fixed points of mixing in real data (plain fit $w = R/M$; `sympy.solve`, substituted back, and "
+               "equal to the limits `kde_exact_values` computes at $M = 100$, $R = 10$, $h = 0.2$)"), "",
+              *mix_fixed_points(),
+              ("- at $h = 0$ these are the MLE Gaussian chain's fixed points (`proofs/workflows.md`); the kernel "
+               "raises the variance's fixed point by $h^2$ times a factor of order $M/R$ (it is added every "
+               "step and only the real share $R/M$ pulls back)."), "",
               "## Numbers ($\\sigma^2 = 1$; computed by `kde_exact_values` when rendering)", ""]
     lines += _numbers()
     lines.append("")
