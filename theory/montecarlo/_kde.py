@@ -4,14 +4,16 @@ Every chain keeps its training set; a draw from model ``i + 1`` (the Gaussian KD
 point (uniformly, or with the weighted KDE's weights: the real group with probability ``w``, then uniformly within
 the group) and adds ``h Z``. Per workflow the carry of the ``lax.scan`` over generations is:
 
-* ``replace``, ``mix``, ``mix-fixed``: the current training set ``(chains, M)`` (real points first);
+* ``replace``, ``mix``, ``mix-fixed``: the current training set ``(chains, M)`` (real points first; one compiled
+  program for the three, the real count, weight and fresh/fixed switch traced);
 * ``accumulate``, ``accumulate-subsample:K``: the pool, a buffer ``(chains, n M)`` of which the first ``N_i =
   (i + 1) M`` entries are filled, with its running sum and sum of squares (so the pool's mean and variance cost
   ``O(M)`` per step); a subsample is the ``K`` smallest of ``N_i`` uniform keys (``lax.top_k``), i.e. ``K`` points
   without replacement.
 
-Points are stored as ``x - mu``. Per chain and generation the model's mean ``m_n`` and variance ``V_n`` (weighted
-biased variance of the training set plus ``h^2``) are recorded; :func:`simulate_kde` reduces them to means and
+Points are stored as ``x - mu``. Per chain, at the reported generations only (rows of the scan's carry, so memory
+does not grow with ``n``), the model's mean ``m_n`` and variance ``V_n`` (weighted biased variance of the training
+set plus ``h^2``) are recorded; :func:`simulate_kde` reduces them to means and
 standard errors of the quantities of :data:`theory.numeric._kde_exact.KDE_QUANTITIES` (``E m_n``,
 ``E (m_n - mu)^2``, ``E V_n``, ``Var V_n``; the SE of a variance is the fourth-moment one,
 ``sqrt((m4 - s^4 (K - 3)/(K - 1)) / K)``).
