@@ -115,11 +115,21 @@ def test_lambda_zero_is_replace_and_lambda_one_is_the_real_kde():
 
 
 def test_pooling_variance_grows_like_h2_log_n():
-    h = 0.3
-    out = kde_exact_values(KDEChain(h, 10, "accumulate"), [1000, 100_000])
+    """Accumulate: E V_n gains h^2 log(100) from n = 1e3 to 1e5 and the mean error settles; subsample:K: the gain
+    is (1 - 1/K) h^2 log(100) and the mean error keeps growing, by (h^2/K) log(100) (to 1 %: the log n rates are
+    asymptotic)."""
+    h, K = 0.3, 10
+    out = kde_exact_values(KDEChain(h, 50, "accumulate"), [1000, 100_000])
     growth = out["variance_mean"][1] - out["variance_mean"][0]
     assert growth == pytest.approx(h * h * math.log(100), rel=0.01)
-    assert out["limits"]["variance_mean"] == math.inf
+    assert out["mean_sq_error"][1] - out["mean_sq_error"][0] < 1e-3 * out["mean_sq_error"][0]
+    assert out["limits"]["variance_mean"] == math.inf and out["limits"]["mean_sq_error"] is None
+    out = kde_exact_values(KDEChain(h, 50, f"accumulate-subsample:{K}"), [1000, 100_000])
+    growth = out["variance_mean"][1] - out["variance_mean"][0]
+    assert growth == pytest.approx((1 - 1 / K) * h * h * math.log(100), rel=0.01)
+    mean_growth = out["mean_sq_error"][1] - out["mean_sq_error"][0]
+    assert mean_growth == pytest.approx(h * h / K * math.log(100), rel=0.01)
+    assert out["limits"]["mean_sq_error"] == math.inf
 
 
 # ------------------------------------------------------------------------------------------------ bad input

@@ -23,8 +23,11 @@ mean ``a_i``)
     model ``i + 1`` (the KDE on ``K`` points drawn without replacement from ``P_i``; ``K = N_i`` for accumulate):
     ``E V_{i+1} = h^2 + (K-1) N/(K (N-1)) E b_i``, ``E (m_{i+1} - mu)^2 = E (a_i - mu)^2 + (N-K)/((N-1) K) E b_i``;
     its ``M`` draws join the pool: ``N' E b' = N E b + M (1 - 1/N') E V_{i+1} + (N M/N') (N-K)/((N-1)K) E b`` and
-    ``N'^2 E (a' - mu)^2 = N'^2 E (a - mu)^2 + M^2 (N-K)/((N-1)K) E b + M E V_{i+1}``. ``E V_n`` grows without
-    bound, like ``h^2 log n`` (each generation's draws carry one more ``h^2``); ``E (m_n - mu)^2`` converges.
+    ``N'^2 E (a' - mu)^2 = N'^2 E (a - mu)^2 + M^2 (N-K)/((N-1)K) E b + M E V_{i+1}``. The pool's variance gains
+    about ``h^2/(i + 2)`` per step (each generation's draws carry one more ``h^2`` and are a share ``1/(i + 2)`` of
+    the pool), so ``E V_n`` grows without bound, like ``h^2 log n`` (accumulate) or ``(1 - 1/K) h^2 log n``
+    (subsample); ``E (m_n - mu)^2`` converges under accumulate and grows like ``(h^2/K) log n`` under subsample
+    (the subsample's mean misses the pool's by about ``b/K``).
 
 Which moments of ``D_0`` enter: ``mu`` and ``sigma^2`` for every mean, mean-square error and ``E V``; the fourth
 central moment (``3 sigma^4`` for the normal source) for ``Var V``. ``E m_n = mu`` under every workflow.
@@ -279,14 +282,24 @@ def kde_exact_values(chain, generations, *, bandwidth_squared: float | None = No
                 n_pool += M
                 done += 1
             record(g, *model)
-        limits["mean_sq_error"] = None
+        subsample = kind == "accumulate-subsample"
         if h2 > 0:
             limits["variance_mean"] = math.inf
-            notes["variance_mean"] = ("limit inf: no fixed point; E V_n grows like h^2 log n (each generation's "
-                                      "draws add h^2 to a pool whose share of them shrinks like 1/n)")
+            rate = "(1 - 1/K) h^2 log n" if subsample else "h^2 log n"
+            notes["variance_mean"] = (f"limit inf: no fixed point; E V_n grows like {rate} (the pool's variance "
+                                      "gains about h^2/(i + 2) per step: each generation's draws carry one more h^2 "
+                                      "and are a share 1/(i + 2) of the pool)")
         else:
             limits["variance_mean"] = None
             notes["variance_mean"] = "h = 0 is the MLE Gaussian chain's: see theory.workflow_limits"
-        notes["mean_sq_error"] = "converges (the increments fall like log n / n^2); the limit is not in closed form"
+        if subsample and h2 > 0:
+            limits["mean_sq_error"] = math.inf
+            notes["mean_sq_error"] = ("limit inf: the subsample's mean misses the pool's by E (N - K)/((N - 1) K) b "
+                                      "-> b/K, which grows like (h^2/K) log n")
+        else:
+            limits["mean_sq_error"] = None
+            notes["mean_sq_error"] = ("converges (the increments fall like log n / n^2); the limit is not in closed "
+                                      "form" if h2 > 0 else "h = 0 is the MLE Gaussian chain's: see "
+                                      "theory.workflow_limits")
     out.update(notes=notes, limits=limits, generations=gens)
     return out

@@ -389,8 +389,10 @@ def render() -> str:
               "approximation ($M \\to \\infty$) $n h^2$, interaction $h^2 (M(1 - (1-1/M)^n) - n) \\le 0$ "
               "(Bernoulli's inequality $(1 - 1/M)^n \\ge 1 - n/M$); no expressivity part (a KDE with $h \\to 0$ on "
               "$M \\to \\infty$ points reproduces any $D_0$)."),
-              ("- Pooling: $\\mathbb{E} V_n$ grows without bound, like $h^2 \\log n$; $\\mathbb{E}(m_n - \\mu)^2$ "
-              "converges."), "",
+              ("- Pooling: the pool's variance gains about $h^2/(i+2)$ per step, so $\\mathbb{E} V_n$ grows without "
+               "bound, like $h^2 \\log n$ (accumulate) or $(1 - 1/K) h^2 \\log n$ (subsample); "
+               "$\\mathbb{E}(m_n - \\mu)^2$ converges under accumulate and grows like $(h^2/K) \\log n$ under "
+               "subsample (the subsample's mean misses the pool's by about $b/K$)."), "",
               ("## Fixed points of mixing in real data (plain fit $w = R/M$; `sympy.solve`, substituted back, and "
                "equal to the limits `kde_exact_values` computes at $M = 100$, $R = 10$, $h = 0.2$)"), "",
               *mix_fixed_points(),
