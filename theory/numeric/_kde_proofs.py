@@ -310,6 +310,9 @@ def replace_closed_forms():
     _check_zero(claimed_e.subs(n, n + 1) - (claimed_e + claimed_v / M), "E (m_n - mu)^2 inductive step")
     boot = claimed_v.subs(h, 0)
     _check_zero(boot - sigma**2 * (1 - 1 / M) ** n, "h -> 0: the MLE Gaussian chain")
+    # the decomposition: total - statistical (h -> 0) - approximation (sigma^2 + n h^2, M -> infinity)
+    interaction = (claimed_v - sigma**2) - (boot - sigma**2) - n * h**2
+    _check_zero(interaction - h**2 * (M * (1 - (1 - 1 / M) ** n) - n), "replace interaction")
     return claimed_v, claimed_e
 
 
@@ -386,7 +389,7 @@ def render() -> str:
               "MLE Gaussian chain's first two moments (`tests/test_kde.py` checks this against "
               "`theory.exact_values` under seven workflows)."),
               ("- Decomposition of $\\mathbb{E} V_n - \\sigma^2$: statistical ($h \\to 0$) $\\sigma^2((1-1/M)^n - 1)$, "
-              "approximation ($M \\to \\infty$) $n h^2$, interaction $h^2 (M(1 - (1-1/M)^n) - n) \\le 0$ "
+              "approximation ($M \\to \\infty$) $n h^2$, interaction $h^2 (M(1 - (1-1/M)^n) - n) \\le 0$ (checked) "
               "(Bernoulli's inequality $(1 - 1/M)^n \\ge 1 - n/M$); no expressivity part (a KDE with $h \\to 0$ on "
               "$M \\to \\infty$ points reproduces any $D_0$)."),
               ("- Pooling: the pool's variance gains about $h^2/(i+2)$ per step, so $\\mathbb{E} V_n$ grows without "
