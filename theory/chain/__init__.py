@@ -7,6 +7,14 @@ from ._categorical import parse_source as parse_source
 from ._discrete import DISCRETE_WORKFLOWS as DISCRETE_WORKFLOWS
 from ._discrete import DiscreteChain as DiscreteChain
 from ._discrete import DiscreteLearner as DiscreteLearner
+from ._kde import KDEChain as KDEChain
+from ._kde import KDELearner as KDELearner
+from ._kde import NormalSource as NormalSource
+from ._kde import parse_kde_learner as parse_kde_learner
+from ._kde import parse_kde_source as parse_kde_source
+from ._kde import silverman_bandwidth as silverman_bandwidth
+from ._learners import LEARNED_MODELS as LEARNED_MODELS
+from ._learners import parse_learner as parse_learner
 from ._model import LEARNERS as LEARNERS
 from ._model import GaussianChain as GaussianChain
 from ._model import check_chain as check_chain

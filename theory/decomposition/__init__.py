@@ -31,11 +31,12 @@ from ._distributions import load_data as load_data
 from ._distributions import parse_d0 as parse_d0
 from ._first_fit import FirstFitSd as FirstFitSd
 from ._first_fit import first_fit_sd as first_fit_sd
+from ._kde import kde_decomposition as kde_decomposition
 from ._montecarlo import simulate_decomposition as simulate_decomposition
 from ._montecarlo import workflow_trajectories as workflow_trajectories
 
 __all__ = [
     "DEFAULT_CHAINS", "PARTS", "SOURCES", "SPEC_HELP", "SUBSETS", "Decomposition", "Empirical", "FirstFitSd",
     "GaussianMixture", "Laplace", "Normal", "StudentT", "Uniform", "decompose", "first_fit_sd",
-    "infinite_data_variance", "load_data", "parse_d0", "simulate_decomposition", "workflow_trajectories",
+    "infinite_data_variance", "kde_decomposition", "load_data", "parse_d0", "simulate_decomposition", "workflow_trajectories",
 ]

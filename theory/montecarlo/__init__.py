@@ -16,6 +16,7 @@ from ._discrete import simulate_discrete as simulate_discrete
 from ._gmm import GMM as GMM
 from ._gmm import fit_em as fit_em
 from ._gmm import l2_distance_squared as l2_distance_squared
+from ._kde import simulate_kde as simulate_kde
 from ._multivariate import MultivariateSimulation as MultivariateSimulation
 from ._multivariate import simulate_multivariate as simulate_multivariate
 from ._verify_multivariate import verify_multivariate as verify_multivariate
@@ -43,6 +44,7 @@ __all__ = [
     "select_devices",
     "simulate",
     "simulate_discrete",
+    "simulate_kde",
     "simulate_multivariate",
     "verify_multivariate",
     "verify_discrete",

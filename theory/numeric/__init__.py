@@ -30,6 +30,8 @@ from ._expansions import accuracy_limit as accuracy_limit
 from ._expansions import expansion_error as expansion_error
 from ._expansions import leading_order as leading_order
 from ._expansions import published_expansions as published_expansions
+from ._kde_exact import KDE_QUANTITIES as KDE_QUANTITIES
+from ._kde_exact import kde_exact_values as kde_exact_values
 from ._multivariate_exact import MULTIVARIATE_QUANTITIES as MULTIVARIATE_QUANTITIES
 from ._multivariate_exact import log_det_drift as log_det_drift
 from ._multivariate_exact import marginal_chain as marginal_chain
