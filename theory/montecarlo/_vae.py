@@ -12,7 +12,8 @@ generation ``n`` (its samples; for ``n = 0`` the real images):
   ``tr Cov(X_n) / 64``;
 * ``pairwise_distance``: the mean Euclidean distance between two different images of ``X_n`` (sample diversity);
 * ``effective_rank``: ``exp`` of the entropy of the normalised eigenvalues of the covariance of ``X_n``
-  (how many directions the images vary in);
+  (how many directions the images vary in; scale-free, so once the samples have collapsed to one image it measures
+  the shape of the leftover jitter, not diversity: read it with the pixel variance);
 * ``frechet``: ``W2^2`` between the Gaussian fits (mean, covariance with divisor ``M``) of ``X_n`` and of all
   1,797 real digits, ``||m_n - m||^2 + tr(S_n + S - 2 (S^{1/2} S_n S^{1/2})^{1/2})`` (the Frechet distance of
   the 64-pixel vectors; matrix roots by ``eigh`` with negative round-off eigenvalues set to 0);
@@ -80,13 +81,20 @@ def decode_logits(params, z):
 
 def negative_elbo(params, key, x):
     """The negative ELBO per image, averaged over ``x (n, 64)``: Bernoulli cross-entropy of the grey levels under
-    the decoder's logits at one reparameterised draw ``z = mean + exp(logvar/2) eps``, plus
-    ``KL(N(mean, diag exp(logvar)) || N(0, I))``."""
+    the decoder's logits at one reparameterised draw ``z = mean + exp(logvar/2) eps`` (``eps ~ N(0, I)`` from
+    ``key``), plus ``KL(N(mean, diag exp(logvar)) || N(0, I))``."""
+    import jax
+
+    latent = params["dec_w1"].shape[0]
+    return negative_elbo_at(params, jax.random.normal(key, (x.shape[0], latent), x.dtype), x)
+
+
+def negative_elbo_at(params, eps, x):
+    """:func:`negative_elbo` at given standard normal draws ``eps (n, latent)``."""
     import jax
     import jax.numpy as jnp
 
     mean, logvar = encode(params, x)
-    eps = jax.random.normal(key, mean.shape, mean.dtype)
     logits = decode_logits(params, mean + jnp.exp(0.5 * logvar) * eps)
     cross_entropy = jnp.sum(jax.nn.softplus(logits) - x * logits, axis=-1)
     kl = 0.5 * jnp.sum(jnp.exp(logvar) + mean**2 - 1.0 - logvar, axis=-1)
@@ -97,25 +105,28 @@ def train(key, data, count, learner):
     """Train a fresh VAE (:func:`init_params`) for ``learner.steps`` Adam steps on minibatches of
     ``learner.batch`` rows drawn uniformly with replacement from the first ``count`` rows of ``data (P, 64)``
     (``count`` may be traced; the rows past it are ignored). Returns ``(params, losses)`` with the negative ELBO
-    of every step ``(steps,)``. Pure; jit and vmap it."""
+    of every step ``(steps,)``. Pure; jit and vmap it.
+
+    Every step's rows and normal draws are drawn before the loop (one call each; the loop body holds no PRNG)."""
     import jax
     import optax
 
-    init_key, loop_key = jax.random.split(key)
+    init_key, index_key, noise_key = jax.random.split(key, 3)
     params = init_params(init_key, learner, data.dtype)
     optimiser = optax.adam(learner.learning_rate)
     state = optimiser.init(params)
-    grad = jax.value_and_grad(negative_elbo)
+    grad = jax.value_and_grad(negative_elbo_at)
+    rows = jax.random.randint(index_key, (learner.steps, learner.batch), 0, count)
+    noise = jax.random.normal(noise_key, (learner.steps, learner.batch, learner.latent), data.dtype)
 
-    def step(carry, step_key):
+    def step(carry, draws):
         params, state = carry
-        index_key, noise_key = jax.random.split(step_key)
-        rows = jax.random.randint(index_key, (learner.batch,), 0, count)
-        loss, g = grad(params, noise_key, data[rows])
+        rows_, eps = draws
+        loss, g = grad(params, eps, data[rows_])
         updates, state = optimiser.update(g, state, params)
         return (optax.apply_updates(params, updates), state), loss
 
-    (params, _), losses = jax.lax.scan(step, (params, state), jax.random.split(loop_key, learner.steps))
+    (params, _), losses = jax.lax.scan(step, (params, state), (rows, noise))
     return params, losses
 
 
@@ -164,19 +175,16 @@ def _seed_keys(key, seeds: int):
 
 
 @functools.lru_cache(maxsize=16)
-def _start_function(chain: VAEChain, seeds: int, pool_length: int):
-    """Jitted: ``(keys, real) -> (samples, fixed_real, pool, pairwise)`` at generation 0 (``M`` distinct real
-    images per seed, the fixed real set of ``mix-fixed``, an empty pool)."""
+def _start_function(sample_size: int, real_count: int):
+    """Jitted: ``(keys, real) -> (samples, fixed_real, pairwise)`` at generation 0: ``M`` distinct real images per
+    seed, the ``R`` fixed real images of ``mix-fixed`` (drawn for every workflow, used by that one only) and the
+    images' mean pairwise distance. Shared by the workflows with the same ``M`` and ``R``."""
     import jax
-    import jax.numpy as jnp
-
-    m, r = chain.sample_size, chain.real_count
 
     def start(keys, real):
-        samples = jax.vmap(lambda k: _choose(jax.random.fold_in(k, 0x5EED), real, m))(keys)
-        fixed = jax.vmap(lambda k: _choose(jax.random.fold_in(k, 0xF1ED), real, r))(keys)
-        pool = jnp.zeros((seeds, pool_length, PIXELS), real.dtype)
-        return samples, fixed, pool, jax.vmap(mean_pairwise_distance)(samples)
+        samples = jax.vmap(lambda k: _choose(jax.random.fold_in(k, 0x5EED), real, sample_size))(keys)
+        fixed = jax.vmap(lambda k: _choose(jax.random.fold_in(k, 0xF1ED), real, real_count))(keys)
+        return samples, fixed, jax.vmap(mean_pairwise_distance)(samples)
 
     return jax.jit(start)
 
@@ -344,7 +352,8 @@ def simulate_vae(key, chain: VAEChain, *, seeds: int, generations, keep_images: 
     reference = _Reference(real_np)
     keys = _seed_keys(key, seeds)
     pool_length = m * (last + 1) if workflow.pools else 1
-    samples, fixed, pool, pairwise = _start_function(chain, seeds, pool_length)(keys, real)
+    samples, fixed, pairwise = _start_function(m, chain.real_count)(keys, real)
+    pool = jnp.zeros((seeds, pool_length, PIXELS), jnp.float32)
     generate = _generation_function(chain, training_multiple)
 
     per_seed = {q: np.full((seeds, last + 1), np.nan) for q in QUANTITIES}
