@@ -257,7 +257,7 @@ def derivations():
               f"- $\\mathbb{{E}}[D'] = {_tex(derived[1])}$",
               f"- $\\mathbb{{E}}[C'] = {_tex(sp.factor(derived[2]))}$", "",
               ("Checked identical to `mix_fixed_step`; start $(\\sigma^2, \\sigma^2/R, -\\sigma^2/R)$ (model 0 is "
-              "$D_0$: $\\delta = -\\varepsilon$), and $\\mathbb{E}(m - \\mu)^2 = D + 2C + \\sigma^2/R$."), ""]
+              "$D_0$: $\\delta = -\\varepsilon$), and $\\mathbb{E}\\left[(m - \\mu)^2\\right] = D + 2C + \\sigma^2/R$."), ""]
     # pooling: pool of N points, mean a (= mu + alpha), biased variance b; subsample of K without replacement
     pj, pjl = K / N, K * (K - 1) / (N * (N - 1))
     # sum over the pool of (x_j - a) is 0 and of (x_j - a)^2 is N b, so sum_{j != l} (x_j - a)(x_l - a) = -N b
@@ -284,12 +284,12 @@ def derivations():
               ("Pool $P_i$: $N$ points, mean $a$, biased variance $b$. Model $i+1$ is the KDE on $K$ points drawn "
               "without replacement ($K = N$: accumulate); inclusion indicators with $\\mathbb{E} I_j = K/N$, "
               "$\\mathbb{E} I_j I_l = K(K-1)/(N(N-1))$ and $\\sum_{j \\ne l} (x_j - a)(x_l - a) = -Nb$ give"), "",
-              (f"- $\\mathbb{{E}}(\\bar x_s - a)^2 = {_tex(sp.factor(spread))}$, "
+              (f"- $\\mathbb{{E}}\\left[(\\bar x_s - a)^2\\right] = {_tex(sp.factor(spread))}$, "
               f"$\\mathbb{{E}}[V_{{i+1}}] = {_tex(sp.factor(model_v))}$"),
               (f"- $M$ draws of model $i+1$ join the pool ($N' = N + M$): $\\mathbb{{E}}[b'] = "
               f"{_tex(_clean(e_b, (b,)))}$"),
-              (f"- $\\mathbb{{E}}(a' - \\mu)^2 = {_tex(_clean(e_a_sq, (e_sym, b)))}$ "
-              "($e = \\mathbb{E}(a - \\mu)^2$; the cross term vanishes since $\\mathbb{E}[\\bar x_s - a] = 0$)"), "",
+              (f"- $\\mathbb{{E}}\\left[(a' - \\mu)^2\\right] = {_tex(_clean(e_a_sq, (e_sym, b)))}$ "
+              "($e = \\mathbb{E}\\left[(a - \\mu)^2\\right]$; the cross term vanishes since $\\mathbb{E}[\\bar x_s - a] = 0$)"), "",
               ("Checked identical to `pool_step`; start: $P_0$ is $M$ real points, $b_0 = (1 - 1/M)\\sigma^2$, "
               "$e_0 = \\sigma^2/M$."), ""]
     return lines
@@ -343,7 +343,7 @@ def mix_fixed_points():
             if abs(float(expr.subs(at)) - limits[name]) > 1e-12 * abs(limits[name]):
                 raise ProofError(f"{wf} {name}: closed form {float(expr.subs(at))} != kde_exact_values {limits[name]}")
         lines.append(f"- `{wf}`: $\\mathbb{{E}} V_\\infty = {_tex(var)}$, "
-                     f"$\\mathbb{{E}}(m_\\infty - \\mu)^2 = {_tex(err)}$")
+                     f"$\\mathbb{{E}}\\left[(m_\\infty - \\mu)^2\\right] = {_tex(err)}$")
     return lines
 
 
@@ -382,9 +382,9 @@ def render() -> str:
               "$M h^2 = 1.12\\,M^{3/5}\\sigma^2 > \\sigma^2$), from above when $h^2 < \\sigma^2/M$ (it collapses, "
               "but to $M h^2$, not 0). Each generation resamples (losing the factor $1 - 1/M$ of the variance) and "
               "smooths (adding $h^2$); the two balance at $V = M h^2$."),
-              f"- $\\mathbb{{E}}(m_n - \\mu)^2 = {_tex(e_n)}$: grows like $n h^2$ (a random walk of the mean).",
+              f"- $\\mathbb{{E}}\\left[(m_n - \\mu)^2\\right] = {_tex(e_n)}$: grows like $n h^2$ (a random walk of the mean).",
               ("- $h \\to 0$ (resampling the training set, the bootstrap): $\\mathbb{E} V_n = (1 - 1/M)^n "
-              "\\sigma^2$, the maximum-likelihood Gaussian chain's $\\mathbb{E}\\sigma_n^2$ (checked). Every "
+              "\\sigma^2$, the maximum-likelihood Gaussian chain's $\\mathbb{E}[\\sigma_n^2]$ (checked). Every "
               "recursion above involves only the model's mean and variance, so at $h = 0$ all workflows give the "
               "MLE Gaussian chain's first two moments (`tests/test_kde.py` checks this against "
               "`theory.exact_values` under seven workflows)."),
@@ -394,7 +394,7 @@ def render() -> str:
               "$M \\to \\infty$ points reproduces any $D_0$)."),
               ("- Pooling: the pool's variance gains about $h^2/(i+2)$ per step, so $\\mathbb{E} V_n$ grows without "
                "bound, like $h^2 \\log n$ (accumulate) or $(1 - 1/K) h^2 \\log n$ (subsample); "
-               "$\\mathbb{E}(m_n - \\mu)^2$ converges under accumulate and grows like $(h^2/K) \\log n$ under "
+               "$\\mathbb{E}\\left[(m_n - \\mu)^2\\right]$ converges under accumulate and grows like $(h^2/K) \\log n$ under "
                "subsample (the subsample's mean misses the pool's by about $b/K$)."), "",
               ("## Fixed points of mixing in real data (plain fit $w = R/M$; `sympy.solve`, substituted back, and "
                "equal to the limits `kde_exact_values` computes at $M = 100$, $R = 10$, $h = 0.2$)"), "",

@@ -51,6 +51,9 @@ RENDERED_ELSEWHERE = {
     "multivariate.md": ("the multivariate Gaussian chain: Wishart one-step identities, the trace recursion, the "
                         "determinant and the volume's collapse, the workflows, the paper's multivariate lower bound",
                         "python -m theory.numeric._multivariate_proofs"),
+    "kde.md": ("the kernel-density-estimate chain: one KDE draw (sympy.stats), the one-step maps of every workflow "
+               "checked against the code, the replace closed forms, the mix fixed points",
+               "python -m theory.numeric._kde_proofs"),
 }
 """Proof documents rendered by a module of a higher layer (they need numeric evaluation): name -> (title, command)."""
 
