@@ -218,6 +218,8 @@ def test_cli_json_and_table(run_cli, tiny_runs):
     (["--learner", "vae:2,8,20", "--workflow", "mix:0.5", "--real-weight", "0.7"], "real_weight"),
     (["--learner", "vae:2,8,20", "--workflow", "accumulate", "--decompose"], "decompose"),
     (["--learner", "vae:2,8,20", "--dimension", "3"], "dimension"),
+    (["--learner", "vae:2,8,20", "-n", "1000000"], "generations"),
+    (["--learner", "vae:2,8,2", "--workflow", "accumulate", "-n", "10000", "--chains", "50"], "generations"),
 ])
 def test_cli_bad_input_one_line_exit_2(run_cli, argv, parameter):
     base = ["simulate", "-M", "64", "-n", "1", "--chains", "2"]
@@ -238,7 +240,7 @@ def test_vmapped_seeds_equal_separate_runs(tiny_runs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workflow", ["mix:0.5", "mix-fixed:0.25", "accumulate-subsample:100"])
+@pytest.mark.parametrize("workflow", ["mix:0.5", "mix-fixed:0.25", "accumulate-subsample:64"])
 def test_other_workflows_run(workflow):
     from theory.montecarlo._vae import QUANTITIES
 

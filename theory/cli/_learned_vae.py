@@ -26,6 +26,8 @@ DESCRIPTION = (
 DEFAULT_SEEDS = 5
 #: Refuse runs above this many Adam steps x seeds x generations (about an hour on 2 CPU cores at the defaults).
 MAX_WORK = 5e6
+#: Refuse pooling runs whose pool holds more pixels than this (float32: 1.2 GB).
+MAX_POOL = 3e8
 
 #: The quantities printed, in order, with a short description.
 DESCRIPTIONS = {
@@ -87,6 +89,11 @@ def run(args, learner) -> int:
     if work * (2 if decompose else 1) > MAX_WORK:
         raise ParameterError("generations", f"a run of at most {MAX_WORK:.0e} Adam steps for the VAE chain (steps x "
                              f"seeds x generations; got {work:.2g}): fewer --chains or generations", max(gens))
+    pool = seeds * chain.sample_size * (max(gens) + 1) * 64
+    if chain.workflow.pools and pool > MAX_POOL:
+        raise ParameterError("generations", f"a pool of at most {MAX_POOL:.0e} pixels under {chain.workflow} (seeds x "
+                             f"M x (generations + 1) x 64, float32; got {pool:.2g}): fewer --chains or generations",
+                             max(gens))
     key = jax.random.key(args.seed)
     every = sorted(set(gens) | {0}) if decompose else gens  # generation 0 is free: no training
     mc = simulate_vae(key, chain, seeds=seeds, generations=every)
