@@ -20,6 +20,7 @@ from theory.montecarlo._gmm import (
     GMM,
     _padded,
     _plan,
+    _rule,
     _run_chains,
     drawn_points,
     fit_em,
@@ -131,7 +132,7 @@ def test_chain_is_reproducible_and_vmapped_equals_one_by_one():
     assert all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a.models, b.models))
     source, plan = _padded(gmm_of_source(chain.source)), _plan(chain, 6)
     for r in range(3):
-        alone, iterations = _run_chains(a.keys[r:r + 1], source, plan)
+        alone, iterations = _run_chains(a.keys[r:r + 1], source, _rule(chain), None, plan)
         assert np.array_equal(np.asarray(iterations[0]), np.asarray(a.iterations[r]))
         for u, v in zip(alone, a.models):
             assert np.allclose(np.asarray(u[0]), np.asarray(v[r]), rtol=1e-12, atol=1e-14)

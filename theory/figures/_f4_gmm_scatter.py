@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from ..chain._gmm import GMMChain, GMMLearner
-from ..montecarlo._gmm import drawn_points, simulate_gmm
+from ..montecarlo._gmm import drawn_points, run_in_threads
 from ._io import array
 
 SETUPS = ("blob", "two_gaussians")
@@ -37,10 +37,10 @@ def compute(key, *, quick: bool) -> dict:
     generations = snapshots[-1] + 1
     out = {}
     learner = GMMLearner(2)
-    for i, setup in enumerate(SETUPS):
-        chain = GMMChain(learner, sample_size, source=setup)
-        run = simulate_gmm(jax.random.fold_in(key, i), chain, generations=generations,
-                           chains=QUICK_RUNS if quick else 1)
+    chains = [GMMChain(learner, sample_size, source=setup) for setup in SETUPS]
+    runs = run_in_threads([(jax.random.fold_in(key, i), chain, generations, QUICK_RUNS if quick else 1)
+                           for i, chain in enumerate(chains)])
+    for setup, chain, run in zip(SETUPS, chains, runs):
         fitted = jax.device_get(run.models)
         iterations = np.asarray(run.iterations[0])
         real = chain.source

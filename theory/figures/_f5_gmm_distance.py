@@ -24,7 +24,7 @@ REPRODUCES = "Nature 2024 / arXiv v2 GMM distance figure: int (p_0 - p_n)^2 over
 
 SAMPLE_SIZES = (500, 1_000, 10_000, 50_000, 200_000)
 #: Runs per sample size (the band); the large-N runs dominate the time, so they get fewer.
-RUNS = (16, 16, 8, 2, 1)
+RUNS = (8, 8, 4, 1, 1)
 GENERATIONS = 2000
 QUICK_SAMPLE_SIZES = (500, 5_000)
 QUICK_RUNS = (2, 2)

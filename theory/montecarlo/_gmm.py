@@ -38,7 +38,7 @@ from .._errors import ParameterError, check_integer
 MAX_POOL_VALUES = 2**27
 
 
-COUNTS_BY_BINOMIALS = True
+COUNTS_BY_BINOMIALS = True  # else one float32 uniform a point (cheaper to compile, 20% slower at large N)
 
 
 class GMM(NamedTuple):
@@ -64,8 +64,21 @@ def _padded(source: GMM) -> GMM:
 
 
 # ---------------------------------------------------------------------------------------------------- densities
+def _cholesky(covariances):
+    """Cholesky factors of ``(..., d, d)`` covariances; for ``d = 2`` written out (no LAPACK call: on CPU the
+    small-matrix calls inside EM's loop cost more than the arithmetic)."""
+    if covariances.shape[-1] != 2:
+        return jnp.linalg.cholesky(covariances)
+    a, b, c = covariances[..., 0, 0], covariances[..., 0, 1], covariances[..., 1, 1]
+    l11 = jnp.sqrt(a)
+    l21 = b / l11
+    l22 = jnp.sqrt(c - l21 * l21)
+    zero = jnp.zeros_like(l11)
+    return jnp.stack([jnp.stack([l11, zero], -1), jnp.stack([l21, l22], -1)], -2)
+
+
 def _cholesky_parts(covariances):
-    chol = jnp.linalg.cholesky(covariances)
+    chol = _cholesky(covariances)
     logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
     return chol, logdet
 
@@ -115,7 +128,7 @@ def _sample_columns(key, gmm: GMM, n: int):
     # materialised once: XLA on CPU would otherwise fuse the (expensive) normal draws into every consumer
     z = jax.lax.optimization_barrier(jax.random.normal(k_normal, (d, n), dtype=jnp.float32))
     z = [z[j].astype(dtype) for j in range(d)]
-    chol = jnp.linalg.cholesky(gmm.covariances)
+    chol = _cholesky(gmm.covariances)
     k = gmm.weights.shape[0]
     if k == 1:
         def pick(values):
@@ -162,10 +175,16 @@ def _rows(x, centre):
 def _coefficients(gmm: GMM):
     """``q (K, F)`` with ``log(w_k N(y; m_k, S_k)) = q_k . rows(y)``."""
     d = gmm.means.shape[-1]
-    chol, logdet = _cholesky_parts(gmm.covariances)
-    eye = jnp.broadcast_to(jnp.eye(d, dtype=chol.dtype), chol.shape)
-    inv_chol = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)
-    precision = jnp.swapaxes(inv_chol, -1, -2) @ inv_chol
+    if d == 2:  # the 2x2 inverse written out
+        a, b, c = gmm.covariances[:, 0, 0], gmm.covariances[:, 0, 1], gmm.covariances[:, 1, 1]
+        det = a * c - b * b
+        logdet = jnp.log(det)
+        precision = jnp.stack([jnp.stack([c, -b], -1), jnp.stack([-b, a], -1)], -2) / det[:, None, None]
+    else:
+        chol, logdet = _cholesky_parts(gmm.covariances)
+        eye = jnp.broadcast_to(jnp.eye(d, dtype=chol.dtype), chol.shape)
+        inv_chol = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)
+        precision = jnp.swapaxes(inv_chol, -1, -2) @ inv_chol
     pm = jnp.einsum("kij,kj->ki", precision, gmm.means)
     constant = (jnp.log(gmm.weights) - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi)
                 - 0.5 * jnp.sum(gmm.means * pm, axis=-1))
@@ -179,7 +198,7 @@ def _em_step(gmm: GMM, rows, row_sums, point_weights, reg_covar):
     ``point_weights`` is ``None`` (every point weight ``1/n``; sums are counts, scikit-learn's arithmetic) or
     ``(n,)`` weights summing to 1; ``row_sums`` is ``rows @ 1`` or ``rows @ point_weights``.
     """
-    k, d = gmm.means.shape
+    k = gmm.weights.shape[0]
     n = rows.shape[1]
     q = _coefficients(gmm)
     if k == 1:
@@ -206,13 +225,24 @@ def _em_step(gmm: GMM, rows, row_sums, point_weights, reg_covar):
     total = n if point_weights is None else 1.0
     sums = jnp.stack([rows @ r for r in resp_w])  # (K, F)
     nk = sums[:, 0] + 10 * jnp.finfo(rows.dtype).eps
-    means = sums[:, 1:1 + d] / nk[:, None]
-    second = jnp.zeros((k, d, d), rows.dtype)
+    return mean_loglik, _from_sums(sums, nk, total, reg_covar)
+
+
+def _second_index(d: int) -> np.ndarray:
+    """``(d, d)`` positions of ``y_i y_j`` among the rows."""
+    index = np.zeros((d, d), dtype=np.int32)
     for f, (i, j) in enumerate(_pairs(d)):
-        v = sums[:, 1 + d + f] / nk
-        second = second.at[:, i, j].set(v).at[:, j, i].set(v)
-    covariances = second - means[:, :, None] * means[:, None, :] + reg_covar * jnp.eye(d, dtype=rows.dtype)
-    return mean_loglik, GMM(nk / total, means, covariances)
+        index[i, j] = index[j, i] = 1 + d + f
+    return index
+
+
+def _from_sums(sums, nk, total, reg_covar) -> GMM:
+    """The M-step's mixture from the weighted row sums ``(K, F)`` and component masses ``nk``."""
+    d = round((-3 + (9 + 8 * (sums.shape[1] - 1)) ** 0.5) / 2)  # F - 1 = d + d (d + 1)/2
+    means = sums[:, 1:1 + d] / nk[:, None]
+    second = sums[:, _second_index(d)] / nk[:, None, None]
+    covariances = second - means[:, :, None] * means[:, None, :] + reg_covar * jnp.eye(d, dtype=sums.dtype)
+    return GMM(nk / total, means, covariances)
 
 
 def _em(x, init: GMM, point_weights, tol, max_iter, reg_covar):
@@ -237,25 +267,37 @@ def _em(x, init: GMM, point_weights, tol, max_iter, reg_covar):
 
 
 def _split_init(x, components: int) -> GMM:
-    """The first fit's start: the points ``x (d, n)`` split along their principal axis into ``components`` groups
-    of (nearly) equal size, then one M-step."""
+    """The first fit's start: the points ``x (d, n)`` cut along their principal axis into ``components`` slabs at
+    the projection's mean plus its standard deviation times the standard normal quantiles ``Phi^{-1}(j / K)``
+    (equal groups for Gaussian data; for ``K = 2`` the sign of the centred projection), then one M-step.
+
+    The principal axis for ``d = 2`` is written out (angle ``atan2(2 s_xy, s_xx - s_yy) / 2``), otherwise it is
+    ``eigh``'s top eigenvector (no sort: cheaper to compile).
+    """
     n = x.shape[1]
-    centred = x - jnp.mean(x, axis=1, keepdims=True)
-    _, vectors = jnp.linalg.eigh(centred @ centred.T)
-    projection = vectors[:, -1] @ centred
-    rank = jnp.argsort(jnp.argsort(projection))
-    group = (rank * components) // n
-    resp = (group[None, :] == jnp.arange(components)[:, None]).astype(x.dtype)
-    sums = resp @ _rows(x, jnp.zeros(x.shape[0], x.dtype)).T
     d = x.shape[0]
-    nk = sums[:, 0]
-    means = sums[:, 1:1 + d] / nk[:, None]
-    second = jnp.zeros((components, d, d), x.dtype)
-    for f, (i, j) in enumerate(_pairs(d)):
-        v = sums[:, 1 + d + f] / nk
-        second = second.at[:, i, j].set(v).at[:, j, i].set(v)
-    cov = second - means[:, :, None] * means[:, None, :] + 1e-6 * jnp.eye(d, dtype=x.dtype)
-    return GMM(nk / n, means, cov)
+    centred = x - jnp.mean(x, axis=1, keepdims=True)
+    scatter = centred @ centred.T
+    if d == 1:
+        axis = jnp.ones((1,), x.dtype)
+    elif d == 2:
+        angle = 0.5 * jnp.arctan2(2 * scatter[0, 1], scatter[0, 0] - scatter[1, 1])
+        axis = jnp.stack([jnp.cos(angle), jnp.sin(angle)])
+    else:
+        axis = jnp.linalg.eigh(scatter)[1][:, -1]
+    projection = axis @ centred
+    spread = jnp.sqrt(jnp.mean(projection**2))
+    cuts = jnp.asarray(_normal_quantiles(components), x.dtype) * spread
+    group = jnp.sum(projection[None, :] > cuts[:, None], axis=0)
+    resp = (group[None, :] == jnp.arange(components)[:, None]).astype(x.dtype)
+    sums = resp @ _rows(x, jnp.zeros(d, x.dtype)).T
+    return _from_sums(sums, sums[:, 0] + 10 * jnp.finfo(x.dtype).eps, n, 1e-6)
+
+
+def _normal_quantiles(components: int) -> np.ndarray:
+    from scipy.stats import norm
+
+    return norm.ppf(np.arange(1, components) / components)
 
 
 def split_init(x, components: int = 2) -> GMM:
@@ -283,17 +325,23 @@ class _Plan(NamedTuple):
     real_weight: float | None
     subsample: int
     components: int
-    tol: float
-    max_iter: int
-    reg_covar: float
     generations: int
+    given_start: bool
 
 
-def _plan(chain, generations: int) -> _Plan:
+def _plan(chain, generations: int, given_start: bool = False) -> _Plan:
     wf = chain.workflow
     return _Plan(wf.kind, chain.sample_size, wf.real_count(chain.sample_size), wf.real_weight,
-                 wf.subsample or 0, chain.components, chain.learner.tol, chain.learner.max_iter,
-                 chain.learner.reg_covar, generations)
+                 wf.subsample or 0, chain.components, generations, given_start)
+
+
+def _rule(chain, dtype=None):
+    """The learner's stopping rule as traced values ``(tol, max_iter, reg_covar)`` (one compiled program serves
+    every tolerance)."""
+    learner = chain.learner
+    dtype = dtype or jnp.result_type(float)
+    return (jnp.asarray(learner.tol, dtype), jnp.asarray(learner.max_iter, jnp.int32),
+            jnp.asarray(learner.reg_covar, dtype))
 
 
 def _mix_weights(plan: _Plan, dtype):
@@ -323,13 +371,14 @@ def _drawn_points(key, model: GMM, plan: _Plan, generation):
     return _sample_columns(jax.random.fold_in(jax.random.fold_in(key, generation), 0), model, count)
 
 
-def _run_one(key, source: GMM, plan: _Plan):
+def _run_one(key, source: GMM, rule, start: GMM | None, plan: _Plan):
     """One chain: the stacked mixtures ``G_0 .. G_{G-1}`` and EM iteration counts.
 
     Every generation, generation 0 included, goes through the same scan step (one compiled sampler, one compiled
     EM): the model drawn from is the source at ``n = 0`` and ``G_{n-1}`` after (both padded with zero-weight
     components to the same number); the fit at ``n = 0`` starts from the principal-axis split of ``T_0``, later
-    fits from ``G_{n-1}``. ``mix-fixed``'s real set is the source's ``R`` points of stream
+    fits from ``G_{n-1}`` (with ``plan.given_start``, the fit at ``n = 0`` starts from ``start`` instead).
+    ``mix-fixed``'s real set is the source's ``R`` points of stream
     ``fold_in(fold_in(key, 0), 1)``, the same points ``mix`` draws as its real part at ``n = 0``.
     """
     m, g_total, dtype = plan.sample_size, plan.generations, source.means.dtype
@@ -364,8 +413,10 @@ def _run_one(key, source: GMM, plan: _Plan):
                 u = jax.random.uniform(jax.random.fold_in(jax.random.fold_in(key, n), 2), (g_total * m,), dtype)
                 _, chosen = jax.lax.top_k(-jnp.where(valid, u, 2.0), plan.subsample)
                 x = pool[:, chosen]
-        start = jax.lax.cond(n == 0, lambda: _split_init(x, plan.components), lambda: previous)
-        new, it = _em(x, start, point_weights, plan.tol, plan.max_iter, plan.reg_covar)
+        first_set = pool[:, :m] if plan.kind == "accumulate" else x  # not the pool's empty slots
+        first = (lambda: start) if plan.given_start else (lambda: _split_init(first_set, plan.components))
+        init = jax.lax.cond(n == 0, first, lambda: previous)
+        new, it = _em(x, init, point_weights, *rule)
         return (new, pool), (new, it)
 
     dummy = _pad(GMM(jnp.ones((1,), dtype), jnp.zeros((1, d), dtype), jnp.eye(d, dtype=dtype)[None]),
@@ -376,8 +427,8 @@ def _run_one(key, source: GMM, plan: _Plan):
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))
-def _run_chains(keys, source: GMM, plan: _Plan):
-    return jax.vmap(_run_one, in_axes=(0, None, None))(keys, source, plan)
+def _run_chains(keys, source: GMM, rule, start, plan: _Plan):
+    return jax.vmap(_run_one, in_axes=(0, None, None, None, None))(keys, source, rule, start, plan)
 
 
 class GMMRun(NamedTuple):
@@ -405,19 +456,27 @@ def check_pool(chain, generations: int, chains: int) -> None:
             f"{MAX_POOL_VALUES} float64 values)", generations)
 
 
-def simulate_gmm(key, chain, *, generations: int, chains: int = 1) -> GMMRun:
+def simulate_gmm(key, chain, *, generations: int, chains: int = 1, start: GMM | None = None) -> GMMRun:
     """Run ``chains`` independent GMM chains for generations ``0 .. generations - 1``.
 
     Run ``r`` uses the key ``jax.random.split(key, chains)[r]``; within it generation ``n``'s draws come from
     ``fold_in(run_key, n)`` (``D_0`` and the draws from ``G_{n-1}``: sub-stream 0; ``mix``'s fresh real points: 1;
     ``accumulate-subsample``'s choice: 2), so :func:`drawn_points` can redraw them after the run. The chains are
-    vectorised (``vmap``); the result does not depend on ``chains`` for a given run key.
+    vectorised (``vmap``); the result does not depend on ``chains`` for a given run key. ``start`` (a mixture of
+    the learner's ``K`` components) replaces the principal-axis split as the first fit's start.
     """
     generations = check_integer("generations", generations, minimum=1)
     chains = check_integer("chains", chains, minimum=1)
     check_pool(chain, generations, chains)
     keys = jax.random.split(key, chains)
-    models, iterations = _run_chains(keys, _padded(gmm_of_source(chain.source)), _plan(chain, generations))
+    source = _padded(gmm_of_source(chain.source))
+    if start is not None:
+        start = GMM(*(jnp.asarray(a, source.means.dtype) for a in start))
+        if start.means.shape != (chain.components, chain.dimension):
+            raise ParameterError("start", f"a mixture of {chain.components} components in {chain.dimension} "
+                                 "dimensions", f"means of shape {start.means.shape}")
+    models, iterations = _run_chains(keys, source, _rule(chain, source.means.dtype), start,
+                                     _plan(chain, generations, start is not None))
     return GMMRun(models, iterations, keys)
 
 
@@ -434,6 +493,37 @@ def _drawn_from(key, source: GMM, previous: GMM, generation, *, plan: _Plan):
     padded = max(source.weights.shape[0], plan.components)
     model = jax.tree.map(lambda a, b: jnp.where(generation == 0, a, b), _pad(source, padded), _pad(previous, padded))
     return _drawn_points(key, model, plan, generation).T
+
+
+def training_set(run: GMMRun, chain, run_index: int, generation: int):
+    """``(T_n, weights)``: the training set ``(N, d)`` the run's fit at ``generation`` used, and its point weights
+    (``None``: equal), redrawn from the run's keys and models (for checks; the pools are rebuilt draw by draw)."""
+    n = check_integer("generation", generation, minimum=0)
+    total = int(run.iterations.shape[1])
+    plan = _plan(chain, total)
+    key = run.keys[run_index]
+    source = _padded(gmm_of_source(chain.source))
+    dtype = source.means.dtype
+    r = plan.real_count if plan.kind in ("mix", "mix-fixed") else 0
+    pooled = chain.workflow.pools
+    drawn = [jnp.asarray(drawn_points(run, chain, run_index, g)).T for g in range(0 if pooled else n, n + 1)]
+    weights = _mix_weights(plan, dtype)
+    if plan.kind == "replace" or (r == 0 and not pooled):
+        x = drawn[-1]
+    elif not pooled:
+        at = 0 if plan.kind == "mix-fixed" else n
+        real = _sample_columns(jax.random.fold_in(jax.random.fold_in(key, at), 1), source, r)
+        x = jnp.concatenate([real, drawn[-1]], axis=1)
+    else:
+        x = jnp.concatenate(drawn, axis=1)
+        weights = None
+        if plan.kind == "accumulate-subsample":
+            m = plan.sample_size
+            u = jax.random.uniform(jax.random.fold_in(jax.random.fold_in(key, n), 2), (total * m,), dtype)
+            valid = jnp.arange(total * m) < (n + 1) * m
+            _, chosen = jax.lax.top_k(-jnp.where(valid, u, 2.0), plan.subsample)
+            x = x[:, chosen]
+    return x.T, weights
 
 
 # ---------------------------------------------------------------------------------------------------- distances
@@ -509,7 +599,8 @@ def _mixture_w2_squared(p, q) -> float:
 
 def w2_bracket(p: GMM, q: GMM) -> tuple[float, float]:
     """``(lower, upper)`` with ``lower <= W2^2(p, q) <= upper``: Gelbrich's bound (the W2^2 between the Gaussians
-    with the mixtures' means and covariances) and the mixture-W2 squared (see the module doc). NumPy, one pair."""
+    with the mixtures' means and covariances) and the mixture-W2 squared (see the module doc), each rounded outward
+    by ``64 eps`` times ``tr Sigma_p + tr Sigma_q + |mean_p - mean_q|^2``. NumPy, one pair."""
     p = tuple(np.asarray(a, dtype=np.float64) for a in p)
     q = tuple(np.asarray(a, dtype=np.float64) for a in q)
     means, covs = [], []
@@ -520,7 +611,10 @@ def w2_bracket(p: GMM, q: GMM) -> tuple[float, float]:
         covs.append(np.einsum("k,kij->ij", w, c + m[:, :, None] * m[:, None]) - np.outer(mean, mean))
     lower = float(gaussian_w2_squared(means[0], covs[0], means[1], covs[1]))
     upper = _mixture_w2_squared(p, q)
-    return lower, upper
+    # both are differences of terms of size ~ scale (a cancellation at p = q): rounded outward by 64 ulp of it
+    scale = float(np.trace(covs[0]) + np.trace(covs[1]) + np.sum((means[0] - means[1]) ** 2))
+    slack = 64 * np.finfo(np.float64).eps * scale
+    return max(lower - slack, 0.0), upper + slack
 
 
 def run_in_threads(jobs, workers: int = 2) -> list[GMMRun]:
@@ -538,3 +632,48 @@ def run_in_threads(jobs, workers: int = 2) -> list[GMMRun]:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, jobs))
+
+
+# ---------------------------------------------------------------------------------------------------- summaries
+#: What :func:`summarise` reports per generation (each with a ``_se`` twin: the standard error over runs).
+SUMMARY_QUANTITIES = ("l2_squared", "w2_sq_lower", "w2_sq_upper", "trace", "em_iterations")
+
+
+def _mean_se(values: np.ndarray) -> tuple[float, float]:
+    values = np.asarray(values, dtype=np.float64)
+    se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+    return float(np.mean(values)), se
+
+
+def summarise(run: GMMRun, generations) -> dict:
+    """Per requested generation ``n``, the mean over runs and its standard error of
+
+    * ``l2_squared``: ``int (G_0 - G_n)^2`` (closed form);
+    * ``w2_sq_lower`` / ``w2_sq_upper``: the bracket of ``W2^2(G_n, G_0)`` of :func:`w2_bracket` (each run's
+      ``lower <= W2^2 <= upper``, so the means bracket ``E W2^2``);
+    * ``trace``: ``tr`` of the mixture's total covariance;
+    * ``em_iterations``: EM iterations of the fit.
+
+    Returns ``{"generations": [...], q: [...], q + "_se": [...]}`` (standard errors ``nan`` for one run).
+    """
+    models = jax.tree.map(np.asarray, jax.device_get(run.models))
+    iterations = np.asarray(run.iterations)
+    chains = iterations.shape[0]
+    gens = [int(n) for n in generations]
+    l2 = np.asarray(distances_to_first(GMM(*(jnp.asarray(a[:, :max(gens) + 1]) for a in models))))
+    traces = np.trace(np.asarray(total_covariance(GMM(*models))), axis1=-2, axis2=-1)
+    out: dict = {"generations": gens}
+    for q in SUMMARY_QUANTITIES:
+        out[q], out[q + "_se"] = [], []
+    for n in gens:
+        lower, upper = np.zeros(chains), np.zeros(chains)
+        for r in range(chains):
+            first = tuple(a[r, 0] for a in models)
+            current = tuple(a[r, n] for a in models)
+            lower[r], upper[r] = w2_bracket(GMM(*current), GMM(*first))
+        for q, values in (("l2_squared", l2[:, n]), ("w2_sq_lower", lower), ("w2_sq_upper", upper),
+                          ("trace", traces[:, n]), ("em_iterations", iterations[:, n])):
+            mean, se = _mean_se(values)
+            out[q].append(mean)
+            out[q + "_se"].append(se)
+    return out
