@@ -36,6 +36,15 @@ from theory.montecarlo._gmm import (
 def real_distribution(name):
     return gmm_of_source(parse_gmm_source(name))
 
+
+def numpy_sample(gmm, n, seed):
+    """``n`` points of the mixture drawn by NumPy (the EM tests need data, not the JAX sampler: no compilation)."""
+    rng = np.random.default_rng(seed)
+    w, m, c = (np.asarray(a, dtype=float) for a in gmm)
+    counts = rng.multinomial(n, w / w.sum())
+    return jnp.asarray(np.concatenate([rng.multivariate_normal(m[k], c[k], size=counts[k])
+                                       for k in range(len(w))]))
+
 BUDGET = 1e-4
 
 
@@ -95,7 +104,7 @@ def test_sample_moments_match_the_mixture():
 
 def test_em_log_likelihood_never_decreases_and_stops_at_tol():
     real = real_distribution("two_gaussians")
-    x = sample(jax.random.key(5), real, 2000)
+    x = numpy_sample(real, 2000, 5)
     init = split_init(x)
     values, fitted = [], init
     for _ in range(30):  # one EM iteration at a time
@@ -112,7 +121,7 @@ def test_em_recovers_well_separated_components():
     real = GMM(jnp.array([0.4, 0.6]), jnp.array([[-2.0, 0.0], [2.0, 0.5]]),
                jnp.array([[[0.3, 0.1], [0.1, 0.2]], [[0.25, -0.05], [-0.05, 0.4]]]))
     n = 20_000
-    x = sample(jax.random.key(11), real, n)
+    x = numpy_sample(real, n, 11)
     fitted, _ = fit_em(x, split_init(x))
     order = np.argsort(np.asarray(fitted.means)[:, 0])
     means = np.asarray(fitted.means)[order]
@@ -124,18 +133,12 @@ def test_em_recovers_well_separated_components():
     assert np.all(np.abs(np.concatenate([z_means.ravel(), z_weights])) < z_bound(6))
 
 
-def test_chain_is_reproducible_and_vmapped_equals_one_by_one():
-    # three runs in one vectorised call equal each run alone (same run keys), and a rerun is identical
-    chain = GMMChain(GMMLearner(2), 300, source="blob")
-    a = simulate_gmm(jax.random.key(0), chain, generations=6, chains=3)
-    b = simulate_gmm(jax.random.key(0), chain, generations=6, chains=3)
+def test_chain_is_reproducible_and_its_draws_can_be_redrawn():
+    # the run of tests/test_gmm_chain.py's trace test (one compiled program for both in a full run)
+    chain = GMMChain(GMMLearner(2), 30, source="blob")
+    a = simulate_gmm(jax.random.key(7), chain, generations=13, chains=400)
+    b = simulate_gmm(jax.random.key(7), chain, generations=13, chains=400)
     assert all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a.models, b.models))
-    source, plan = _padded(gmm_of_source(chain.source)), _plan(chain, 6)
-    for r in range(3):
-        alone, iterations = _run_chains(a.keys[r:r + 1], source, _rule(chain), None, plan)
-        assert np.array_equal(np.asarray(iterations[0]), np.asarray(a.iterations[r]))
-        for u, v in zip(alone, a.models):
-            assert np.allclose(np.asarray(u[0]), np.asarray(v[r]), rtol=1e-12, atol=1e-14)
     assert np.allclose(np.asarray(a.models.weights).sum(axis=-1), 1.0)
     # generation 0 is the fit to D_0, started from the principal-axis split (EM from there, same rule)
     d0 = drawn_points(a, chain, 1, 0)
@@ -143,10 +146,23 @@ def test_chain_is_reproducible_and_vmapped_equals_one_by_one():
     assert int(used) == int(a.iterations[1, 0])
     assert np.allclose(np.asarray(first.means), np.asarray(a.models.means[1, 0]), rtol=0, atol=1e-12)
     # generation n's points are drawn from G_{n-1}: they are redrawn after the run
-    x3 = np.asarray(drawn_points(a, chain, 2, 3))
-    assert x3.shape == (300, 2)
-    g3, _ = fit_em(x3, jax.tree.map(lambda t: t[2, 2], a.models))
-    assert np.allclose(np.asarray(g3.covariances), np.asarray(a.models.covariances[2, 3]), rtol=0, atol=1e-12)
+    x3 = np.asarray(drawn_points(a, chain, 0, 3))
+    assert x3.shape == (30, 2)
+    g3, _ = fit_em(x3, jax.tree.map(lambda t: t[0, 2], a.models))
+    assert np.allclose(np.asarray(g3.covariances), np.asarray(a.models.covariances[0, 3]), rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_vmapped_runs_equal_runs_one_by_one():
+    # three runs in one vectorised call equal each run alone (same run keys)
+    chain = GMMChain(GMMLearner(2), 300, source="blob")
+    a = simulate_gmm(jax.random.key(0), chain, generations=6, chains=3)
+    source, plan = _padded(gmm_of_source(chain.source)), _plan(chain, 6)
+    for r in range(3):
+        alone, iterations = _run_chains(a.keys[r:r + 1], source, _rule(chain), None, plan)
+        assert np.array_equal(np.asarray(iterations[0]), np.asarray(a.iterations[r]))
+        for u, v in zip(alone, a.models):
+            assert np.allclose(np.asarray(u[0]), np.asarray(v[r]), rtol=1e-12, atol=1e-14)
 
 
 def _reference_em(x, gmm, iterations, reg_covar=1e-6, weights=None):
@@ -174,7 +190,7 @@ def _reference_em(x, gmm, iterations, reg_covar=1e-6, weights=None):
 def test_one_pass_em_matches_textbook_em():
     # the fitted parameters after a few iterations agree with a direct implementation to rounding error
     real = real_distribution("two_gaussians")
-    x = sample(jax.random.key(21), real, 3000)
+    x = numpy_sample(real, 3000, 21)
     init = split_init(x)
     fitted, used = fit_em(x, init, tol=0.0, max_iter=7)
     assert int(used) == 7
@@ -189,7 +205,7 @@ def test_em_matches_textbook_em_in_three_dimensions_with_three_components_and_we
     real = GMM(jnp.array([0.2, 0.5, 0.3]), jnp.array([[-1.0, 0.0, 0.5], [1.0, 0.5, -0.5], [0.0, -1.5, 0.0]]),
                jnp.stack([jnp.eye(3) * 0.5, jnp.array([[0.4, 0.1, 0.0], [0.1, 0.3, 0.05], [0.0, 0.05, 0.6]]),
                           jnp.eye(3) * 0.3]))
-    x = sample(jax.random.key(8), real, 1500)
+    x = numpy_sample(real, 1500, 8)
     init = split_init(x, 3)
     fitted, used = fit_em(x, init, tol=0.0, max_iter=6)
     assert int(used) == 6

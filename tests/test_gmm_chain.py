@@ -113,7 +113,7 @@ def test_w2_bracket_brackets_the_sample_w2():
     lower, upper = w2_bracket(p, q)
     n = 400_000
     xp = np.sort(np.asarray(sample(jax.random.key(1), p, n))[:, 0])
-    xq = np.sort(np.asarray(sample(jax.random.key(2), q, n))[:, 0])
+    xq = np.sort(np.asarray(sample(jax.random.key(2), q, n))[:, 0])  # the same compiled sampler
     w2 = float(np.mean((xp - xq) ** 2))
     assert lower + 0.05 < w2 < upper - 0.05, (lower, w2, upper)
 
