@@ -89,7 +89,7 @@ def test_vmapped_training_equals_separate_trainings():
     (lax.map: sequential, unbatched; float32: equal to rounding)."""
     import jax
 
-    from theory.montecarlo._vae import train
+    from theory.montecarlo._vae import _compiler_options, train
 
     data = jax.numpy.asarray(load_digits_source()[:TINY_M], jax.numpy.float32)
 
@@ -97,7 +97,9 @@ def test_vmapped_training_equals_separate_trainings():
         return train(k, data, TINY_M, TINY)[1]
 
     keys = jax.random.split(jax.random.key(3), 3)
-    batched, one_by_one = jax.jit(lambda ks: (jax.vmap(curve)(ks), jax.lax.map(curve, ks)))(keys)
+    fast = _compiler_options(0)  # quick to compile (see FAST_COMPILE_STEPS)
+    batched, one_by_one = jax.jit(lambda ks: (jax.vmap(curve)(ks), jax.lax.map(curve, ks)),
+                                  compiler_options=fast)(keys)
     np.testing.assert_allclose(np.asarray(batched), np.asarray(one_by_one), rtol=1e-5)
     assert not np.allclose(np.asarray(batched[0]), np.asarray(batched[1]))  # the keys differ
 
@@ -110,7 +112,12 @@ def test_training_lowers_the_negative_elbo_below_the_best_latent_free_model():
     import jax
     import jax.numpy as jnp
 
-    from theory.montecarlo._vae import init_params, negative_elbo, train
+    from theory.montecarlo._vae import (
+        _compiler_options,
+        init_params,
+        negative_elbo,
+        train,
+    )
 
     real = load_digits_source()
     p = np.clip(real.mean(axis=0), 1e-12, 1 - 1e-12)
@@ -128,7 +135,8 @@ def test_training_lowers_the_negative_elbo_below_the_best_latent_free_model():
 
         return elbo(start), elbo(params), losses
 
-    before, after, losses = (np.asarray(v, dtype=np.float64) for v in jax.jit(run)(jax.random.key(0)))
+    compiled = jax.jit(run, compiler_options=_compiler_options(0))  # quick to compile, slower to run
+    before, after, losses = (np.asarray(v, dtype=np.float64) for v in compiled(jax.random.key(0)))
     assert before > latent_free > after
     # and the training curve went down: the last tenth of the steps below the first tenth
     losses = np.asarray(losses)

@@ -108,7 +108,8 @@ def run(args, learner) -> int:
                  "(mle, A = 1) for the digits' covariance and the same M and workflow: what finite samples alone "
                  "would do" if gaussian is not None else "not computed (--no-exact)",
         "generation 0": "the M real images a seed starts from (latent and loss: none, null)",
-        "samples": "decoder means sigmoid(logits) at z ~ N(0, I)",
+        "samples": ("decoder means sigmoid(logits) at z ~ N(0, I)" if learner.sampling == "mean" else
+                    "a Bernoulli draw of every pixel with the decoder's mean sigmoid(logits), z ~ N(0, I)"),
     }
     pick = [every.index(g) for g in gens]
     per = {q: [_finite(mc[q][i]) for i in pick] for q in QUANTITIES}
