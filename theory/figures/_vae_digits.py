@@ -190,6 +190,7 @@ def _mosaic(images: np.ndarray) -> np.ndarray:
 
 def plot(data: dict):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     shown = data["shown"]
     workflows = data["workflows"]
@@ -247,9 +248,12 @@ def plot(data: dict):
         run = data["bernoulli"]["runs"][workflow]
         colour = COLOURS.get(workflow, "0.3")
         mean, se = array(run["frechet"]), array(run["frechet_se"])
-        ax.fill_between(b_gens, mean - 2 * se, mean + 2 * se, color=colour, alpha=0.35, lw=0)
-        ax.plot(b_gens, mean, color=colour, lw=0.9)
-    ax.set_title("Bernoulli samples:\ndistance to the digits", fontsize=7)
+        later = b_gens >= 1  # n = 0 is the real digits (distance 0); the binarisation jumps it at n = 1
+        ax.fill_between(b_gens[later], (mean - 2 * se)[later], (mean + 2 * se)[later], color=colour, alpha=0.35,
+                        lw=0)
+        ax.plot(b_gens[later], mean[later], color=colour, lw=0.9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Bernoulli samples: distance\nto the digits (n >= 1)", fontsize=7)
     ax.set_xlabel("generation n", fontsize=7)
     ax.tick_params(labelsize=6)
     ax0 = fig.axes[len(workflows) * len(shown)]  # the first curve panel
