@@ -23,6 +23,10 @@ from ._multivariate import MultivariateGaussianChain as MultivariateGaussianChai
 from ._multivariate import check_covariance as check_covariance
 from ._multivariate import check_multivariate_chain as check_multivariate_chain
 from ._multivariate import parse_covariance as parse_covariance
+from ._vae import VAEChain as VAEChain
+from ._vae import VAELearner as VAELearner
+from ._vae import load_digits_source as load_digits_source
+from ._vae import parse_vae_learner as parse_vae_learner
 from ._workflow import REPLACE as REPLACE
 from ._workflow import WORKFLOWS as WORKFLOWS
 from ._workflow import Workflow as Workflow

@@ -18,7 +18,7 @@ DESCRIPTION = (
     "Compiled programs are kept in JAX's persistent compilation cache ($XDG_CACHE_HOME/collapse-theory/jax) "
     "unless --no-cache or COLLAPSE_THEORY_NO_CACHE=1. "
     "Figures: f1_gaussian_drift, f2_mean_error, f3_pooling, workflows, multivariate, f4_gmm_scatter, "
-    "f5_gmm_distance, kde, "
+    "f5_gmm_distance, kde, vae_digits, "
     "f6_discrete, tail_loss, expansions, decomposition."
 )
 

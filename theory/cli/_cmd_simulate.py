@@ -8,6 +8,7 @@ import math
 import sys
 
 from .._errors import ParameterError
+from . import _learned_gmm, _learned_kde, _learned_vae
 from ._args import (
     MULTIVARIATE_LABELS,
     add_multivariate_arguments,
@@ -46,7 +47,9 @@ DESCRIPTION = (
     "mode draws the mean and the Bartlett Wishart scatter, O(d^3) per chain and generation whatever M): "
     "E||mu_n - mu||^2, E tr Sigma_n, Var tr Sigma_n, E det Sigma_n, E log det Sigma_n - log det Sigma, E W2^2 "
     "(Bures-Wasserstein, beside its exact bounds), the effective rank and the mean eigenvalues of Sigma_n, each "
-    "quantity beside theory.multivariate_exact_values and z."
+    "quantity beside theory.multivariate_exact_values and z. "
+    "Learned models (--learner gmm:K, kde:H or vae; --source picks D_0, --decompose adds the error sources): "
+    + " ".join(m.DESCRIPTION for m in (_learned_gmm, _learned_kde, _learned_vae))
 )
 
 

@@ -34,9 +34,10 @@ from ._first_fit import first_fit_sd as first_fit_sd
 from ._kde import kde_decomposition as kde_decomposition
 from ._montecarlo import simulate_decomposition as simulate_decomposition
 from ._montecarlo import workflow_trajectories as workflow_trajectories
+from ._vae import vae_decomposition as vae_decomposition
 
 __all__ = [
     "DEFAULT_CHAINS", "PARTS", "SOURCES", "SPEC_HELP", "SUBSETS", "Decomposition", "Empirical", "FirstFitSd",
     "GaussianMixture", "Laplace", "Normal", "StudentT", "Uniform", "decompose", "first_fit_sd",
-    "infinite_data_variance", "kde_decomposition", "load_data", "parse_d0", "simulate_decomposition", "workflow_trajectories",
+    "infinite_data_variance", "kde_decomposition", "load_data", "parse_d0", "simulate_decomposition", "vae_decomposition", "workflow_trajectories",
 ]

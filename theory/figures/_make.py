@@ -29,6 +29,7 @@ from . import (
     _kde,
     _multivariate,
     _tail_loss,
+    _vae_digits,
     _workflows,
 )
 from ._io import load_data, save_data
@@ -44,6 +45,7 @@ FIGURE_MODULES = (
     _f4_gmm_scatter,
     _f5_gmm_distance,
     _kde,
+    _vae_digits,
     _f6_discrete,
     _tail_loss,
     _expansions,

@@ -27,6 +27,7 @@ from ._simulate import MODES as MODES
 from ._simulate import simulate as simulate
 from ._summary import QUANTITIES as QUANTITIES
 from ._summary import SimulationResult as SimulationResult
+from ._vae import simulate_vae as simulate_vae
 from ._verify_discrete import verify_discrete as verify_discrete
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "simulate_discrete",
     "simulate_kde",
     "simulate_multivariate",
+    "simulate_vae",
     "verify_multivariate",
     "verify_discrete",
 ]
