@@ -90,12 +90,8 @@ def _cholesky_parts(covariances):
 @jax.jit
 def log_density(gmm: GMM, x):
     """``log p(x)`` of the mixture at the points ``x (n, d)``."""
-    d = gmm.means.shape[-1]
-    chol, logdet = _cholesky_parts(gmm.covariances)
     diff = x[None, :, :] - gmm.means[:, None, :]  # (K, n, d)
-    sol = jax.scipy.linalg.solve_triangular(chol, jnp.swapaxes(diff, 1, 2), lower=True)  # (K, d, n)
-    logs = (-0.5 * jnp.sum(sol**2, axis=1) - 0.5 * logdet[:, None] - 0.5 * d * jnp.log(2 * jnp.pi)
-            + jnp.log(gmm.weights)[:, None])
+    logs = _log_gauss_pairs(diff, gmm.covariances[:, None]) + jnp.log(gmm.weights)[:, None]
     return jax.scipy.special.logsumexp(logs, axis=0)
 
 
@@ -546,14 +542,26 @@ def training_set(run: GMMRun, chain, run_index: int, generation: int):
 
 
 # ---------------------------------------------------------------------------------------------------- distances
+def _log_gauss_pairs(diff, cov):
+    """``log N(diff; 0, cov)`` over leading axes; for ``d = 2`` written out (no LAPACK call: jaxlib's batched
+    triangular solve on CPU was seen to deadlock in its thread pool while another computation ran)."""
+    d = diff.shape[-1]
+    if d == 2:
+        a, b, c = cov[..., 0, 0], cov[..., 0, 1], cov[..., 1, 1]
+        det = a * c - b * b
+        dx, dy = diff[..., 0], diff[..., 1]
+        quad = (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det
+        return -0.5 * quad - 0.5 * jnp.log(det) - jnp.log(2 * jnp.pi)
+    chol, logdet = _cholesky_parts(cov)
+    sol = jax.scipy.linalg.solve_triangular(chol, diff[..., None], lower=True)[..., 0]
+    return -0.5 * jnp.sum(sol**2, axis=-1) - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi)
+
+
 def _gauss_overlap(a: GMM, b: GMM):
     """``sum_ij w_i v_j N(m_i; n_j, S_i + T_j) = int p_a p_b``."""
     cov = a.covariances[:, None] + b.covariances[None, :]  # (K, L, d, d)
     diff = a.means[:, None] - b.means[None, :]  # (K, L, d)
-    d = diff.shape[-1]
-    chol, logdet = _cholesky_parts(cov)
-    sol = jax.scipy.linalg.solve_triangular(chol, diff[..., None], lower=True)[..., 0]
-    dens = jnp.exp(-0.5 * jnp.sum(sol**2, axis=-1) - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi))
+    dens = jnp.exp(_log_gauss_pairs(diff, cov))
     return jnp.einsum("k,l,kl->", a.weights, b.weights, dens)
 
 
