@@ -176,3 +176,23 @@ def test_cli_json_keys(capsys):
         _learned_gmm.run(_args(workflow=Workflow.parse("accumulate"), generations=[10**6]), parse_gmm_learner("2"))
     assert info.value.parameter == "generations"
     assert isinstance(_learned_gmm.DESCRIPTION, str) and "gmm:K" in _learned_gmm.DESCRIPTION
+
+
+@pytest.mark.slow
+def test_decomposition_one_gaussian_fitted_to_two():
+    # K = 1 cannot represent two_gaussians: the expressivity part carries most of e(0); the parts and e_none add
+    # up to e_all by construction; the representable case has an expressivity part of exactly 0
+    from theory.decomposition._gmm import gmm_decomposition
+
+    chain = GMMChain(GMMLearner(1), 100, source="two_gaussians")
+    result = gmm_decomposition(jax.random.key(2), chain, [0, 5], chains=20)
+    parts, errors, ses = result.parts, result.errors, result.standard_errors
+    for j in range(2):
+        total = sum(parts[p][j] for p in ("statistical", "expressivity", "approximation", "interaction"))
+        assert total + errors["none"][j] == pytest.approx(errors["all"][j], rel=1e-12)
+    z = np.array(parts["expressivity"]) / np.array(ses["expressivity_part_se"])
+    assert np.all(z > z_bound(2)), z  # one-sided in effect: the part is positive beyond noise
+    assert parts["expressivity"][0] > 0.5 * errors["all"][0]
+    representable = gmm_decomposition(jax.random.key(2), GMMChain(GMMLearner(2), 100, source="two_gaussians"),
+                                      [3], chains=5)
+    assert representable.parts["expressivity"] == [0.0]

@@ -77,7 +77,7 @@ def best_fit(key, source, components: int):
     import jax
     import jax.numpy as jnp
 
-    from ..chain import GMMSource
+    from ..chain._gmm import GMMSource
     from ..montecarlo._gmm import GMM, fit_em, gmm_of_source, sample
 
     w, m, c = source.weights.copy(), source.means.copy(), source.covariances.copy()
@@ -134,7 +134,7 @@ def gmm_decomposition(key, chain, generations, *, chains: int = 20) -> GMMDecomp
     pool would not fit (pooled workflows at ``M_big``)."""
     import jax
 
-    from ..chain import GMMChain, GMMLearner
+    from ..chain._gmm import GMMChain, GMMLearner
     from ..montecarlo._gmm import GMM, simulate_gmm
 
     gens = sorted({check_integer("generations", n, minimum=0) for n in generations})
