@@ -30,6 +30,7 @@ from theory.montecarlo._gmm import (
     sample,
     simulate_gmm,
     split_init,
+    total_covariance,
 )
 
 
@@ -150,6 +151,12 @@ def test_chain_is_reproducible_and_its_draws_can_be_redrawn():
     assert x3.shape == (30, 2)
     g3, _ = fit_em(x3, jax.tree.map(lambda t: t[0, 2], a.models))
     assert np.allclose(np.asarray(g3.covariances), np.asarray(a.models.covariances[0, 3]), rtol=0, atol=1e-12)
+    # EM's M-step makes the mixture's total covariance the ML covariance of the training set plus reg_covar I
+    # (the identity behind the Gaussian theory's exact E tr Sigma(G_n) for any K)
+    for r, n in ((0, 0), (1, 5), (2, 12)):
+        x = np.asarray(drawn_points(a, chain, r, n))
+        total = np.asarray(total_covariance(jax.tree.map(lambda t, r=r, n=n: t[r, n], a.models)))
+        assert np.allclose(total, np.cov(x.T, bias=True) + 1e-6 * np.eye(2), rtol=0, atol=1e-13)
 
 
 @pytest.mark.slow

@@ -48,6 +48,7 @@ def z_bound(comparisons: int) -> float:
     (lambda: GMMLearner(2, tol=float("nan")), "tol"),
     (lambda: GMMLearner(2, max_iter=0), "max_iter"),
     (lambda: GMMLearner(2, reg_covar=-1e-6), "reg_covar"),
+    (lambda: GMMLearner(2, reg_covar=0), "reg_covar"),  # K > 1 needs the regularisation
     (lambda: GMMChain(GMMLearner(2), 10), "sample_size"),  # 11 free parameters for K = 2, d = 2
     (lambda: GMMChain(GMMLearner(1), 4, source="normal:3"), "sample_size"),  # 9 for K = 1, d = 3
     (lambda: GMMChain(GMMLearner(2), 100, workflow="accumulate-subsample:10"), "workflow"),
@@ -68,10 +69,11 @@ def test_bad_input_names_the_parameter(make, parameter):
 
 
 def test_chain_fields_and_spellings():
-    chain = GMMChain(parse_gmm_learner("3,tol=1e-6,max_iter=50,reg_covar=0"), 200, workflow="mix:0.25",
+    chain = GMMChain(parse_gmm_learner("3,tol=1e-6,max_iter=50,reg_covar=1e-5"), 200, workflow="mix:0.25",
                      source="normal:2")
     assert (chain.learner, chain.sample_size, str(chain.workflow), chain.source.name) == (
-        GMMLearner(3, tol=1e-6, max_iter=50, reg_covar=0.0), 200, "mix:0.25", "normal:2")
+        GMMLearner(3, tol=1e-6, max_iter=50, reg_covar=1e-5), 200, "mix:0.25", "normal:2")
+    assert GMMLearner(1, reg_covar=0).reg_covar == 0.0
     assert isinstance(chain.workflow, Workflow)
     assert parse_gmm_learner(None) == GMMLearner(2)
     assert GMMChain(GMMLearner(2), 11).sample_size == 11  # exactly the free parameters

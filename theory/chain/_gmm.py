@@ -152,7 +152,8 @@ class GMMLearner:
     max_iter:
         ``>= 1``: at most this many EM iterations per fit.
     reg_covar:
-        ``>= 0``: added to every fitted covariance's diagonal.
+        added to every fitted covariance's diagonal: ``> 0`` for ``K > 1`` (scikit-learn's default ``1e-6``), ``>= 0``
+        for ``K = 1``.
 
     >>> GMMLearner(2)
     GMMLearner(components=2, tol=1e-05, max_iter=2000, reg_covar=1e-06)
@@ -177,6 +178,10 @@ class GMMLearner:
                     or not ok(value):
                 raise ParameterError(name, allowed, value)
             object.__setattr__(self, name, float(value))
+        if self.components > 1 and self.reg_covar == 0:
+            raise ParameterError("reg_covar", "a finite number > 0 when components > 1 (without it a component can "
+                                 "fit a few points with a singular covariance and EM breaks down; 0 is allowed for "
+                                 "K = 1, the sample covariance)", self.reg_covar)
 
     def parameters(self, dimension: int) -> int:
         """Free parameters of the mixture: ``K (d + d (d + 1) / 2) + K - 1``."""

@@ -55,8 +55,8 @@ def gaussian_trace_prediction(chain, generations) -> tuple[list | None, str]:
     wf = chain.workflow
     reg = chain.learner.reg_covar
     if reg > 0 and not wf.is_replace:
-        return None, (f"the Gaussian theory is exact for the trace's mean with reg_covar = 0 under {wf} (e.g. "
-                      f"--learner gmm:{chain.components},reg_covar=0); here reg_covar = {reg:g}")
+        return None, (f"under {wf} the Gaussian theory is derived here for reg_covar = 0 only (K = 1: "
+                      f"--learner gmm:1,reg_covar=0); here reg_covar = {reg:g}")
     gaussian = MultivariateGaussianChain(chain.sample_size, chain.source.covariance, mean=chain.source.mean,
                                          learner="mle", workflow=wf)
     values = multivariate_exact_values(gaussian, [n + 1 for n in gens])["trace_mean"]
