@@ -7,6 +7,12 @@ from ._categorical import parse_source as parse_source
 from ._discrete import DISCRETE_WORKFLOWS as DISCRETE_WORKFLOWS
 from ._discrete import DiscreteChain as DiscreteChain
 from ._discrete import DiscreteLearner as DiscreteLearner
+from ._gmm import SOURCES as GMM_SOURCES
+from ._gmm import GMMChain as GMMChain
+from ._gmm import GMMLearner as GMMLearner
+from ._gmm import GMMSource as GMMSource
+from ._gmm import parse_gmm_learner as parse_gmm_learner
+from ._gmm import parse_gmm_source as parse_gmm_source
 from ._kde import KDEChain as KDEChain
 from ._kde import KDELearner as KDELearner
 from ._kde import NormalSource as NormalSource

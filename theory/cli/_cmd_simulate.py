@@ -67,7 +67,8 @@ def add_arguments(parser) -> None:
                              "learned model: gmm:K (Gaussian mixture of K components by EM), kde:H (Gaussian kernel "
                              "density estimate with bandwidth H) or vae (a small VAE on scikit-learn's 8x8 digits)")
     parser.add_argument("--source", default=None, metavar="SPEC",
-                        help="generation 0 (D_0) of a learned chain: gmm: blob (default) or two_gaussians; kde: normal "
+                        help="generation 0 (D_0) of a learned chain: gmm: blob (default), two_gaussians or normal:d (--dimension d "
+                             "alone picks normal:d); kde: normal "
                              "or normal:MU,SIGMA2; vae: digits (the only one)")
     parser.add_argument("--decompose", action="store_true",
                         help="for a learned chain, also estimate the error sources by switching them off")

@@ -11,6 +11,11 @@ check: the first fit from ``D_0`` samples, then the Gaussian chain of :func:`the
 off are exact recursions of the infinite-data fit (:func:`infinite_data_variance`), those with it on rest on a
 Monte Carlo ``E sigma_n`` (:func:`theory.simulate` for Gaussian real points, :func:`workflow_trajectories` for a
 non-Gaussian ``D_0``), and ``Decomposition.methods`` says per value which.
+
+The learned chains have their own: ``kde_decomposition`` (exact: statistical h -> 0, approximation M -> infinity,
+interaction), ``gmm_decomposition`` (Monte Carlo: each source switched off in its own runs) with
+``gaussian_trace_prediction`` (the multivariate Gaussian theory the mixture's total covariance follows), and
+``vae_decomposition`` (Monte Carlo: the statistical part by training on ten times the samples).
 """
 
 from ._decompose import DEFAULT_CHAINS as DEFAULT_CHAINS
@@ -31,6 +36,9 @@ from ._distributions import load_data as load_data
 from ._distributions import parse_d0 as parse_d0
 from ._first_fit import FirstFitSd as FirstFitSd
 from ._first_fit import first_fit_sd as first_fit_sd
+from ._gmm import GMMDecomposition as GMMDecomposition
+from ._gmm import gaussian_trace_prediction as gaussian_trace_prediction
+from ._gmm import gmm_decomposition as gmm_decomposition
 from ._kde import kde_decomposition as kde_decomposition
 from ._montecarlo import simulate_decomposition as simulate_decomposition
 from ._montecarlo import workflow_trajectories as workflow_trajectories
@@ -39,5 +47,6 @@ from ._vae import vae_decomposition as vae_decomposition
 __all__ = [
     "DEFAULT_CHAINS", "PARTS", "SOURCES", "SPEC_HELP", "SUBSETS", "Decomposition", "Empirical", "FirstFitSd",
     "GaussianMixture", "Laplace", "Normal", "StudentT", "Uniform", "decompose", "first_fit_sd",
-    "infinite_data_variance", "kde_decomposition", "load_data", "parse_d0", "simulate_decomposition", "vae_decomposition", "workflow_trajectories",
+    "infinite_data_variance", "gmm_decomposition", "GMMDecomposition", "gaussian_trace_prediction",
+    "kde_decomposition", "load_data", "parse_d0", "simulate_decomposition", "vae_decomposition", "workflow_trajectories",
 ]

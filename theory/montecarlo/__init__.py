@@ -4,16 +4,21 @@
 kernel per workflow in one engine) (``mode="samples"``: the process itself; ``"sufficient"``: the fitted
 statistics drawn from their exact law) and returns MC means and standard errors under the keys of
 :func:`theory.exact_values`; ``verify`` compares the two on a grid; ``benchmark`` measures throughput. The other
-chains the figures run live here too: the Gaussian-mixture chain fitted by EM (``GMM``, ``fit_em``,
-``l2_distance_squared``; :mod:`._gmm`), the discrete resampling chain (``simulate_discrete`` in :mod:`._discrete`,
-``verify_discrete``, exact multinomial samplers in :mod:`._categorical`) and repeated sample means
-(``sample_means``).
+chains live here too: the learned models of the chain model — the Gaussian mixture fitted by EM
+(``simulate_gmm``, ``GMM``, ``fit_em``, ``l2_distance_squared``, ``w2_bracket``; :mod:`._gmm`), the kernel density
+estimate (``simulate_kde``) and the VAE on the 8x8 digits (``simulate_vae``) — the discrete resampling chain
+(``simulate_discrete`` in :mod:`._discrete`, ``verify_discrete``, exact multinomial samplers in
+:mod:`._categorical`) and repeated sample means (``sample_means``).
 """
 
 from ._discrete import DiscreteSimulation as DiscreteSimulation
 from ._discrete import learner_map as learner_map
 from ._discrete import simulate_discrete as simulate_discrete
 from ._gmm import GMM as GMM
+from ._gmm import GMMRun as GMMRun
+from ._gmm import simulate_gmm as simulate_gmm
+from ._gmm import summarise as summarise_gmm
+from ._gmm import w2_bracket as w2_bracket
 from ._gmm import fit_em as fit_em
 from ._gmm import l2_distance_squared as l2_distance_squared
 from ._kde import simulate_kde as simulate_kde
@@ -32,6 +37,7 @@ from ._verify_discrete import verify_discrete as verify_discrete
 
 __all__ = [
     "GMM",
+    "GMMRun",
     "MODES",
     "QUANTITIES",
     "DiscreteSimulation",
@@ -42,12 +48,15 @@ __all__ = [
     "l2_distance_squared",
     "learner_map",
     "sample_means",
+    "summarise_gmm",
     "select_devices",
     "simulate",
     "simulate_discrete",
+    "simulate_gmm",
     "simulate_kde",
     "simulate_multivariate",
     "simulate_vae",
     "verify_multivariate",
     "verify_discrete",
+    "w2_bracket",
 ]
