@@ -135,7 +135,7 @@ def test_pooling_variance_grows_like_h2_log_n():
 # ------------------------------------------------------------------------------------------------ bad input
 
 
-@pytest.mark.parametrize("h", [0, -1.0, float("nan"), float("inf"), True, "0.5"])
+@pytest.mark.parametrize("h", [0, -1.0, float("nan"), float("inf"), True, "0.5", 1e200, 1e-200])
 def test_bad_bandwidth(h):
     with pytest.raises(ParameterError, match="^bandwidth"):
         KDELearner(h)

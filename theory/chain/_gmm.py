@@ -172,7 +172,8 @@ class GMMLearner:
         object.__setattr__(self, "components", check_integer("components", self.components, minimum=1))
         object.__setattr__(self, "max_iter", check_integer("max_iter", self.max_iter, minimum=1))
         for name, allowed, ok in (("tol", "a finite number > 0", lambda v: v > 0),
-                                  ("reg_covar", "a finite number >= 0", lambda v: v >= 0)):
+                                  ("reg_covar", "a number in [0, 1e6] (added to every fitted covariance's "
+                                   "diagonal; the sources have unit scale)", lambda v: 0 <= v <= 1e6)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                     or not ok(value):
@@ -215,7 +216,8 @@ def parse_gmm_learner(rest: str | None) -> GMMLearner:
     try:
         return GMMLearner(**options)
     except ParameterError as error:
-        raise ParameterError("learner", f"{_LEARNER_SPELLING}; {error}", f"gmm:{rest}") from None
+        raise ParameterError("learner", f"{_LEARNER_SPELLING}; {error.parameter} must be {error.allowed}",
+                             f"gmm:{rest}") from None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -32,7 +32,11 @@ def _bandwidth(value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) \
             or float(value) <= 0:
         raise ParameterError("bandwidth", "a finite number > 0 (the Gaussian kernel's standard deviation h)", value)
-    return float(value)
+    h = float(value)
+    if not (math.isfinite(h * h) and h * h >= 1e-300):  # h^2 enters every recursion: it must not overflow or vanish
+        raise ParameterError("bandwidth", "a number h > 0 whose square is a positive finite float64 (1e-150 <= h "
+                             "<= 1e150)", value)
+    return h
 
 
 @dataclasses.dataclass(frozen=True)

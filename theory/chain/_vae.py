@@ -26,7 +26,7 @@ What cannot train is refused (:class:`~theory.ParameterError` naming the field):
 ``[1, 63]`` (a code as wide as the image is no bottleneck), ``hidden >= 1``, ``steps >= 1``, ``batch`` in
 ``[1, M]`` and ``learning_rate`` finite in ``(0, 1]``. A VAE has far more weights than images (9,160 at the
 defaults for 1,797 images) by design, so the sample size is not compared with the number of weights; instead
-``M`` must be at least ``batch`` (one minibatch of distinct images) and at most the 1,797 images of ``D_0``, so that
+``M`` must be at least ``batch`` (a minibatch no larger than the training set it is drawn from) and at most the 1,797 images of ``D_0``, so that
 generation 0 is ``M`` distinct real images.
 """
 
@@ -211,8 +211,8 @@ distinct images; generation 0 is M distinct real digits), got 32
         size = check_integer("sample_size", self.sample_size, minimum=1)
         if not self.learner.batch <= size <= DIGITS:
             raise ParameterError(
-                "sample_size", f"an integer in [batch = {self.learner.batch}, {DIGITS}] (one minibatch of distinct "
-                f"images; generation 0 is M distinct real digits)", self.sample_size)
+                "sample_size", f"an integer in [batch = {self.learner.batch}, {DIGITS}] (a minibatch no larger than "
+                f"the training set; generation 0 is M distinct real digits)", self.sample_size)
         object.__setattr__(self, "sample_size", size)
         source = "digits" if self.source is None else self.source
         if source not in SOURCES:

@@ -253,3 +253,34 @@ def learner_argument(text: str) -> str:
     except ParameterError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text.strip()
+
+
+def z_score(mc, se, exact):
+    """``(mc - exact) / se`` for a table or JSON cell; ``None`` where any of them is missing or not finite (JSON
+    has no infinity), and ``0.0`` for a zero standard error only when the two values are equal."""
+    if mc is None or se is None or exact is None or not (math.isfinite(mc) and math.isfinite(se)
+                                                          and math.isfinite(exact)):
+        return None
+    if se > 0:
+        return (mc - exact) / se
+    return 0.0 if mc == exact else None
+
+
+def finite_or_none(x):
+    """``float(x)`` when it is finite, else ``None`` (JSON has no infinity or NaN); ``None`` stays ``None``."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def json_safe(value):
+    """``value`` with every non-finite float (NaN, infinity) replaced by ``None``, through dicts, lists and tuples,
+    so that ``json.dumps(..., allow_nan=False)`` writes valid JSON."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

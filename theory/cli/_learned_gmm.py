@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from ._args import json_safe
+
 #: Appended to ``simulate --help``.
 DESCRIPTION = (
     "--learner gmm:K[,tol=T,max_iter=I,reg_covar=R] runs the Gaussian-mixture chain: a K-component full-covariance "
@@ -90,7 +92,7 @@ def run(args, learner) -> int:
                "trace_exact": exact, "trace_z": z, "exact": {"trace": exact}, "z": {"trace": z}, "notes": notes}
         if decomposition is not None:
             out["decomposition"] = decomposition
-        print(json.dumps(out, allow_nan=True))
+        print(json.dumps(json_safe(out), allow_nan=False))
         return 0
     print(f"# GMM chain: K={chain.components} (tol {chain.learner.tol:g}, max_iter {chain.learner.max_iter}, "
           f"reg_covar {chain.learner.reg_covar:g}) M={chain.sample_size} source={chain.source.name} "

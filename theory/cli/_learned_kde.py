@@ -5,10 +5,10 @@ split of its error (theory.decomposition._kde)."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 from .._errors import ParameterError
+from ._args import finite_or_none, z_score
 
 DESCRIPTION = (
     "--learner kde:H runs the Gaussian kernel-density-estimate chain (bandwidth H > 0; Kazdan et al.'s setting): "
@@ -23,18 +23,6 @@ DEFAULT_CHAINS = 2000
 #: Refuse runs above this many point draws (chains x generations x M; x generations again under
 #: accumulate-subsample, whose subsample is drawn from the whole pool): minutes on 2 CPU cores.
 MAX_WORK = 3e10
-
-
-def _z(mc, se, exact):
-    if exact is None or mc is None or se is None or not math.isfinite(exact):
-        return None
-    if se == 0:
-        return 0.0 if mc == exact else None
-    return (mc - exact) / se
-
-
-def _finite(x):
-    return x if x is None or math.isfinite(x) else None
 
 
 def run(args, learner) -> int:
@@ -67,8 +55,8 @@ def run(args, learner) -> int:
     exact_out, z = {}, {}
     for q in KDE_QUANTITIES:
         values = exact[q] if exact is not None else [None] * len(gens)
-        exact_out[q] = [_finite(v) for v in values]
-        z[q] = [_z(m, s, e) for m, s, e in zip(mc[q], mc[q + "_se"], values)]
+        exact_out[q] = [finite_or_none(v) for v in values]
+        z[q] = [z_score(m, s, e) for m, s, e in zip(mc[q], mc[q + "_se"], values)]
     if exact is not None:
         for q, note in exact["notes"].items():
             notes[f"exact.{q}"] = note
@@ -84,7 +72,7 @@ def run(args, learner) -> int:
         out["exact"] = exact_out
         out["z"] = z
         if exact is not None:
-            out["limits"] = {q: _finite(v) for q, v in exact["limits"].items()}
+            out["limits"] = {q: finite_or_none(v) for q, v in exact["limits"].items()}
         if decomposition is not None:
             out["decomposition"] = decomposition
         out["notes"] = notes

@@ -6,10 +6,10 @@ chain's prediction for the same M; with ``--decompose`` the statistical part swi
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 from .._errors import ParameterError
+from ._args import finite_or_none
 
 DESCRIPTION = (
     "--learner vae[:LATENT[,HIDDEN[,STEPS]]] runs a small VAE chain on scikit-learn's 8x8 digits (--source digits, "
@@ -39,11 +39,6 @@ DESCRIPTIONS = {
     "latent_variance": "variance of the encoder means, mean over latent dims (prior: 1)",
     "loss": "negative ELBO per image, last tenth of training",
 }
-
-
-def _finite(x):
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def gaussian_prediction(sample_size: int, workflow, generations) -> list:
@@ -110,8 +105,8 @@ def run(args, learner) -> int:
                     "a Bernoulli draw of every pixel with the decoder's mean sigmoid(logits), z ~ N(0, I)"),
     }
     pick = [every.index(g) for g in gens]
-    per = {q: [_finite(mc[q][i]) for i in pick] for q in QUANTITIES}
-    per_se = {q: [_finite(mc[q + "_se"][i]) for i in pick] for q in QUANTITIES}
+    per = {q: [finite_or_none(mc[q][i]) for i in pick] for q in QUANTITIES}
+    per_se = {q: [finite_or_none(mc[q + "_se"][i]) for i in pick] for q in QUANTITIES}
     if args.json:
         out = {"learner": str(learner), "latent": learner.latent, "hidden": learner.hidden, "steps": learner.steps,
                "batch": learner.batch, "learning_rate": learner.learning_rate, "sample_size": chain.sample_size,
@@ -122,7 +117,7 @@ def run(args, learner) -> int:
         out["exact"] = {q: [None] * len(gens) for q in QUANTITIES}
         out["z"] = {q: [None] * len(gens) for q in QUANTITIES}
         out["gaussian_pixel_variance"] = gaussian
-        out["real"] = {q: _finite(v) for q, v in mc["real"].items()}
+        out["real"] = {q: finite_or_none(v) for q, v in mc["real"].items()}
         if decomposition is not None:
             out["decomposition"] = decomposition
         out["notes"] = notes
