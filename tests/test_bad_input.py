@@ -370,6 +370,28 @@ CLI_CASES += [
     (["verify", "--dimension", "2", "--chains", "99"], "chains"),
     (["verify", "--dimension", "2", "--real-weight", "0.5"], "real_weight"),
 ]
+# the learned chains (issue 13 point 4): k < 1, h <= 0, a VAE that cannot train, too few samples, wrong flags
+CLI_CASES += [
+    (["simulate", "-M", "100", "-n", "1", "--learner", "svm"], "learner"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "gmm:0"], "learner"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "gmm:2.5"], "learner"),
+    (["simulate", "-M", "5", "-n", "1", "--learner", "gmm:2"], "sample_size"),  # 11 free parameters in 2-D
+    (["simulate", "-M", "100", "-n", "1", "--learner", "gmm:2", "--source", "uniform"], "source"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "gmm:2", "--sigma", "2"], "sigma"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "kde:0"], "bandwidth"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "kde:-0.5"], "bandwidth"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "kde:nan"], "bandwidth"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "kde:1e200"], "bandwidth"),
+    (["simulate", "-M", "10", "-n", "1", "--learner", "kde:0.1", "--workflow", "accumulate-subsample:20"],
+     "subsample"),
+    (["simulate", "-M", "100", "-n", "1", "--learner", "vae:0"], "latent"),
+    (["simulate", "-M", "10", "-n", "1", "--learner", "vae"], "sample_size"),  # a minibatch of 64 from 10 images
+    (["simulate", "-M", "1797", "-n", "1", "--learner", "vae", "--source", "mnist"], "source"),
+    (["simulate", "-M", "1797", "-n", "1", "--learner", "vae", "--workflow", "mix:0.5", "--real-weight", "0.3"],
+     "real_weight"),
+    (["simulate", "-M", "100", "-n", "1", "--source", "blob"], "source"),  # the Gaussian chain has no --source
+    (["simulate", "-M", "100", "-n", "1", "--decompose"], "decompose"),
+]
 
 
 def _argv(argv, files):
