@@ -196,8 +196,8 @@ class VAEChain:
     >>> VAEChain(VAELearner(batch=64), 32)
     Traceback (most recent call last):
     ...
-    theory._errors.ParameterError: sample_size: must be an integer in [batch = 64, 1797] (one minibatch of \
-distinct images; generation 0 is M distinct real digits), got 32
+    theory._errors.ParameterError: sample_size: must be an integer in [batch = 64, 1797] (a minibatch no \
+larger than the training set; generation 0 is M distinct real digits), got 32
     """
 
     learner: VAELearner = VAELearner()
