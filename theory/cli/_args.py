@@ -284,3 +284,12 @@ def json_safe(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def print_json(out) -> None:
+    """Print one JSON object on one line (non-finite floats as null, see :func:`json_safe`)."""
+    import json
+    import sys
+
+    json.dump(json_safe(out), sys.stdout, allow_nan=False)
+    sys.stdout.write("\n")

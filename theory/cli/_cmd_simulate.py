@@ -3,9 +3,7 @@ beside the exact value and the z-score wherever the exact value exists."""
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 
 from .._errors import ParameterError
 from . import _learned_gmm, _learned_kde, _learned_vae
@@ -21,6 +19,7 @@ from ._args import (
     learner_argument,
     multivariate_covariance,
     positive,
+    print_json,
     refuse_one_dimensional,
     sample_size,
     seed_argument,
@@ -176,8 +175,7 @@ def run(args) -> int:
         for q, note in exact_notes.items():
             if q in QUANTITIES:
                 out["notes"][f"exact.{q}"] = f"null under workflow {wf}: {note}"
-        json.dump(out, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(out)
         return 0
     print(f"# M={args.sample_size} learner={args.learner} A={args.variance_scale:g} sigma={args.sigma:g} "
           f"mu={args.mu:g} workflow={wf} chains={args.chains} mode={mode} seed={args.seed} "
@@ -298,8 +296,7 @@ def _run_multivariate(args) -> int:
         out["bounds"] = bounds
         for q, note in exact_notes.items():
             out["notes"][f"exact.{q}"] = note
-        json.dump(out, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(out)
         return 0
     print(f"# multivariate chain: d={chain.dimension} M={args.sample_size} learner={args.learner} "
           f"A={args.variance_scale:g} workflow={wf} chains={args.chains} mode={mode} seed={args.seed} ({result.dtype})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ._args import json_safe
+from ._args import print_json
 
 #: Appended to ``simulate --help``.
 DESCRIPTION = (
@@ -51,7 +51,6 @@ def _fmt(x, digits=6):
 
 def run(args, learner) -> int:
     """Run the GMM chain for ``simulate``'s parsed ``args`` and print a table (or one JSON object)."""
-    import json
 
     import jax
 
@@ -92,7 +91,7 @@ def run(args, learner) -> int:
                "trace_exact": exact, "trace_z": z, "exact": {"trace": exact}, "z": {"trace": z}, "notes": notes}
         if decomposition is not None:
             out["decomposition"] = decomposition
-        print(json.dumps(json_safe(out), allow_nan=False))
+        print_json(out)
         return 0
     print(f"# GMM chain: K={chain.components} (tol {chain.learner.tol:g}, max_iter {chain.learner.max_iter}, "
           f"reg_covar {chain.learner.reg_covar:g}) M={chain.sample_size} source={chain.source.name} "

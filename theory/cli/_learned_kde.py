@@ -4,11 +4,8 @@ split of its error (theory.decomposition._kde)."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 from .._errors import ParameterError
-from ._args import finite_or_none, z_score
+from ._args import finite_or_none, print_json, z_score
 
 DESCRIPTION = (
     "--learner kde:H runs the Gaussian kernel-density-estimate chain (bandwidth H > 0; Kazdan et al.'s setting): "
@@ -76,8 +73,7 @@ def run(args, learner) -> int:
         if decomposition is not None:
             out["decomposition"] = decomposition
         out["notes"] = notes
-        json.dump(out, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(out)
         return 0
     print(f"# KDE chain: h={chain.bandwidth:g} M={chain.sample_size} workflow={chain.workflow} "
           f"D_0={chain.source} chains={chains} seed={args.seed} ({dtype})")

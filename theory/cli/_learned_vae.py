@@ -5,11 +5,8 @@ chain's prediction for the same M; with ``--decompose`` the statistical part swi
 
 from __future__ import annotations
 
-import json
-import sys
-
 from .._errors import ParameterError
-from ._args import finite_or_none
+from ._args import finite_or_none, print_json
 
 DESCRIPTION = (
     "--learner vae[:LATENT[,HIDDEN[,STEPS]]] runs a small VAE chain on scikit-learn's 8x8 digits (--source digits, "
@@ -121,8 +118,7 @@ def run(args, learner) -> int:
         if decomposition is not None:
             out["decomposition"] = decomposition
         out["notes"] = notes
-        json.dump(out, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(out)
         return 0
     print(f"# VAE chain: {learner} (latent {learner.latent}, hidden {learner.hidden}, {learner.steps} steps, batch "
           f"{learner.batch}, lr {learner.learning_rate:g}) M={chain.sample_size} workflow={chain.workflow} "
